@@ -1,0 +1,1 @@
+"""Shared value types, settings, errors and text helpers used by every layer."""

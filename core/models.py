@@ -1,0 +1,208 @@
+"""Our own value types. LangChain and Chroma objects are converted at the edges and never travel here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+# Report types, aligned with the shared corpus manifest's `report_type` column.
+REPORT_TYPES: tuple[str, ...] = (
+    "ilacs_inspection",
+    "focused_visit",
+    "monitoring_visit",
+    "sif_inspection",
+    "area_send_inspection",
+    "pre_sif_lac_inspection",
+    "lscb_review",
+    "other",
+)
+
+REPORT_TYPE_LABELS: dict[str, str] = {
+    "ilacs_inspection": "ILACS inspection",
+    "focused_visit": "focused visit",
+    "monitoring_visit": "monitoring visit",
+    "sif_inspection": "SIF inspection",
+    "area_send_inspection": "area SEND inspection",
+    "pre_sif_lac_inspection": "looked-after children inspection",
+    "lscb_review": "LSCB review",
+    "other": "other report",
+}
+
+# Canonical judgement areas; `Judgement.area` is one of these or "other".
+JUDGEMENT_AREAS: tuple[str, ...] = (
+    "overall_effectiveness",
+    "leaders",
+    "help_protection",
+    "in_care",
+    "care_leavers",
+    "adoption",
+    "lscb",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One graded judgement as printed in a report's judgement table."""
+
+    area: str  # one of JUDGEMENT_AREAS
+    label: str  # the judgement's wording in the report
+    grade: str  # the grade as printed, tidied (e.g. "Requires improvement to be good")
+
+
+@dataclass(frozen=True)
+class ReportMetadata:
+    """What a report says about itself, read from its text."""
+
+    local_authority: str | None = None
+    report_type: str = "other"  # one of REPORT_TYPES
+    subtype: str | None = None  # "standard" / "short" for ILACS, else None
+    visit_dates_raw: str | None = None
+    visit_start: date | None = None
+    visit_end: date | None = None
+    published: date | None = None  # publication date, or the letter date for letters
+    letter_date: date | None = None
+    inspectors: tuple[str, ...] = ()
+    judgements: tuple[Judgement, ...] = ()
+    focus: str | None = None  # a focused visit's focus sentence
+
+    def grade(self, area: str) -> str | None:
+        """The grade for a judgement area, or None when the report has no such judgement."""
+        for judgement in self.judgements:
+            if judgement.area == area:
+                return judgement.grade
+        return None
+
+
+@dataclass(frozen=True)
+class Report:
+    """One ingested document."""
+
+    report_id: str
+    source: str  # local path or URL it was read from
+    content_hash: str  # sha256 of the file bytes
+    title: str
+    metadata: ReportMetadata
+    pages: int = 0
+    url: str | None = None  # official Ofsted file URL where known
+
+
+ParagraphKind = Literal["paragraph", "bullet", "heading", "footnote"]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """The unit of citation: a whole paragraph (or bullet) of a report, rejoined across pages."""
+
+    paragraph_id: str
+    report_id: str
+    text: str
+    page: int  # page it starts on, 1-based
+    order: int  # position in the report, 0-based
+    kind: ParagraphKind = "paragraph"
+    paragraph_number: int | None = None  # Ofsted's own paragraph number, where printed
+    heading_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrieval unit: one or more whole paragraphs (or a piece of a long one), token-budgeted."""
+
+    chunk_id: str
+    report_id: str
+    paragraph_ids: tuple[str, ...]
+    text: str  # the paragraphs' own text
+    context: str  # report and heading line prefixed for embedding and display
+    page: int
+    heading_path: tuple[str, ...] = ()
+    tokens: int = 0
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a user or the question itself restricts the search to."""
+
+    local_authorities: tuple[str, ...] = ()
+    report_types: tuple[str, ...] = ()
+    published_from: date | None = None
+    published_to: date | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.local_authorities or self.report_types or self.published_from or self.published_to)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    user: str
+    assistant: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified pointer from an answer marker to one paragraph."""
+
+    marker: str
+    paragraph_id: str
+    report_id: str
+    local_authority: str | None
+    report_type: str
+    published: str | None  # YYYY-MM-DD
+    page: int
+    paragraph_number: int | None
+    heading: str
+    text: str  # the whole paragraph, as stored
+    source: str
+    url: str | None = None
+    supporting_sentence: str = ""  # the answer sentence this citation supports
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A chunk as retrieval ranked it."""
+
+    chunk_id: str
+    paragraph_ids: tuple[str, ...]
+    score: float
+    text: str
+    report_id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "paragraph_ids": list(self.paragraph_ids),
+            "score": self.score,
+            "text": self.text,
+            "report_id": self.report_id,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every answerer returns; the CLI, UI and eval runner all read this."""
+
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[RetrievedChunk, ...] = ()
+    trace: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [r.to_json() for r in self.retrieved],
+            "trace": self.trace,
+            "timings": self.timings,
+        }

@@ -1,0 +1,56 @@
+"""One settings object, read from `OFSTED_QA_*` environment variables and an optional `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_CORPUS_DIR = DEFAULT_DATA_DIR / "sample"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product. Built once in an entry point and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="OFSTED_QA_", env_file=".env", extra="ignore", frozen=True)
+
+    # Index
+    index_dir: Path = Field(default=DEFAULT_DATA_DIR / "index", description="where the index lives")
+    collection: str = Field(default="ofsted_paragraphs", description="Chroma collection name")
+    chroma_host: str | None = Field(default=None, description="use a Chroma server at this host instead of the embedded store")
+    chroma_port: int = Field(default=8000, description="Chroma server port")
+    chroma_ssl: bool = False
+
+    # Corpus
+    sample_corpus_dir: Path = SAMPLE_CORPUS_DIR
+    manifest_csv: Path | None = Field(default=None, description="optional manifest.csv giving official URLs")
+
+    # Chunking and retrieval
+    chunk_tokens: int = Field(default=220, ge=32, le=2000, description="token budget per chunk (cl100k)")
+    embed_batch_size: int = Field(default=32, ge=1, le=512)
+    top_k: int = Field(default=10, ge=1, le=100)
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_file_bytes: int = Field(default=200 * 1024 * 1024, description="files larger than this are skipped")
+
+    # Answering
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_timeout_s: float = 60.0
+    llm_temperature: float = 0.0
+
+    # UI
+    host: str = "127.0.0.1"
+    port: int = 7860
+    username: str | None = None
+    password: SecretStr | None = None
+    feedback_file: Path = DEFAULT_DATA_DIR / "feedback.jsonl"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
