@@ -1,0 +1,1 @@
+"""Question (with history and filters) to a cited, checked Answer."""

@@ -1,0 +1,151 @@
+"""Recognising local authorities in questions: official names, common short forms and possessives."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from core.settings import DEFAULT_DATA_DIR
+
+LOOKUP_CSV = DEFAULT_DATA_DIR / "reference" / "la_lookup.csv"
+
+# Short forms people use for authorities, mapped to the canonical (ONS/manifest) names.
+ALIASES: dict[str, str] = {
+    "bucks": "Buckinghamshire",
+    "h&f": "Hammersmith and Fulham",
+    "lbhf": "Hammersmith and Fulham",
+    "hammersmith": "Hammersmith and Fulham",
+    "kingston": "Kingston upon Thames",
+    "hull": "Kingston Upon Hull, City of",
+    "kingston upon hull": "Kingston Upon Hull, City of",
+    "bristol": "Bristol, City of",
+    "bcp": "Bournemouth, Christchurch and Poole",
+    "bournemouth": "Bournemouth, Christchurch and Poole",
+    "b&nes": "Bath and North East Somerset",
+    "banes": "Bath and North East Somerset",
+    "bath": "Bath and North East Somerset",
+    "rbkc": "Kensington and Chelsea",
+    "k&c": "Kensington and Chelsea",
+    "kensington": "Kensington and Chelsea",
+    "barking": "Barking and Dagenham",
+    "lbbd": "Barking and Dagenham",
+    "brighton": "Brighton and Hove",
+    "blackburn": "Blackburn with Darwen",
+    "herts": "Hertfordshire",
+    "notts": "Nottinghamshire",
+    "lancs": "Lancashire",
+    "leics": "Leicestershire",
+    "lincs": "Lincolnshire",
+    "cambs": "Cambridgeshire",
+    "glos": "Gloucestershire",
+    "oxon": "Oxfordshire",
+    "wilts": "Wiltshire",
+    "worcs": "Worcestershire",
+    "staffs": "Staffordshire",
+    "hants": "Hampshire",
+    "bedford": "Bedford Borough",
+    "st helens": "St. Helens",
+    "stoke": "Stoke-on-Trent",
+    "southend": "Southend-on-Sea",
+    "telford": "Telford and Wrekin",
+    "windsor": "Windsor and Maidenhead",
+    "rbwm": "Windsor and Maidenhead",
+    "redcar": "Redcar and Cleveland",
+    "stockton": "Stockton-on-Tees",
+    "richmond": "Richmond upon Thames",
+    "newcastle": "Newcastle upon Tyne",
+    "county durham": "Durham",
+    "east riding": "East Riding of Yorkshire",
+    "isle of scilly": "Isles of Scilly",
+    "scilly": "Isles of Scilly",
+    "cheshire west": "Cheshire West and Chester",
+    "westmorland": "Westmorland and Furness",
+    "tower hamlets": "Tower Hamlets",
+    "city of london": "City of London",
+}
+
+
+# Names that are also ordinary English words: matched only when capitalised as a name.
+CASE_SENSITIVE = frozenset({"reading", "bury", "bath", "slough", "poole", "brent", "sutton", "havering"})
+
+
+@dataclass(frozen=True)
+class Authority:
+    name: str
+    la_code: str
+    region: str
+    statistical_neighbours: tuple[str, ...]  # canonical names
+
+
+class Gazetteer:
+    """England's local authorities, their aliases and statistical neighbours."""
+
+    def __init__(self, lookup_csv: Path = LOOKUP_CSV) -> None:
+        self.lookup_csv = lookup_csv
+
+    @cached_property
+    def authorities(self) -> dict[str, Authority]:
+        rows = []
+        if self.lookup_csv.exists():
+            with self.lookup_csv.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+        by_code = {r["la_code"].strip(): r["local_authority_ons_name"].strip() for r in rows}
+        out: dict[str, Authority] = {}
+        for row in rows:
+            neighbours = tuple(
+                by_code[c.strip()] for c in (row.get("stat_neighbours") or "").split(",") if c.strip() in by_code
+            )
+            name = row["local_authority_ons_name"].strip()
+            out[name] = Authority(name, row["la_code"].strip(), row.get("region_name", "").strip(), neighbours)
+        return out
+
+    @cached_property
+    def _patterns(self) -> list[tuple[re.Pattern[str], str]]:
+        names: dict[str, str] = {}
+        for name in self.authorities:
+            names[name.lower()] = name
+            simple = re.sub(r",? city of$", "", name.lower())
+            names.setdefault(simple, name)
+            names.setdefault(name.lower().replace(" and ", " & "), name)
+            names.setdefault(name.lower().replace("st. ", "st "), name)
+        for alias, name in ALIASES.items():
+            names.setdefault(alias, name)
+        # longest first, so "North Yorkshire" wins over "York" and "Kingston upon Hull" over "Kingston"
+        ordered = sorted(names.items(), key=lambda item: -len(item[0]))
+        return [
+            (
+                re.compile(
+                    r"(?<![\w&])" + re.escape(alias if alias not in CASE_SENSITIVE else alias.title())
+                    + r"(?:'s|\u2019s|s')?(?![\w&])",
+                    0 if alias in CASE_SENSITIVE else re.IGNORECASE,
+                ),
+                name,
+            )
+            for alias, name in ordered
+        ]
+
+    def find(self, text: str) -> list[str]:
+        """Canonical names of the authorities a text mentions, in order of first mention."""
+        found: list[tuple[int, str]] = []
+        taken: list[tuple[int, int]] = []
+        for pattern, name in self._patterns:
+            for match in pattern.finditer(text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                if name == "Kingston upon Thames" and re.match(r"\s+upon\s+hull", text[span[1] :], re.IGNORECASE):
+                    continue
+                taken.append(span)
+                found.append((span[0], name))
+        ordered: list[str] = []
+        for _, name in sorted(found):
+            if name not in ordered:
+                ordered.append(name)
+        return ordered
+
+    def neighbours(self, name: str) -> tuple[str, ...]:
+        authority = self.authorities.get(name)
+        return authority.statistical_neighbours if authority else ()

@@ -1,0 +1,1 @@
+"""Files and URLs to reports, paragraphs and chunks."""

@@ -1,0 +1,214 @@
+"""Files and URLs to `ParsedDocument`s: a report, its metadata and its paragraphs.
+
+Every failure is an `IngestError` naming the file and saying why: corrupt, encrypted, empty, scanned
+(no text layer), too large, undecodable, not an Ofsted report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import IngestError
+from core.models import Paragraph, Report, ReportMetadata
+from core.text import slugify
+from ingest.blocks import RawParagraph, build_paragraphs
+from ingest.metadata import extract_metadata
+from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_plain_text
+
+SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+_MIN_WORDS = 80  # fewer words than this in a whole document: nothing to cite
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A report read from one file, ready to chunk."""
+
+    report: Report
+    paragraphs: list[Paragraph]
+    text: str  # the document's raw text, pages separated by form feeds
+
+
+def iter_document_paths(root: Path) -> list[Path]:
+    """Every supported file under a folder (recursively), or the file itself, in a stable order."""
+    if root.is_file():
+        return [root]
+    if not root.exists():
+        raise IngestError(str(root), "no such file or folder")
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def report_id_for(name: str) -> str:
+    """A report's id from its file name: the stem, plus the format when it is not a PDF."""
+    path = Path(urllib.parse.urlparse(name).path if "://" in name else name)
+    stem = slugify(path.stem) or "report"
+    suffix = path.suffix.lower().lstrip(".")
+    return stem if suffix in ("pdf", "") else f"{stem}-{suffix}"
+
+
+def _decode(data: bytes, source: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(source, "text is neither UTF-8 nor Windows-1252; re-save it as UTF-8")
+
+
+def _read_pdf(data: bytes, source: str) -> tuple[str, list[RawParagraph], int]:
+    import pymupdf  # heavy: imported where used
+
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as error:  # pymupdf raises its own FileDataError and friends
+        raise IngestError(source, f"not a readable PDF ({error})") from error
+    try:
+        if doc.needs_pass:
+            raise IngestError(source, "the PDF is encrypted with a password")
+        if doc.page_count == 0:
+            raise IngestError(source, "the PDF has no pages")
+        text = "\f".join(page.get_text() for page in doc)
+        if len(text.split()) < _MIN_WORDS:
+            raise IngestError(source, "the PDF has no text layer (scanned?); run OCR first")
+        return text, _parse_pdf(doc), doc.page_count
+    except IngestError:
+        raise
+    except Exception as error:
+        raise IngestError(source, f"the PDF could not be read ({error})") from error
+    finally:
+        doc.close()
+
+
+def _parse_pdf(doc) -> list[RawParagraph]:
+    from ingest.pdf import parse_pdf_pages
+
+    return parse_pdf_pages(doc)
+
+
+def parse_bytes(data: bytes, name: str, *, source: str | None = None, url: str | None = None) -> ParsedDocument:
+    """Parse one document's bytes; `name` gives the format (its suffix) and the report id."""
+    source = source or name
+    if not data.strip():
+        raise IngestError(source, "the file is empty")
+    suffix = Path(urllib.parse.urlparse(name).path if "://" in name else name).suffix.lower()
+    pages = 1
+    if suffix == ".pdf" or data[:5] == b"%PDF-":
+        text, raw, pages = _read_pdf(data, source)
+    elif suffix in (".md", ".markdown"):
+        text = _decode(data, source)
+        raw = parse_markdown(text)
+    elif suffix in (".html", ".htm") or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        html = _decode(data, source)
+        raw = parse_html(html)
+        text = html_to_text(html)
+    elif suffix == ".txt":
+        text = _decode(data, source)
+        if "\x00" in text:
+            raise IngestError(source, "binary data in a text file")
+        raw = parse_plain_text(text)
+    else:
+        raise IngestError(source, f"unsupported file type {suffix or '(none)'}; use PDF, TXT, MD or HTML")
+    if len(text.split()) < _MIN_WORDS:
+        raise IngestError(source, "too little text to be a report")
+    metadata = extract_metadata(text, source_name=Path(name).name)
+    if metadata.report_type == "other" and not metadata.local_authority:
+        raise IngestError(source, "does not look like an Ofsted report (no local authority or report type found)")
+    report_id = report_id_for(name)
+    paragraphs = build_paragraphs(report_id, raw)
+    if not paragraphs:
+        raise IngestError(source, "no paragraphs of text found")
+    report = Report(
+        report_id=report_id,
+        source=source,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        title=_title(metadata, paragraphs),
+        metadata=metadata,
+        pages=max(pages, max(p.page for p in paragraphs)),
+        url=url,
+    )
+    return ParsedDocument(report=report, paragraphs=paragraphs, text=text)
+
+
+def _title(metadata: ReportMetadata, paragraphs: list[Paragraph]) -> str:
+    from core.models import REPORT_TYPE_LABELS
+
+    authority = metadata.local_authority or "Unknown authority"
+    kind = REPORT_TYPE_LABELS.get(metadata.report_type, "report")
+    when = metadata.published.isoformat() if metadata.published else "undated"
+    return f"{authority}: {kind}, {when}"
+
+
+def load_document(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, urls: Mapping[str, str] | None = None
+) -> ParsedDocument:
+    """Read and parse one local file. `urls` maps file names to their official Ofsted URLs."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise IngestError(str(path), f"cannot read the file ({error.strerror})") from error
+    if size > max_bytes:
+        raise IngestError(str(path), f"the file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise IngestError(str(path), f"cannot read the file ({error.strerror})") from error
+    url = (urls or {}).get(path.name)
+    return parse_bytes(data, path.name, source=str(path), url=url)
+
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def is_url(value: str) -> bool:
+    return bool(_URL.match(value))
+
+
+def fetch_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = 60.0) -> ParsedDocument:
+    """Download a report from an http(s) URL (the only step that uses the network, and only when asked)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "ofsted-qa/0.1"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - http(s) checked above
+            data = response.read(max_bytes + 1)
+    except Exception as error:
+        raise IngestError(url, f"download failed ({error})") from error
+    if len(data) > max_bytes:
+        raise IngestError(url, f"over the {max_bytes / 1e6:.0f} MB limit")
+    name = Path(urllib.parse.urlparse(url).path).name or "report.pdf"
+    if "." not in name:
+        name += ".pdf"
+    return parse_bytes(data, name, source=url, url=url)
+
+
+def read_url_manifest(path: Path | None) -> dict[str, str]:
+    """File name to official URL, from a manifest CSV with `document` and `ofsted_file_url` columns."""
+    import csv
+
+    if path is None or not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {
+            Path(row["document"]).name: row["ofsted_file_url"]
+            for row in csv.DictReader(handle)
+            if row.get("document") and row.get("ofsted_file_url")
+        }
+
+
+def write_temp(data: bytes, suffix: str) -> Path:
+    """Write bytes to a temporary file (for tests and the UI's uploads)."""
+    handle = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
+    with handle:
+        handle.write(data)
+    return Path(handle.name)
+
+
+def paragraphs_text(paragraphs: Iterable[Paragraph]) -> str:
+    return "\n\n".join(p.text for p in paragraphs)

@@ -1,0 +1,115 @@
+"""Chroma, embedded (`PersistentClient`) or a server (`HttpClient`), holding our own embeddings.
+
+The collection records the embedding model and dimension in its metadata; opening it with another
+model raises `StoreMismatchError` instead of silently mixing vector spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import StoreMismatchError, StoreNotReadyError
+from core.models import Chunk, Report
+
+_ADD_BATCH = 2000
+
+
+def build_chroma_client(path: Path | None = None, host: str | None = None, port: int = 8000, ssl: bool = False):
+    """A Chroma client with telemetry off: a server when `host` is given, else embedded at `path`."""
+    from core.offline import enforce_offline
+
+    enforce_offline()
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if host:
+        try:
+            return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+        except Exception as error:
+            raise StoreNotReadyError(
+                f"cannot reach the Chroma server at {host}:{port} ({error}); start it with "
+                f"`chroma run --path DIR --host {host} --port {port}` or unset OFSTED_QA_CHROMA_HOST"
+            ) from error
+    assert path is not None
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def chunk_metadata(chunk: Chunk, report: Report) -> dict[str, Any]:
+    """The flat metadata Chroma stores with a chunk (filters use report ids resolved from the catalog)."""
+    meta = report.metadata
+    return {
+        "report_id": report.report_id,
+        "local_authority": meta.local_authority or "",
+        "report_type": meta.report_type,
+        "published": int(meta.published.strftime("%Y%m%d")) if meta.published else 0,
+        "page": chunk.page,
+        "paragraph_ids": ",".join(chunk.paragraph_ids),
+    }
+
+
+class ChromaStore:
+    """One Chroma collection of chunk vectors."""
+
+    def __init__(self, client, collection: str, model_name: str, dimension: int) -> None:
+        self.client = client
+        self.model_name = model_name
+        self.dimension = dimension
+        try:
+            self.collection = client.get_or_create_collection(
+                name=collection,
+                embedding_function=None,
+                metadata={"embedding_model": model_name, "dimension": dimension, "hnsw:space": "cosine"},
+            )
+        except Exception as error:
+            raise StoreNotReadyError(f"cannot open the Chroma collection {collection!r} ({error})") from error
+        recorded = self.collection.metadata or {}
+        if recorded.get("embedding_model") != model_name or int(recorded.get("dimension", -1)) != dimension:
+            raise StoreMismatchError(
+                f"the index was built with {recorded.get('embedding_model')!r} "
+                f"({recorded.get('dimension')} dimensions), not {model_name!r} ({dimension}); "
+                "rebuild it with `ofsted-qa ingest --rebuild PATH` or point OFSTED_QA_INDEX_DIR elsewhere"
+            )
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(chunks), _ADD_BATCH):
+            end = start + _ADD_BATCH
+            self.collection.upsert(
+                ids=[c.chunk_id for c in chunks[start:end]],
+                embeddings=vectors[start:end].tolist(),
+                documents=[c.embed_text for c in chunks[start:end]],
+                metadatas=list(metadatas[start:end]),
+            )
+
+    def ids_for_report(self, report_id: str) -> set[str]:
+        result = self.collection.get(where={"report_id": report_id}, include=[])
+        return set(result["ids"])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _ADD_BATCH):
+            self.collection.delete(ids=ids[start : start + _ADD_BATCH])
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def query(self, vector: np.ndarray, k: int, report_ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, cosine similarity), restricted to the given reports when set."""
+        if report_ids is not None and not report_ids:
+            return []
+        where: dict[str, Any] | None = None
+        if report_ids is not None:
+            ids = list(report_ids)
+            where = {"report_id": ids[0]} if len(ids) == 1 else {"report_id": {"$in": ids}}
+        total = self.collection.count()
+        if total == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, total), where=where, include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]

@@ -1,0 +1,175 @@
+"""The index: catalog + Chroma + BM25 over the same chunk ids, written safely and read with filters."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+
+from core.errors import StoreNotReadyError
+from core.models import Chunk, Filters, Paragraph, Report
+from core.text import normalise
+from ingest.chunking import build_chunks
+from ingest.loaders import ParsedDocument
+from vectorstore.catalog import Catalog
+from vectorstore.chroma_store import ChromaStore, chunk_metadata
+from vectorstore.embeddings import Embedder
+from vectorstore.keyword import KeywordIndex
+
+WriteOutcome = Literal["unchanged", "added", "replaced"]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    report_id: str
+    outcome: WriteOutcome
+    paragraphs: int
+    chunks: int
+
+
+class Index:
+    """Everything retrieval reads and ingest writes, kept in step."""
+
+    def __init__(self, catalog: Catalog, dense: ChromaStore, embedder: Embedder, *, chunk_tokens: int = 220) -> None:
+        self.catalog = catalog
+        self.dense = dense
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self._lock = threading.RLock()
+        self._keyword: KeywordIndex | None = None
+        self._chunks: dict[str, Chunk] = {}
+        self._reports: dict[str, Report] = {}
+        self._loaded_version = -1
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    def add_document(self, document: ParsedDocument) -> WriteResult:
+        """Write one report. Unchanged content writes nothing; a changed one replaces the old version.
+
+        Order matters for crash safety: new vectors go into Chroma first (invisible: the catalog does not
+        list them), then the catalog swaps versions in one transaction, then stale vectors are deleted.
+        A crash at any point leaves the previous version whole and queryable.
+        """
+        report = document.report
+        previous_hash = self.catalog.content_hash(report.report_id)
+        if previous_hash == report.content_hash:
+            return WriteResult(report.report_id, "unchanged", len(document.paragraphs), 0)
+        chunks = build_chunks(report, document.paragraphs, budget=self.chunk_tokens)
+        existing = self.dense.ids_for_report(report.report_id)
+        fresh = [c for c in chunks if c.chunk_id not in existing]
+        if fresh:
+            vectors = self.embedder.embed_documents([c.embed_text for c in fresh])
+            self.dense.add(fresh, vectors, [chunk_metadata(c, report) for c in fresh])
+        self.catalog.replace_report(report, document.paragraphs, chunks)
+        stale = existing - {c.chunk_id for c in chunks}
+        if stale:
+            self.dense.delete(sorted(stale))
+        outcome: WriteOutcome = "added" if previous_hash is None else "replaced"
+        return WriteResult(report.report_id, outcome, len(document.paragraphs), len(chunks))
+
+    def remove_report(self, report_id: str) -> None:
+        self.catalog.delete_report(report_id)
+        self.dense.delete(sorted(self.dense.ids_for_report(report_id)))
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Reload the chunk table and rebuild BM25 when the catalog has changed since the last read."""
+        version = self.catalog.version()
+        if version == self._loaded_version:
+            return
+        with self._lock:
+            if version == self._loaded_version:
+                return
+            chunks = self.catalog.chunks()
+            reports = {r.report_id: r for r in self.catalog.reports()}
+            self._keyword = KeywordIndex([c.chunk_id for c in chunks], [c.embed_text for c in chunks])
+            self._chunks = {c.chunk_id: c for c in chunks}
+            self._reports = reports
+            self._loaded_version = version
+
+    def require_ready(self) -> None:
+        self._refresh()
+        if not self._chunks:
+            raise StoreNotReadyError("no reports indexed yet: run `ofsted-qa ingest DIR` (or start the app once)")
+
+    def reports(self) -> list[Report]:
+        self._refresh()
+        return list(self._reports.values())
+
+    def report(self, report_id: str) -> Report | None:
+        self._refresh()
+        return self._reports.get(report_id)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        self._refresh()
+        return self._chunks.get(chunk_id)
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return self.catalog.paragraph(paragraph_id)
+
+    def paragraphs(self, report_id: str) -> list[Paragraph]:
+        return self.catalog.paragraphs(report_id)
+
+    def authorities(self) -> list[str]:
+        return sorted({r.metadata.local_authority for r in self.reports() if r.metadata.local_authority})
+
+    def report_ids_for(self, filters: Filters | None) -> list[str] | None:
+        """The reports a filter admits, or None when it admits everything."""
+        if filters is None or filters.is_empty():
+            return None
+        wanted_authorities = {normalise(a) for a in filters.local_authorities}
+        selected = []
+        for report in self.reports():
+            meta = report.metadata
+            if wanted_authorities and normalise(meta.local_authority or "") not in wanted_authorities:
+                continue
+            if filters.report_types and meta.report_type not in filters.report_types:
+                continue
+            if filters.published_from and not (meta.published and meta.published >= filters.published_from):
+                continue
+            if filters.published_to and not (meta.published and meta.published <= filters.published_to):
+                continue
+            selected.append(report.report_id)
+        return selected
+
+    def dense_search(self, vector: np.ndarray, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
+        self._refresh()
+        # over-fetch: Chroma may hold vectors of a version being written, which the catalog does not list
+        hits = self.dense.query(vector, k + 10, report_ids)
+        return [(cid, score) for cid, score in hits if cid in self._chunks][:k]
+
+    def keyword_search(self, query: str, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
+        self._refresh()
+        assert self._keyword is not None
+        allowed = None
+        if report_ids is not None:
+            wanted = set(report_ids)
+            allowed = {cid for cid, c in self._chunks.items() if c.report_id in wanted}
+        return self._keyword.search(query, k, allowed)
+
+    def stats(self) -> dict[str, object]:
+        counts = self.catalog.counts()
+        reports = self.reports()
+        dates = [r.metadata.published for r in reports if r.metadata.published]
+        by_type: dict[str, int] = {}
+        for r in reports:
+            by_type[r.metadata.report_type] = by_type.get(r.metadata.report_type, 0) + 1
+        return {
+            **counts,
+            "vectors": self.dense.count(),
+            "authorities": len(self.authorities()),
+            "by_type": by_type,
+            "earliest": min(dates).isoformat() if dates else None,
+            "latest": max(dates).isoformat() if dates else None,
+            "embedding_model": self.embedder.name,
+            "dimension": self.embedder.dimension,
+        }
+
+
+def parse_date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

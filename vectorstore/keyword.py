@@ -1,0 +1,75 @@
+"""The keyword index: BM25 (bm25s) over the same chunks as Chroma, rebuilt when the catalog changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves did say said tell told inspectors inspector report reports ofsted""".split()
+)
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to match plurals and common verb endings."""
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ness", ""), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-worded, stemmed word tokens; hyphenated compounds also give their parts."""
+    tokens: list[str] = []
+    for raw in _TOKEN.findall(text.lower().replace("\u2019", "'")):
+        parts = [raw, *raw.split("-")] if "-" in raw else [raw]
+        for part in parts:
+            part = part.replace("'s", "").strip("'")
+            if part and part not in STOPWORDS:
+                tokens.append(stem(part))
+    return tokens
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of chunk ids and texts."""
+
+    def __init__(self, chunk_ids: Sequence[str], texts: Sequence[str]) -> None:
+        import bm25s
+
+        self.chunk_ids = list(chunk_ids)
+        self._position = {cid: i for i, cid in enumerate(self.chunk_ids)}
+        self._bm25 = bm25s.BM25()
+        self._empty = not self.chunk_ids
+        if not self._empty:
+            corpus = [tokenize(t) or ["_"] for t in texts]
+            self._bm25.index(corpus, show_progress=False)
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score) pairs, restricted to `allowed` chunk ids when given."""
+        tokens = tokenize(query)
+        if self._empty or not tokens:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            for cid in allowed:
+                position = self._position.get(cid)
+                if position is not None:
+                    mask[position] = True
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
