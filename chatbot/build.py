@@ -1,0 +1,49 @@
+"""Wiring: the one place that turns settings into clients, stores and pipelines."""
+
+from __future__ import annotations
+
+from core.offline import enforce_offline
+from core.settings import Settings
+from vectorstore.catalog import Catalog
+from vectorstore.chroma_store import ChromaStore, build_chroma_client
+from vectorstore.embeddings import Embedder, MiniLMEmbedder
+from vectorstore.index import Index
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
+    """The index the settings point at: embedded Chroma under index_dir, or a Chroma server."""
+    enforce_offline()
+    embedder = embedder or build_embedder(settings)
+    client = build_chroma_client(
+        path=settings.index_dir / "chroma",
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+    )
+    dense = ChromaStore(client, settings.collection, embedder.name, embedder.dimension)
+    catalog_name = "catalog.sqlite" if not settings.chroma_host else f"catalog-{settings.chroma_host}-{settings.chroma_port}.sqlite"
+    catalog = Catalog(settings.index_dir / catalog_name)
+    return Index(catalog, dense, embedder, chunk_tokens=settings.chunk_tokens)
+
+
+def build_answerer(settings: Settings, index: Index):
+    from chatbot.extractive import ExtractiveAnswerer
+
+    return ExtractiveAnswerer(index.embedder)
+
+
+def build_pipeline(settings: Settings, index: Index | None = None):
+    """The Q&A pipeline the CLI, the app and the eval runner all use."""
+    from chatbot.pipeline import QAPipeline
+
+    index = index or build_index(settings)
+    return QAPipeline(
+        index,
+        build_answerer(settings, index),
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+    )

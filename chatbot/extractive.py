@@ -1,0 +1,166 @@
+"""The offline default answerer: the most relevant sentences of the retrieved paragraphs, each cited.
+
+Sentences are scored by embedding similarity to the question, the question's keywords they contain
+and the rank of the paragraph they come from; the best few are kept (at most two from one paragraph),
+grouped by report (authority, report type, date) and each given its paragraph's marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from chatbot.query import QueryPlan
+from core.models import REPORT_TYPE_LABELS, Paragraph, Report
+from core.text import normalise, split_sentences
+from vectorstore.embeddings import Embedder
+from vectorstore.keyword import tokenize
+
+_EPOCH = date(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved paragraph offered to an answerer under a marker."""
+
+    marker: str
+    paragraph: Paragraph
+    report: Report
+    rank: int  # rank of the chunk it came from, 0 = best
+    dense: float  # cosine similarity of that chunk to the question
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    text: str
+    evidence: Evidence
+    score: float
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answerer's output before the citation check: text with [n] markers."""
+
+    text: str
+    confidence: float  # best sentence similarity to the question, for the refusal decision
+    sentences: tuple[ScoredSentence, ...] = ()
+
+
+def report_label(report: Report) -> str:
+    meta = report.metadata
+    authority = meta.local_authority or "Unknown authority"
+    kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+    when = meta.published.strftime("%-d %B %Y") if meta.published else "undated"
+    return f"{authority}: {kind}, {when}"
+
+
+def score_sentences(
+    question: str, evidence: Sequence[Evidence], embedder: Embedder, *, max_paragraphs: int = 8
+) -> list[ScoredSentence]:
+    """Every sentence of the top paragraphs, scored against the question."""
+    candidates: list[tuple[str, Evidence]] = []
+    for item in evidence[:max_paragraphs]:
+        for sentence in split_sentences(item.paragraph.text):
+            if len(sentence.split()) >= 4:
+                candidates.append((sentence, item))
+    if not candidates:
+        return []
+    query_terms = set(tokenize(question))
+    vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
+    similarities = vectors[1:] @ vectors[0]
+    scored = []
+    for (sentence, item), similarity in zip(candidates, similarities, strict=True):
+        terms = set(tokenize(sentence))
+        overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
+        score = 0.55 * float(similarity) + 0.25 * overlap + 0.20 / (1 + item.rank)
+        scored.append(ScoredSentence(sentence, item, score, float(similarity)))
+    return scored
+
+
+class ExtractiveAnswerer:
+    """Composes an answer from retrieved sentences; needs no LLM."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 5, per_paragraph: int = 2) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.per_paragraph = per_paragraph
+
+    def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
+        scored = score_sentences(plan.standalone, evidence, self.embedder)
+        if not scored:
+            return Draft("", 0.0)
+        chosen = self._select(scored, plan)
+        confidence = max(s.similarity for s in scored)
+        return Draft(compose(chosen), confidence, tuple(chosen))
+
+    def _select(self, scored: Sequence[ScoredSentence], plan: QueryPlan) -> list[ScoredSentence]:
+        limit = self.max_sentences
+        authorities = {s.evidence.report.metadata.local_authority for s in scored}
+        per_group_cap = limit
+        if len(authorities) > 1:
+            limit = max(limit, 3 * min(len(authorities), 4))
+            per_group_cap = max(2, limit // len(authorities))
+        chosen: list[ScoredSentence] = []
+        per_paragraph: dict[str, int] = {}
+        per_authority: dict[str | None, int] = {}
+        seen: set[str] = set()
+        ordered = sorted(scored, key=lambda s: -s.score)
+        # with several authorities in play, make sure each gets its best sentence first
+        if len(authorities) > 1:
+            firsts: list[ScoredSentence] = []
+            covered: set[str | None] = set()
+            for sentence in ordered:
+                authority = sentence.evidence.report.metadata.local_authority
+                if authority not in covered:
+                    covered.add(authority)
+                    firsts.append(sentence)
+            ordered = firsts + [s for s in ordered if s not in firsts]
+        best = ordered[0].score
+        for sentence in ordered:
+            if len(chosen) >= limit:
+                break
+            key = normalise(sentence.text)
+            pid = sentence.evidence.paragraph.paragraph_id
+            authority = sentence.evidence.report.metadata.local_authority
+            if key in seen or per_paragraph.get(pid, 0) >= self.per_paragraph:
+                continue
+            if per_authority.get(authority, 0) >= per_group_cap:
+                continue
+            if chosen and sentence.score < best * 0.6 and len(authorities) == 1:
+                break  # the rest adds little to the best evidence
+            seen.add(key)
+            per_paragraph[pid] = per_paragraph.get(pid, 0) + 1
+            per_authority[authority] = per_authority.get(authority, 0) + 1
+            chosen.append(sentence)
+        return chosen
+
+
+def compose(chosen: Sequence[ScoredSentence]) -> str:
+    """Group sentences by report (newest first within an authority), in paragraph order, with markers."""
+    groups: dict[str, list[ScoredSentence]] = {}
+    for sentence in chosen:
+        groups.setdefault(sentence.evidence.report.report_id, []).append(sentence)
+
+    first_seen = {rid: i for i, rid in enumerate(groups)}
+    authority_order: dict[str, int] = {}
+    for rid in groups:
+        authority_order.setdefault(groups[rid][0].evidence.report.metadata.local_authority or "", first_seen[rid])
+    ordered_ids = sorted(
+        groups,
+        key=lambda rid: (
+            authority_order[groups[rid][0].evidence.report.metadata.local_authority or ""],
+            -(groups[rid][0].evidence.report.metadata.published or _EPOCH).toordinal(),
+        ),
+    )
+    lines: list[str] = []
+    for report_id in ordered_ids:
+        members = sorted(groups[report_id], key=lambda s: (s.evidence.paragraph.order, s.evidence.paragraph.text.find(s.text)))
+        lines.append(f"**{report_label(members[0].evidence.report)}**")
+        for sentence in members:
+            lines.append(f"- {sentence.text} [{sentence.evidence.marker}]")
+        lines.append("")
+    return "\n".join(lines).strip()

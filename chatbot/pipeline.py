@@ -1,0 +1,226 @@
+"""The chain: question + history + filters -> plan -> retrieval -> draft -> citation check -> Answer.
+
+It coordinates; the work is done by the pure functions and collaborators it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from chatbot.authorities import Gazetteer
+from chatbot.citations import check_citations, embedding_similarity
+from chatbot.extractive import Draft, Evidence
+from chatbot.query import QueryPlan, plan_query
+from chatbot.retrieval import HybridRetriever, Scored, scope_reports
+from core.errors import BadQuestionError
+from core.models import REPORT_TYPE_LABELS, Answer, Filters, Paragraph, Report, RetrievedChunk, Turn
+from vectorstore.index import Index
+
+
+class Answerer(Protocol):
+    """Turns a plan and numbered evidence into a draft with [n] markers."""
+
+    name: str
+
+    def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft: ...
+
+
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """When the evidence is too weak to answer. Calibrated on the gold set's unanswerable cases."""
+
+    min_sentence_similarity: float = 0.42
+    min_chunk_similarity: float = 0.30
+
+
+class QAPipeline:
+    """Implements `core.protocols.QuestionAnswerer` over an index."""
+
+    def __init__(
+        self,
+        index: Index,
+        answerer: Answerer,
+        *,
+        gazetteer: Gazetteer | None = None,
+        retriever: HybridRetriever | None = None,
+        top_k: int = 10,
+        evidence_chunks: int = 6,
+        max_question_chars: int = 2000,
+        refusal: RefusalPolicy | None = None,
+    ) -> None:
+        self.index = index
+        self.answerer = answerer
+        self.gazetteer = gazetteer or Gazetteer()
+        self.retriever = retriever or HybridRetriever(index)
+        self.top_k = top_k
+        self.evidence_chunks = evidence_chunks
+        self.max_question_chars = max_question_chars
+        self.refusal = refusal or RefusalPolicy()
+        self._similarity = embedding_similarity(index.embedder.embed_documents)
+
+    # ---- QuestionAnswerer ------------------------------------------------------------------------
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return self.index.paragraph(paragraph_id)
+
+    def reports(self) -> list[Report]:
+        return self.index.reports()
+
+    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
+        started = time.perf_counter()
+        question = self._validate(question)
+        self.index.require_ready()
+        plan = plan_query(question, history, filters, self.gazetteer)
+        trace: dict[str, object] = {"plan": plan.to_json(), "answerer": self.answerer.name, "route": "passage"}
+        if plan.personal:
+            return self._refuse(
+                "I can't help with questions about identifiable children or individuals: the inspection "
+                "reports do not identify children, and this tool does not speculate about people.",
+                trace | {"refusal": "personal"},
+                started,
+            )
+        if plan.off_topic:
+            return self._refuse(
+                "I can only answer questions about Ofsted's inspection reports on children's services. "
+                "Try asking about an authority, a service area (for example care leavers or the front door) "
+                "or a judgement.",
+                trace | {"refusal": "off-topic"},
+                started,
+            )
+        indexed = set(self.index.authorities())
+        missing = [a for a in plan.authorities if a not in indexed]
+        if missing and len(missing) == len(plan.authorities):
+            names = ", ".join(missing)
+            return self._refuse(
+                f"The indexed reports do not cover {names}, so they cannot answer this. "
+                f"{self._searched(plan, [])}",
+                trace | {"refusal": "authority-not-indexed", "missing_authorities": missing},
+                started,
+            )
+        report_ids = scope_reports(self.index.reports(), plan)
+        retrieval_started = time.perf_counter()
+        hits = self.retriever.retrieve(plan, self.top_k, report_ids)
+        retrieval_s = time.perf_counter() - retrieval_started
+        searched = self._searched(plan, report_ids)
+        trace |= {"scope_reports": report_ids, "searched": searched}
+        retrieved = tuple(
+            RetrievedChunk(h.chunk.chunk_id, h.chunk.paragraph_ids, round(h.score, 6), h.chunk.text, h.chunk.report_id)
+            for h in hits
+        )
+        if not hits:
+            return self._refuse(f"The reports do not answer this. {searched}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
+        evidence = self._evidence(hits)
+        generation_started = time.perf_counter()
+        draft = self.answerer.draft(plan, evidence)
+        best_chunk = max(h.dense for h in hits)
+        trace |= {"confidence": round(draft.confidence, 4), "best_chunk_similarity": round(best_chunk, 4)}
+        if draft.confidence < self.refusal.min_sentence_similarity or best_chunk < self.refusal.min_chunk_similarity:
+            return self._refuse(
+                f"The reports do not answer this. {searched}",
+                trace | {"refusal": "weak-evidence"},
+                started,
+                retrieval_s,
+                retrieved,
+            )
+        sources = {e.marker: e.paragraph for e in evidence}
+        reports = {e.report.report_id: e.report for e in evidence}
+        checked = check_citations(draft.text, sources, reports, self._similarity)
+        generation_s = time.perf_counter() - generation_started
+        trace |= {"dropped_sentences": list(checked.dropped), "removed_markers": list(checked.removed_markers)}
+        if not checked.citations:
+            return self._refuse(
+                f"The reports do not answer this. {searched}",
+                trace | {"refusal": "no-supported-claim"},
+                started,
+                retrieval_s,
+                retrieved,
+            )
+        text = checked.text + f"\n\n_{searched}_"
+        return Answer(
+            answer=text,
+            refused=False,
+            citations=checked.citations,
+            retrieved=retrieved,
+            trace=trace,
+            timings={
+                "retrieval_s": retrieval_s,
+                "generation_s": generation_s,
+                "total_s": time.perf_counter() - started,
+            },
+        )
+
+    def stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as it grows, then the final Answer (the UI renders both)."""
+        answer = self.ask(question, history, filters)
+        shown = ""
+        for line in answer.answer.split("\n"):
+            shown = f"{shown}\n{line}" if shown else line
+            yield shown
+        yield answer
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def _validate(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise BadQuestionError("the question is empty: type a question about the inspection reports")
+        if len(question) > self.max_question_chars:
+            raise BadQuestionError(
+                f"the question is {len(question):,} characters long; please keep it under "
+                f"{self.max_question_chars:,} characters"
+            )
+        return question
+
+    def _evidence(self, hits: Sequence[Scored]) -> list[Evidence]:
+        evidence: list[Evidence] = []
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits[: self.evidence_chunks]):
+            report = self.index.report(hit.chunk.report_id)
+            if report is None:
+                continue
+            for paragraph_id in hit.chunk.paragraph_ids:
+                if paragraph_id in seen:
+                    continue
+                paragraph = self.index.paragraph(paragraph_id)
+                if paragraph is None:
+                    continue
+                seen.add(paragraph_id)
+                evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
+        return evidence
+
+    def _searched(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
+        """One line saying what was searched: authorities, report types, dates, how many reports."""
+        total = len(self.index.reports())
+        count = total if report_ids is None else len(report_ids)
+        who = ", ".join(plan.authorities) if plan.authorities else "all authorities"
+        kinds = ", ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "all report types"
+        when = "any date"
+        if plan.published_from or plan.published_to:
+            start = plan.published_from.isoformat() if plan.published_from else "the earliest"
+            end = plan.published_to.isoformat() if plan.published_to else "the latest"
+            when = f"{start} to {end}"
+        if plan.latest:
+            when += ", latest report only"
+        if plan.earliest:
+            when += ", earliest report only"
+        return f"Searched {count} of {total} reports: {who}; {kinds}; {when}."
+
+    def _refuse(
+        self,
+        message: str,
+        trace: dict[str, object],
+        started: float,
+        retrieval_s: float = 0.0,
+        retrieved: tuple[RetrievedChunk, ...] = (),
+    ) -> Answer:
+        return Answer(
+            answer=message,
+            refused=True,
+            citations=(),
+            retrieved=retrieved,
+            trace=trace,
+            timings={"retrieval_s": retrieval_s, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        )

@@ -1,0 +1,236 @@
+"""Question understanding without an LLM: scope (authorities, dates, report types), follow-ups, intent.
+
+Pure functions over the question, the conversation and the user's filters; the result (`QueryPlan`)
+is recorded in the answer's trace so that a user can see what was searched and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from chatbot.authorities import Gazetteer
+from core.models import Filters, Turn
+
+REPORT_TYPE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bfocus(?:s)?ed[- ]visits?\b", re.I), "focused_visit"),
+    (re.compile(r"\bmonitoring[- ]visits?\b", re.I), "monitoring_visit"),
+    (re.compile(r"\b(?:area )?send\b(?! them)|\bspecial educational needs\b", re.I), "area_send_inspection"),
+    (re.compile(r"\bSIF\b|\bsingle inspection framework\b", re.I), "sif_inspection"),
+    (re.compile(r"\bILACS\b|\bfull inspections?\b|\bstandard inspections?\b|\bshort inspections?\b", re.I), "ilacs_inspection"),
+)
+_LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
+_EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
+_YEAR = r"(19\d{2}|20\d{2})"
+_BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
+_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*{_YEAR}\b", re.I)
+_AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
+_SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
+_IN_YEAR = re.compile(rf"\b{_YEAR}\b")
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
+)
+_PRONOUN = re.compile(
+    r"\b(they|their|them|it|its|that|this|those|these|there|the same|the council|the authority|"
+    r"the local authority|the report|the letter|the visit|the inspection|the later|the earlier|"
+    r"the previous|the other|he|she)\b",
+    re.I,
+)
+
+# Words that show a question is about children's services or these reports.
+DOMAIN_WORDS = re.compile(
+    r"\b(child|children|young people|care|leaver|leavers|social work|worker|foster|adopt|adoption|"
+    r"safeguard|protection|inspect|inspection|inspectors|ofsted|report|reports|letter|visit|judg|grade|"
+    r"rated|rating|outstanding|inadequate|requires improvement|good|council|authority|authorities|"
+    r"leaders|leadership|management|manager|supervision|caseload|front door|mash|referral|assessment|"
+    r"plan|plans|placement|placements|send|disab|education|school|virtual school|health|missing|exploit|"
+    r"neglect|domestic abuse|family|families|parent|practice|practitioner|workforce|staff|partnership|"
+    r"corporate parent|pathway|personal adviser|accommodation|homeless|asylum|unaccompanied|court|"
+    r"pre-proceedings|permanence|edge of care|early help|thresholds?|strategy meeting|section 47|lado|"
+    r"private fostering|improve|improvement|strength|weakness|finding|findings|recommendation|quality|"
+    r"audit|performance|service|services|support|progress|experience|experiences|outcome|outcomes)",
+    re.I,
+)
+# Questions about a named individual: the reports do not identify children, and we do not speculate.
+PERSONAL = re.compile(
+    r"\b(child|boy|girl|baby|young person|teenager|pupil|son|daughter|foster carer|social worker|mother|father)"
+    r"\s+(called|named|whose name is)\b"
+    r"|\b(name|names|address|addresses|identity|date of birth|home address)\s+of\s+(the\s+)?"
+    r"(child|children|boy|girl|young person|family|families|foster carers?|care leavers?)\b"
+    r"|\bwhich\s+(child|children|boy|girl|family)\s+(was|were|is|are)\s+(abused|harmed|killed|hurt|in care|missing)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What the question asks and where to look; part of every answer's trace."""
+
+    question: str
+    standalone: str  # the question made standalone from the conversation
+    authorities: tuple[str, ...] = ()  # named or carried forward
+    authority_source: str = "none"  # "question", "history", "filter" or "none"
+    report_types: tuple[str, ...] = ()
+    published_from: date | None = None
+    published_to: date | None = None
+    latest: bool = False
+    earliest: bool = False
+    follow_up: bool = False
+    off_topic: bool = False
+    personal: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "standalone": self.standalone,
+            "authorities": list(self.authorities),
+            "authority_source": self.authority_source,
+            "report_types": list(self.report_types),
+            "published_from": self.published_from.isoformat() if self.published_from else None,
+            "published_to": self.published_to.isoformat() if self.published_to else None,
+            "latest": self.latest,
+            "earliest": self.earliest,
+            "follow_up": self.follow_up,
+            "off_topic": self.off_topic,
+            "personal": self.personal,
+            "notes": list(self.notes),
+        }
+
+
+def detect_report_types(text: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for pattern, report_type in REPORT_TYPE_PATTERNS:
+        if pattern.search(text) and report_type not in found:
+            found.append(report_type)
+    return tuple(found)
+
+
+def detect_dates(text: str) -> tuple[date | None, date | None]:
+    """A date range from "in 2023", "since 2021", "before 2020", "after 2022", "between 2019 and 2023"."""
+    if match := _BETWEEN.search(text):
+        first, second = sorted(int(y) for y in match.groups())
+        return date(first, 1, 1), date(second, 12, 31)
+    start: date | None = None
+    end: date | None = None
+    if match := _BEFORE.search(text):
+        end = date(int(match.group(1)) - 1, 12, 31)
+    if match := _AFTER.search(text):
+        start = date(int(match.group(1)) + 1, 1, 1)
+    if match := _SINCE.search(text):
+        start = date(int(match.group(1)), 1, 1)
+    if start or end:
+        return start, end
+    years = sorted({int(y) for y in _IN_YEAR.findall(text)})
+    if len(years) == 1:
+        return date(years[0], 1, 1), date(years[0], 12, 31)
+    if len(years) > 1:
+        return date(years[0], 1, 1), date(years[-1], 12, 31)
+    return None, None
+
+
+def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequence[str]) -> bool:
+    """Whether a question leans on the conversation: starts like a follow-up or points back with a pronoun."""
+    if not history:
+        return False
+    if _FOLLOW_UP_START.search(question):
+        return True
+    words = re.findall(r"\w+", question)
+    if not named_authorities and _PRONOUN.search(question):
+        return True
+    return len(words) <= 4 and not named_authorities
+
+
+def _topic_words(text: str, gazetteer: Gazetteer) -> str:
+    """The question minus question words, authority names and scope words: what it is about."""
+    stripped = text
+    for name in gazetteer.find(text):
+        stripped = re.sub(re.escape(name), " ", stripped, flags=re.I)
+    stripped = re.sub(
+        r"\b(what|which|how|did|does|do|was|were|is|are|the|inspectors?|say|said|about|in|of|for|and|"
+        r"tell|me|latest|last|most|recent|report|letter|visit|inspection|please|what's|whats)\b",
+        " ",
+        stripped,
+        flags=re.I,
+    )
+    return " ".join(re.findall(r"[\w'-]+", stripped))
+
+
+def plan_query(
+    question: str,
+    history: Sequence[Turn],
+    filters: Filters | None,
+    gazetteer: Gazetteer,
+) -> QueryPlan:
+    """Work out scope and the standalone query; carry authority, topic and time forward for follow-ups."""
+    filters = filters or Filters()
+    named = gazetteer.find(question)
+    report_types = detect_report_types(question)
+    start, end = detect_dates(question)
+    latest = bool(_LATEST.search(question)) and start is None
+    earliest = bool(_EARLIEST.search(question)) and start is None and not latest
+    follow_up = is_follow_up(question, history, named)
+    notes: list[str] = []
+    authority_source = "question" if named else "none"
+    standalone = question
+    if follow_up:
+        # walk back through earlier questions for what this one leaves out
+        carried_authorities: list[str] = []
+        carried_topic = ""
+        for turn in reversed(history):
+            if not carried_authorities:
+                carried_authorities = gazetteer.find(turn.user)
+            if not report_types:
+                report_types = detect_report_types(turn.user)
+            if start is None and end is None:
+                start, end = detect_dates(turn.user)
+            if not carried_topic:
+                carried_topic = _topic_words(turn.user, gazetteer)
+            if carried_authorities and carried_topic:
+                break
+        if not named and carried_authorities:
+            named = carried_authorities
+            authority_source = "history"
+        own_topic = _topic_words(question, gazetteer)
+        pieces = [question.strip()]
+        if authority_source == "history":
+            pieces.append("(" + ", ".join(named) + ")")
+        if len(own_topic.split()) < 3 and carried_topic:
+            pieces.append(carried_topic)
+        standalone = " ".join(pieces)
+        notes.append("follow-up: scope carried from the conversation")
+    authorities = tuple(named)
+    if filters.local_authorities:
+        if authorities:
+            chosen = tuple(a for a in authorities if a in filters.local_authorities)
+            if not chosen:
+                notes.append("the question names authorities outside the filter; the filter applies")
+            authorities = chosen or tuple(filters.local_authorities)
+        else:
+            authorities = tuple(filters.local_authorities)
+        authority_source = "filter" if authority_source == "none" else authority_source
+    if filters.report_types:
+        report_types = tuple(filters.report_types)
+    if filters.published_from or filters.published_to:
+        start = filters.published_from or start
+        end = filters.published_to or end
+    personal = bool(PERSONAL.search(question))
+    off_topic = not authorities and not DOMAIN_WORDS.search(standalone)
+    return QueryPlan(
+        question=question,
+        standalone=standalone,
+        authorities=authorities,
+        authority_source=authority_source,
+        report_types=report_types,
+        published_from=start,
+        published_to=end,
+        latest=latest,
+        earliest=earliest,
+        follow_up=follow_up,
+        off_topic=off_topic,
+        personal=personal,
+        notes=tuple(notes),
+    )

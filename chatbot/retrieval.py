@@ -1,0 +1,133 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) over the same chunks, fused by reciprocal rank.
+
+Scope (authorities, report types, dates, "latest") is resolved to a set of report ids once and applied
+to both retrievers. When a question names several authorities, each is searched separately and the
+results interleaved, so one authority's wording cannot crowd out another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from chatbot.query import QueryPlan
+from core.models import Chunk, Report
+from core.text import normalise
+from vectorstore.index import Index
+
+RRF_K = 60
+_MIN_DATE = date.min
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A fused hit with the evidence of each retriever."""
+
+    chunk: Chunk
+    score: float  # fused RRF score
+    dense: float  # cosine similarity (0 when dense did not find it)
+    keyword: float  # BM25 score (0 when BM25 did not find it)
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[str, float]:
+    """RRF: each list adds weight / (k + rank) to the items it ranks (rank from 1)."""
+    fused: dict[str, float] = {}
+    weights = weights or [1.0] * len(rankings)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | None:
+    """Report ids the plan admits, or None for no restriction. "Latest" keeps each authority's newest."""
+    if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest):
+        return None
+    wanted = {normalise(a) for a in plan.authorities}
+    selected: list[Report] = []
+    for report in reports:
+        meta = report.metadata
+        if wanted and normalise(meta.local_authority or "") not in wanted:
+            continue
+        if plan.report_types and meta.report_type not in plan.report_types:
+            continue
+        dates = [d for d in (meta.published, meta.visit_start, meta.visit_end) if d]
+        if plan.published_from and not any(d >= plan.published_from for d in dates):
+            continue
+        if plan.published_to and not any(d <= plan.published_to for d in dates):
+            continue
+        selected.append(report)
+    if (plan.latest or plan.earliest) and selected:
+        by_authority: dict[str, Report] = {}
+        for report in sorted(selected, key=lambda r: r.metadata.published or r.metadata.visit_start or r.metadata.letter_date or _MIN_DATE):
+            key = report.metadata.local_authority or report.report_id
+            if plan.earliest:
+                by_authority.setdefault(key, report)
+            else:
+                by_authority[key] = report
+        selected = list(by_authority.values())
+    return [r.report_id for r in selected]
+
+
+class HybridRetriever:
+    """Dense + BM25 with RRF, scoped by the query plan, deduplicated by text."""
+
+    def __init__(self, index: Index, *, candidates: int = 40, dense_weight: float = 1.0, keyword_weight: float = 1.0) -> None:
+        self.index = index
+        self.candidates = candidates
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
+
+    def retrieve(self, plan: QueryPlan, k: int = 10, report_ids: Sequence[str] | None = None) -> list[Scored]:
+        if report_ids is None:
+            report_ids = scope_reports(self.index.reports(), plan)
+        if report_ids is not None and not report_ids:
+            return []
+        if len(plan.authorities) > 1:
+            per_authority = []
+            for authority in plan.authorities:
+                ids = [rid for rid in report_ids or [] if self._authority(rid) == authority]
+                per_authority.append(self._search(plan.standalone, ids, k) if ids else [])
+            return _interleave(per_authority, k)
+        return self._search(plan.standalone, report_ids, k)
+
+    def _authority(self, report_id: str) -> str | None:
+        report = self.index.report(report_id)
+        return report.metadata.local_authority if report else None
+
+    def _search(self, query: str, report_ids: Sequence[str] | None, k: int) -> list[Scored]:
+        vector = self.index.embedder.embed_query(query)
+        dense = self.index.dense_search(vector, self.candidates, report_ids)
+        keyword = self.index.keyword_search(query, self.candidates, report_ids)
+        fused = reciprocal_rank_fusion(
+            [[cid for cid, _ in dense], [cid for cid, _ in keyword]], weights=[self.dense_weight, self.keyword_weight]
+        )
+        dense_scores = dict(dense)
+        keyword_scores = dict(keyword)
+        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        out: list[Scored] = []
+        seen_texts: set[str] = set()
+        for chunk_id, score in ranked:
+            chunk = self.index.chunk(chunk_id)
+            if chunk is None:
+                continue
+            key = normalise(chunk.text)
+            if key in seen_texts:
+                continue  # the same words in two copies of a report (a PDF and its text export)
+            seen_texts.add(key)
+            out.append(Scored(chunk, score, dense_scores.get(chunk_id, 0.0), keyword_scores.get(chunk_id, 0.0)))
+            if len(out) >= k:
+                break
+        return out
+
+
+def _interleave(lists: Sequence[Sequence[Scored]], k: int) -> list[Scored]:
+    out: list[Scored] = []
+    position = 0
+    while len(out) < k and any(position < len(lst) for lst in lists):
+        for lst in lists:
+            if position < len(lst) and len(out) < k:
+                out.append(lst[position])
+        position += 1
+    return out

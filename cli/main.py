@@ -1,0 +1,174 @@
+"""`ofsted-qa`: ingest reports, ask questions, list what is indexed, run the evaluation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from core.errors import OfstedQAError
+from core.offline import enforce_offline
+from core.settings import Settings
+
+log = logging.getLogger("ofsted_qa")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ofsted-qa", description="Cited answers from Ofsted inspection reports.")
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: OFSTED_QA_INDEX_DIR or data/index)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="ingest PDF/TXT/MD/HTML files, folders (recursively) or http(s) URLs")
+    ingest.add_argument("targets", nargs="*", help="files, folders or URLs (default: the bundled sample corpus)")
+    ingest.add_argument("--manifest", type=Path, help="manifest.csv with official Ofsted URLs (document, ofsted_file_url)")
+    ingest.add_argument("--no-progress", action="store_true")
+
+    ask = sub.add_parser("ask", help="ask a question")
+    ask.add_argument("question")
+    ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
+    ask.add_argument("--report-type", action="append", default=[], help="restrict to a report type (repeatable)")
+    ask.add_argument("--from", dest="published_from", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="published_to", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")
+    ask.add_argument("--json", action="store_true", help="print the answer JSON")
+
+    sub.add_parser("reports", help="list the indexed reports with their metadata")
+    sub.add_parser("stats", help="index statistics")
+
+    evaluate = sub.add_parser("eval", help="run the Q&A regression suite against the index")
+    from eval.cli import add_arguments
+
+    add_arguments(evaluate)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"index_dir": args.index_dir} if args.index_dir else {}
+    return Settings(**overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        settings = _settings(args)
+        return COMMANDS[args.command](args, settings)
+    except OfstedQAError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from chatbot.build import build_index
+    from ingest.loaders import read_url_manifest
+    from vectorstore.ingestion import ingest_targets
+
+    targets = args.targets or [str(settings.sample_corpus_dir)]
+    manifest = args.manifest or settings.manifest_csv
+    if manifest is None:
+        # a manifest.csv beside the corpus gives the official Ofsted links
+        for target in targets:
+            candidate = Path(target) / "manifest.csv"
+            if candidate.exists():
+                manifest = candidate
+                break
+    urls = read_url_manifest(manifest)
+    index = build_index(settings)
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="file", file=sys.stderr)
+
+    def progress(done: int, total: int, name: str) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.set_postfix_str(name[-40:])
+            bar.update(1)
+
+    summary = ingest_targets(index, targets, max_bytes=settings.max_file_bytes, urls=urls, progress=progress)
+    if bar is not None:
+        bar.close()
+    print("\n".join(summary.lines()))
+    return 0 if summary.reports or not summary.failed else 1
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from chatbot.build import build_pipeline
+    from core.models import Filters, Turn
+
+    history: list[Turn] = []
+    if args.history:
+        try:
+            turns = json.loads(args.history.read_text(encoding="utf-8"))
+            history = [Turn(user=t["user"], assistant=t.get("assistant", "")) for t in turns]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"Error: --history must be a JSON list of {{user, assistant}} turns ({error})", file=sys.stderr)
+            return 2
+    filters = Filters(
+        local_authorities=tuple(args.local_authority),
+        report_types=tuple(args.report_type),
+        published_from=args.published_from,
+        published_to=args.published_to,
+    )
+    pipeline = build_pipeline(settings)
+    answer = pipeline.ask(args.question, history, filters)
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.answer)
+    if answer.citations:
+        print()
+        for citation in answer.citations:
+            where = f"p. {citation.page}" + (f", para {citation.paragraph_number}" if citation.paragraph_number else "")
+            print(f"[{citation.marker}] {citation.local_authority}, {citation.report_type}, {citation.published} ({where})")
+            print(f"    {citation.text}")
+            print(f"    {citation.url or citation.source}")
+    return 0
+
+
+def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    from chatbot.build import build_index
+
+    index = build_index(settings)
+    reports = index.reports()
+    if not reports:
+        print("No reports indexed yet: run `ofsted-qa ingest DIR`.")
+        return 0
+    for report in reports:
+        meta = report.metadata
+        grades = "; ".join(f"{j.area}: {j.grade}" for j in meta.judgements) or "no graded judgements"
+        visit = f"{meta.visit_start or '?'} to {meta.visit_end or '?'}"
+        print(f"{report.report_id}\n  {report.title} | visit {visit} | {grades}")
+    print(f"{len(reports)} reports")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from chatbot.build import build_index
+
+    index = build_index(settings)
+    print(json.dumps(index.stats(), indent=2))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from chatbot.build import build_pipeline
+    from eval.cli import run
+
+    return run(args, build_pipeline(settings), settings)
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
