@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.query import QueryPlan
+from chatbot.query import QueryPlan, search_text
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
@@ -57,7 +57,7 @@ def report_label(report: Report) -> str:
 
 
 def score_sentences(
-    question: str, evidence: Sequence[Evidence], embedder: Embedder, *, max_paragraphs: int = 8
+    question: str, evidence: Sequence[Evidence], embedder: Embedder, *, max_paragraphs: int = 12
 ) -> list[ScoredSentence]:
     """Every sentence of the top paragraphs, scored against the question."""
     candidates: list[tuple[str, Evidence]] = []
@@ -74,7 +74,7 @@ def score_sentences(
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
         terms = set(tokenize(sentence))
         overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
-        score = 0.55 * float(similarity) + 0.25 * overlap + 0.20 / (1 + item.rank)
+        score = 0.6 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank)
         scored.append(ScoredSentence(sentence, item, score, float(similarity)))
     return scored
 
@@ -84,13 +84,14 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, max_sentences: int = 5, per_paragraph: int = 2) -> None:
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 5, per_paragraph: int = 2, max_reports: int = 4) -> None:
         self.embedder = embedder
+        self.max_reports = max_reports
         self.max_sentences = max_sentences
         self.per_paragraph = per_paragraph
 
     def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
-        scored = score_sentences(plan.standalone, evidence, self.embedder)
+        scored = score_sentences(search_text(plan.standalone), evidence, self.embedder)
         if not scored:
             return Draft("", 0.0)
         chosen = self._select(scored, plan)
@@ -98,43 +99,35 @@ class ExtractiveAnswerer:
         return Draft(compose(chosen), confidence, tuple(chosen))
 
     def _select(self, scored: Sequence[ScoredSentence], plan: QueryPlan) -> list[ScoredSentence]:
-        limit = self.max_sentences
+        """Best sentences overall, but each relevant report (and authority) gets its best one first."""
+        ordered = sorted(scored, key=lambda s: -s.score)
+        best = ordered[0].score
         authorities = {s.evidence.report.metadata.local_authority for s in scored}
-        per_group_cap = limit
+        best_by_report: dict[str, ScoredSentence] = {}
+        for sentence in ordered:
+            best_by_report.setdefault(sentence.evidence.report.report_id, sentence)
+        bar = 0.75 if len(authorities) == 1 else 0.65
+        leaders = [s for s in best_by_report.values() if s.score >= best * bar][: self.max_reports]
         if len(authorities) > 1:
-            limit = max(limit, 3 * min(len(authorities), 4))
-            per_group_cap = max(2, limit // len(authorities))
+            # every authority in play gets its best sentence, even below the bar
+            for authority in authorities:
+                if not any(s.evidence.report.metadata.local_authority == authority for s in leaders):
+                    leaders.append(next(s for s in ordered if s.evidence.report.metadata.local_authority == authority))
+        limit = max(self.max_sentences, len(leaders) + 2)
         chosen: list[ScoredSentence] = []
         per_paragraph: dict[str, int] = {}
-        per_authority: dict[str | None, int] = {}
         seen: set[str] = set()
-        ordered = sorted(scored, key=lambda s: -s.score)
-        # with several authorities in play, make sure each gets its best sentence first
-        if len(authorities) > 1:
-            firsts: list[ScoredSentence] = []
-            covered: set[str | None] = set()
-            for sentence in ordered:
-                authority = sentence.evidence.report.metadata.local_authority
-                if authority not in covered:
-                    covered.add(authority)
-                    firsts.append(sentence)
-            ordered = firsts + [s for s in ordered if s not in firsts]
-        best = ordered[0].score
-        for sentence in ordered:
+        for sentence in leaders + [s for s in ordered if s not in leaders]:
             if len(chosen) >= limit:
                 break
             key = normalise(sentence.text)
             pid = sentence.evidence.paragraph.paragraph_id
-            authority = sentence.evidence.report.metadata.local_authority
             if key in seen or per_paragraph.get(pid, 0) >= self.per_paragraph:
                 continue
-            if per_authority.get(authority, 0) >= per_group_cap:
-                continue
-            if chosen and sentence.score < best * 0.6 and len(authorities) == 1:
+            if sentence not in leaders and sentence.score < best * 0.6:
                 break  # the rest adds little to the best evidence
             seen.add(key)
             per_paragraph[pid] = per_paragraph.get(pid, 0) + 1
-            per_authority[authority] = per_authority.get(authority, 0) + 1
             chosen.append(sentence)
         return chosen
 

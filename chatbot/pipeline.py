@@ -47,7 +47,8 @@ class QAPipeline:
         gazetteer: Gazetteer | None = None,
         retriever: HybridRetriever | None = None,
         top_k: int = 10,
-        evidence_chunks: int = 6,
+        evidence_chunks: int = 8,
+        per_report_cap: int = 3,
         max_question_chars: int = 2000,
         refusal: RefusalPolicy | None = None,
     ) -> None:
@@ -57,6 +58,7 @@ class QAPipeline:
         self.retriever = retriever or HybridRetriever(index)
         self.top_k = top_k
         self.evidence_chunks = evidence_chunks
+        self.per_report_cap = per_report_cap
         self.max_question_chars = max_question_chars
         self.refusal = refusal or RefusalPolicy()
         self._similarity = embedding_similarity(index.embedder.embed_documents)
@@ -102,13 +104,13 @@ class QAPipeline:
             )
         report_ids = scope_reports(self.index.reports(), plan)
         retrieval_started = time.perf_counter()
-        hits = self.retriever.retrieve(plan, self.top_k, report_ids)
+        hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
         retrieval_s = time.perf_counter() - retrieval_started
         searched = self._searched(plan, report_ids)
         trace |= {"scope_reports": report_ids, "searched": searched}
         retrieved = tuple(
             RetrievedChunk(h.chunk.chunk_id, h.chunk.paragraph_ids, round(h.score, 6), h.chunk.text, h.chunk.report_id)
-            for h in hits
+            for h in hits[: self.top_k]
         )
         if not hits:
             return self._refuse(f"The reports do not answer this. {searched}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
@@ -175,9 +177,19 @@ class QAPipeline:
         return question
 
     def _evidence(self, hits: Sequence[Scored]) -> list[Evidence]:
+        """Paragraphs of the best chunks, at most `per_report_cap` chunks from one report, numbered."""
+        picked: list[tuple[int, Scored]] = []
+        per_report: dict[str, int] = {}
+        for rank, hit in enumerate(hits):
+            if len(picked) >= self.evidence_chunks:
+                break
+            if per_report.get(hit.chunk.report_id, 0) >= self.per_report_cap:
+                continue
+            per_report[hit.chunk.report_id] = per_report.get(hit.chunk.report_id, 0) + 1
+            picked.append((rank, hit))
         evidence: list[Evidence] = []
         seen: set[str] = set()
-        for rank, hit in enumerate(hits[: self.evidence_chunks]):
+        for rank, hit in picked:
             report = self.index.report(hit.chunk.report_id)
             if report is None:
                 continue

@@ -101,6 +101,21 @@ class QueryPlan:
         }
 
 
+_FRAMING = re.compile(
+    r"^\s*(?:(?:please\s+)?(?:can you\s+)?(?:tell me|summari[sz]e|describe|explain|show me)\s+(?:what\s+)?)?"
+    r"(?:what\s+(?:did|do|does|have|has)\s+(?:the\s+)?(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+"
+    r"(?:say|said|find|found|report|reported|conclude|concluded|think|note|noted|write|wrote)\s+(?:about|on|of|regarding)?\s*"
+    r"|what\s+(?:is|was|were|are)\s+(?:said|reported|found)\s+(?:about|on)\s+)?",
+    re.I,
+)
+
+
+def search_text(question: str) -> str:
+    """The words worth searching for: the question without its framing ("what did inspectors say about")."""
+    stripped = _FRAMING.sub("", question).strip()
+    return stripped if len(stripped.split()) >= 2 else question
+
+
 def detect_report_types(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for pattern, report_type in REPORT_TYPE_PATTERNS:

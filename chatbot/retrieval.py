@@ -8,10 +8,10 @@ results interleaved, so one authority's wording cannot crowd out another's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from chatbot.query import QueryPlan
+from chatbot.query import QueryPlan, search_text
 from core.models import Chunk, Report
 from core.text import normalise
 from vectorstore.index import Index
@@ -88,9 +88,13 @@ class HybridRetriever:
             per_authority = []
             for authority in plan.authorities:
                 ids = [rid for rid in report_ids or [] if self._authority(rid) == authority]
-                per_authority.append(self._search(plan.standalone, ids, k) if ids else [])
+                per_authority.append(self._search(search_text(plan.standalone), ids, k) if ids else [])
             return _interleave(per_authority, k)
-        return self._search(plan.standalone, report_ids, k)
+        return self._search(search_text(plan.standalone), report_ids, k)
+
+    def _is_pdf(self, report_id: str) -> bool:
+        report = self.index.report(report_id)
+        return bool(report and report.source.lower().split("?")[0].endswith(".pdf"))
 
     def _authority(self, report_id: str) -> str | None:
         report = self.index.report(report_id)
@@ -107,16 +111,21 @@ class HybridRetriever:
         keyword_scores = dict(keyword)
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         out: list[Scored] = []
-        seen_texts: set[str] = set()
+        seen_texts: dict[str, int] = {}
         for chunk_id, score in ranked:
             chunk = self.index.chunk(chunk_id)
             if chunk is None:
                 continue
             key = normalise(chunk.text)
+            scored = Scored(chunk, score, dense_scores.get(chunk_id, 0.0), keyword_scores.get(chunk_id, 0.0))
             if key in seen_texts:
-                continue  # the same words in two copies of a report (a PDF and its text export)
-            seen_texts.add(key)
-            out.append(Scored(chunk, score, dense_scores.get(chunk_id, 0.0), keyword_scores.get(chunk_id, 0.0)))
+                # the same words in two copies of a report (a PDF and its text export): show the PDF's
+                position = seen_texts[key]
+                if self._is_pdf(chunk.report_id) and not self._is_pdf(out[position].chunk.report_id):
+                    out[position] = replace(scored, score=out[position].score)
+                continue
+            seen_texts[key] = len(out)
+            out.append(scored)
             if len(out) >= k:
                 break
         return out
