@@ -125,12 +125,12 @@ def _run_baselines(args: argparse.Namespace, settings: Settings, cases: Sequence
     from eval.baselines import BM25Baseline, NaiveLangChainBaseline, load_documents
 
     documents = load_documents(args.corpus or settings.sample_corpus_dir)
-    results = []
-    bm25 = BM25Baseline(documents)
-    results.append(run_suite(bm25, cases, name=bm25.name, model=bm25.name))
     with NaiveLangChainBaseline(documents) as naive:
-        results.insert(0, run_suite(naive, cases, name=naive.name, model=naive.name))
-    return results
+        naive.prepare()
+        naive_result = run_suite(naive, cases, name=naive.name, model=naive.name)
+    bm25 = BM25Baseline(documents)
+    bm25.prepare()
+    return [naive_result, run_suite(bm25, cases, name=bm25.name, model=bm25.name)]
 
 
 def _print_summary(
@@ -163,5 +163,5 @@ def _print_summary(
         print("now passing: " + ", ".join(verdict.comparison.newly_passing), file=out)
     if args.accept_baseline:
         print(f"accepted as the new baseline: {args.baseline}", file=out)
-    print(f"{'OK' if verdict.ok else 'FAILED'}: {len(result.failing())} of {len(result.cases)} cases fail; "
-          f"report in {report}", file=out)
+    verdict_word = "OK" if verdict.ok else "FAILED"
+    print(f"{verdict_word}: {len(result.failing())} of {len(result.cases)} cases fail; report in {report}", file=out)

@@ -439,6 +439,6 @@ def write_chart(
     axes.set_ylabel("score (0-1)")
     axes.set_title(f"Evaluation: {result.summary['cases']} cases")
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     figure.tight_layout()
     figure.savefig(path, format="png")
