@@ -127,6 +127,22 @@ class Gazetteer:
             for alias, name in ordered
         ]
 
+    def strip(self, text: str) -> str:
+        """The text with every authority mention removed (for searching within an authority's reports)."""
+        spans = self._spans(text)
+        for start, end in sorted(spans, reverse=True):
+            text = text[:start] + " " + text[end:]
+        return " ".join(text.split())
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        taken: list[tuple[int, int]] = []
+        for pattern, _ in self._patterns:
+            for match in pattern.finditer(text):
+                span = match.span()
+                if not any(span[0] < end and start < span[1] for start, end in taken):
+                    taken.append(span)
+        return taken
+
     def find(self, text: str) -> list[str]:
         """Canonical names of the authorities a text mentions, in order of first mention."""
         found: list[tuple[int, str]] = []

@@ -91,7 +91,7 @@ class ExtractiveAnswerer:
         self.per_paragraph = per_paragraph
 
     def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
-        scored = score_sentences(search_text(plan.standalone), evidence, self.embedder)
+        scored = score_sentences((plan.topic or search_text(plan.standalone)), evidence, self.embedder)
         if not scored:
             return Draft("", 0.0)
         chosen = self._select(scored, plan)

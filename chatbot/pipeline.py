@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from chatbot.authorities import Gazetteer
-from chatbot.citations import check_citations, embedding_similarity
+from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence
 from chatbot.query import QueryPlan, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
+from chatbot.structured import StructuredAnswerer, structured_intent
 from core.errors import BadQuestionError
-from core.models import REPORT_TYPE_LABELS, Answer, Filters, Paragraph, Report, RetrievedChunk, Turn
+from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
+from core.text import normalise
 from vectorstore.index import Index
 
 
@@ -62,6 +64,7 @@ class QAPipeline:
         self.max_question_chars = max_question_chars
         self.refusal = refusal or RefusalPolicy()
         self._similarity = embedding_similarity(index.embedder.embed_documents)
+        self.structured = StructuredAnswerer(index.paragraphs)
 
     # ---- QuestionAnswerer ------------------------------------------------------------------------
 
@@ -103,6 +106,23 @@ class QAPipeline:
                 started,
             )
         report_ids = scope_reports(self.index.reports(), plan)
+        if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
+            # nothing in the time window: later reports often say what came before ("since the last inspection
+            # in 2015"), so search the named authorities' reports without the time scope, and say so
+            plan = replace(plan, published_from=None, published_to=None, latest=False, earliest=False,
+                           notes=plan.notes + ("no report in the time window; searched all dates",))
+            report_ids = scope_reports(self.index.reports(), plan)
+            trace["plan"] = plan.to_json()
+        kind = structured_intent(plan.standalone)
+        if kind and (plan.authorities or plan.report_types) and report_ids:
+            structured = self._structured(kind, plan, report_ids, trace, started)
+            if structured is not None:
+                return structured
+        if plan.authorities and report_ids:
+            in_scope = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
+            premise = self.structured.check_premise(plan, in_scope)
+            if premise:
+                return self._refuse(f"{premise} {self._searched(plan, report_ids)}", trace | {"refusal": "false-premise"}, started)
         retrieval_started = time.perf_counter()
         hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
         retrieval_s = time.perf_counter() - retrieval_started
@@ -164,6 +184,47 @@ class QAPipeline:
         yield answer
 
     # ---- helpers ---------------------------------------------------------------------------------
+
+    def _structured(self, kind: str, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """Answer a grade, date or inspector question from metadata, citing the paragraph that states it."""
+        reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
+        result = self.structured.answer(kind, plan, reports)
+        if result is None:
+            return None
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": f"structured:{kind}", "structured_reason": result.reason, "searched": searched}
+        if result.refusal:
+            return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
+        citations: list[Citation] = []
+        lines: list[str] = []
+        markers: dict[str, str] = {}
+        for fact in result.facts:
+            paragraph = fact.paragraph
+            if paragraph is None:
+                lines.append(f"- {fact.text}")
+                continue
+            # the citation check for a field: the cited paragraph must state the value
+            if not supports(fact.text, paragraph.text, self._similarity) and not _states_value(fact.text, paragraph.text):
+                lines.append(f"- {fact.text}")
+                continue
+            marker = markers.get(paragraph.paragraph_id)
+            if marker is None:
+                marker = markers[paragraph.paragraph_id] = str(len(markers) + 1)
+                citations.append(build_citation(marker, paragraph, fact.report, fact.text))
+            lines.append(f"- {fact.text.rstrip('.')} [{marker}].")
+        if not citations:
+            return None
+        text = "\n".join(lines) + f"\n\n_{searched}_"
+        return Answer(
+            answer=text,
+            refused=False,
+            citations=tuple(citations),
+            retrieved=tuple(
+                RetrievedChunk(f"{c.paragraph_id}", (c.paragraph_id,), 1.0, c.text, c.report_id) for c in citations
+            ),
+            trace=trace,
+            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        )
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
@@ -236,3 +297,9 @@ class QAPipeline:
             trace=trace,
             timings={"retrieval_s": retrieval_s, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
+
+
+def _states_value(statement: str, paragraph: str) -> bool:
+    """Whether a paragraph states the value a structured statement gives (its grade, dates or name)."""
+    value = statement.rsplit(" - ", 1)[-1].rstrip(".") if " - " in statement else statement
+    return normalise(value) in normalise(paragraph)

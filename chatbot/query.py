@@ -71,6 +71,7 @@ class QueryPlan:
 
     question: str
     standalone: str  # the question made standalone from the conversation
+    topic: str = ""  # what to search for within the scope: no framing, authority names, years or report types
     authorities: tuple[str, ...] = ()  # named or carried forward
     authority_source: str = "none"  # "question", "history", "filter" or "none"
     report_types: tuple[str, ...] = ()
@@ -87,6 +88,7 @@ class QueryPlan:
         return {
             "question": self.question,
             "standalone": self.standalone,
+            "topic": self.topic,
             "authorities": list(self.authorities),
             "authority_source": self.authority_source,
             "report_types": list(self.report_types),
@@ -232,11 +234,23 @@ def plan_query(
     if filters.published_from or filters.published_to:
         start = filters.published_from or start
         end = filters.published_to or end
+    topic = search_text(standalone)
+    if authorities:
+        topic = gazetteer.strip(topic)
+    if start or end:
+        topic = re.sub(r"\b(in|since|before|after|from|between|and|until|during)?\s*(19|20)\d{2}\b", " ", topic)
+    if report_types:
+        for pattern, _ in REPORT_TYPE_PATTERNS:
+            topic = pattern.sub(" ", topic)
+    topic = " ".join(topic.split())
+    if len(re.findall(r"\w+", topic)) < 2:
+        topic = search_text(standalone)
     personal = bool(PERSONAL.search(question))
     off_topic = not authorities and not DOMAIN_WORDS.search(standalone)
     return QueryPlan(
         question=question,
         standalone=standalone,
+        topic=topic,
         authorities=authorities,
         authority_source=authority_source,
         report_types=report_types,

@@ -88,9 +88,9 @@ class HybridRetriever:
             per_authority = []
             for authority in plan.authorities:
                 ids = [rid for rid in report_ids or [] if self._authority(rid) == authority]
-                per_authority.append(self._search(search_text(plan.standalone), ids, k) if ids else [])
+                per_authority.append(self._search((plan.topic or search_text(plan.standalone)), ids, k) if ids else [])
             return _interleave(per_authority, k)
-        return self._search(search_text(plan.standalone), report_ids, k)
+        return self._search((plan.topic or search_text(plan.standalone)), report_ids, k)
 
     def _is_pdf(self, report_id: str) -> bool:
         report = self.index.report(report_id)

@@ -164,7 +164,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_pipeline
     from eval.cli import run
 
-    return run(args, build_pipeline(settings), settings)
+    # a factory, so that a bad dataset is reported before the index and model load
+    return run(args, lambda: build_pipeline(settings), settings)
 
 
 COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}

@@ -43,8 +43,11 @@ class KeywordIndex:
     """BM25 over a fixed list of chunk ids and texts."""
 
     def __init__(self, chunk_ids: Sequence[str], texts: Sequence[str]) -> None:
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG level
         self.chunk_ids = list(chunk_ids)
         self._position = {cid: i for i, cid in enumerate(self.chunk_ids)}
         self._bm25 = bm25s.BM25()

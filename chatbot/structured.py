@@ -1,0 +1,283 @@
+"""Structured questions answered from report metadata: grades, visit dates, inspectors.
+
+Top-k passages cannot be trusted with "what grade did X get for care leavers in 2023?": the answer is a
+field of one report's judgement table. This module reads it from the catalog, applies Ofsted's rules
+(focused visits are not graded; the latest graded inspection stands; the April 2026 framework has no
+overall effectiveness grade), and cites the paragraph of the report that states it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from chatbot.query import QueryPlan
+from core.models import REPORT_TYPE_LABELS, Judgement, Paragraph, Report
+from core.text import normalise
+from vectorstore.keyword import tokenize
+
+GRADE_INTENT = re.compile(
+    r"\b(grade[sd]?|grading|judg(?:e)?ments?|judged|rated|rating|ratings|overall effectiveness|"
+    r"outcome of .*\bsend\b)\b",
+    re.I,
+)
+DATE_INTENT = re.compile(
+    r"^\s*(?:when|on which dates?|on what dates?|what dates?)\b.*\b(inspect\w*|visit\w*|carried out|take place|took place)\b"
+    r"|\b(inspection|visit) dates\b",
+    re.I,
+)
+INSPECTOR_INTENT = re.compile(r"\b(who|which inspectors?)\b.*\b(lead|led|inspect\w*|carried out)\b|\blead inspector\b", re.I)
+_RELATIVE = re.compile(r"\b(before|previous|prior|earlier|since|changed|improved|compare|comparison|why)\b", re.I)
+
+AREA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("care_leavers", re.compile(r"\bcare[- ]leavers?\b|\bleaving care\b|\bcare[- ]experienced\b|\bafter ?care\b", re.I)),
+    ("in_care", re.compile(r"\bchildren in care\b|\blooked[- ]after\b|\bin care\b(?! leavers)", re.I)),
+    ("help_protection", re.compile(r"\bhelp and protection\b|\bneed (?:of )?help\b|\bchild protection\b", re.I)),
+    ("leaders", re.compile(r"\bleaders?\b|\bleadership\b|\bmanagement\b|\bgovernance\b", re.I)),
+    ("adoption", re.compile(r"\badoption\b", re.I)),
+    ("overall_effectiveness", re.compile(r"\boverall\b|\boutcome\b", re.I)),
+)
+GRADE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("outstanding", re.compile(r"\boutstanding\b", re.I)),
+    ("good", re.compile(r"(?<!to be )\bgood\b", re.I)),
+    ("requires improvement", re.compile(r"\brequires? improvement\b", re.I)),
+    ("inadequate", re.compile(r"\binadequate\b", re.I)),
+)
+AREA_LABELS = {
+    "overall_effectiveness": "overall effectiveness",
+    "leaders": "the impact of leaders",
+    "help_protection": "help and protection",
+    "in_care": "children in care",
+    "care_leavers": "care leavers",
+    "adoption": "adoption",
+    "lscb": "the safeguarding children board",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One statement of a structured answer and the paragraph that states it."""
+
+    text: str
+    report: Report
+    paragraph: Paragraph | None
+
+
+@dataclass(frozen=True)
+class StructuredAnswer:
+    kind: str  # "grade", "date", "inspector"
+    facts: tuple[Fact, ...] = ()
+    refusal: str | None = None  # set when the question's premise does not hold
+    reason: str = ""
+
+
+def structured_intent(question: str) -> str | None:
+    """Which structured question this is, if any."""
+    if _RELATIVE.search(question):
+        return None  # "before", "since", "why", "changed": prose questions, not a field lookup
+    if DATE_INTENT.search(question):
+        return "date"
+    if INSPECTOR_INTENT.search(question):
+        return "inspector"
+    if GRADE_INTENT.search(question):
+        return "grade"
+    return None
+
+
+def wanted_areas(question: str) -> list[str]:
+    return [area for area, pattern in AREA_PATTERNS if pattern.search(question)]
+
+
+def presupposed_grade(question: str) -> str | None:
+    """A grade the question takes for granted ("why was X judged inadequate ...")."""
+    for name, pattern in GRADE_WORDS:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def _when(report: Report) -> date:
+    meta = report.metadata
+    return meta.published or meta.visit_end or meta.visit_start or date.min
+
+
+def _judgements_for(report: Report, areas: Sequence[str]) -> list[Judgement]:
+    found = []
+    for judgement in report.metadata.judgements:
+        label = judgement.label.lower()
+        for area in areas:
+            if judgement.area == area or (area == "care_leavers" and "care leavers" in label):
+                found.append(judgement)
+                break
+    return found
+
+
+def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], *, prefer_prose: bool = False) -> Paragraph | None:
+    """The paragraph that best states the given phrases (all words of the first must appear)."""
+    required = set(tokenize(phrases[0])) if phrases else set()
+    best: tuple[float, Paragraph] | None = None
+    for paragraph in paragraphs:
+        words = set(tokenize(paragraph.text))
+        if required and not required <= words:
+            continue
+        score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
+        score -= len(paragraph.text) / 5000  # shorter, more direct statements first
+        if prefer_prose and (paragraph.kind == "heading" or len(paragraph.text.split()) < 14):
+            score -= 0.5  # headings and judgement-table rows: the prose statement reads better
+        if best is None or score > best[0]:
+            best = (score, paragraph)
+    return best[1] if best else None
+
+
+def _date_phrase(start: date | None, end: date | None) -> str:
+    if not start:
+        return "on dates the report does not give"
+    if not end or end == start:
+        return f"on {start.day} {start:%B %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"from {start.day} to {end.day} {end:%B %Y}"
+    return f"from {start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+
+
+class StructuredAnswerer:
+    """Answers grade, date and inspector questions from the catalog's metadata."""
+
+    def __init__(self, paragraphs_of) -> None:  # paragraphs_of: report_id -> list[Paragraph]
+        self.paragraphs_of = paragraphs_of
+
+    def answer(self, kind: str, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer | None:
+        if not reports:
+            return None
+        if kind == "grade":
+            return self._grade(plan, reports)
+        if kind == "date":
+            return self._dates(plan, reports)
+        if kind == "inspector":
+            return self._inspectors(plan, reports)
+        return None
+
+    def _pick(self, plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
+        """The reports a field question is about: each authority's latest unless a date scope was given."""
+        ordered = sorted(reports, key=_when)
+        if plan.published_from or plan.published_to or plan.earliest:
+            return ordered if not plan.earliest else ordered[:1]
+        latest: dict[str, Report] = {}
+        for report in ordered:
+            latest[report.metadata.local_authority or report.report_id] = report
+        return list(latest.values())
+
+    def _grade(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer | None:
+        question = plan.standalone
+        areas = wanted_areas(question)
+        supposed = presupposed_grade(question)
+        if not re.search(r"\bsend\b|special educational", question, re.I):
+            # an area SEND outcome is not a graded judgement of children's services
+            reports = [r for r in reports if r.metadata.report_type != "area_send_inspection"]
+        graded = [r for r in reports if r.metadata.judgements]
+        if not graded:
+            if not reports:
+                return StructuredAnswer("grade", refusal="The reports do not answer this: no graded inspection of children's services is in the reports searched.", reason="no graded report in scope")
+            listing = "; ".join(
+                f"{r.metadata.local_authority} {REPORT_TYPE_LABELS.get(r.metadata.report_type)} of {_when(r):%-d %B %Y}"
+                for r in sorted(reports, key=_when)
+            )
+            return StructuredAnswer(
+                "grade",
+                refusal=f"The reports do not give a grade here: the reports searched ({listing}) carry no graded judgements; Ofsted does not grade focused or monitoring visits.",
+                reason="no graded report in scope",
+            )
+        if supposed and not (plan.published_from or plan.published_to):
+            # "when was X rated outstanding?": look through every graded report for that grade
+            chosen = sorted(graded, key=_when)
+        else:
+            chosen = self._pick(plan, graded)
+        facts: list[Fact] = []
+        missing: list[str] = []
+        for report in chosen:
+            if areas:
+                judgements = _judgements_for(report, areas)
+            elif supposed:
+                judgements = [j for j in report.metadata.judgements if supposed in normalise(j.grade)]
+            else:
+                judgements = _judgements_for(report, ["overall_effectiveness"])
+            when = f"{_when(report):%-d %B %Y}"
+            who = report.metadata.local_authority or "The authority"
+            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+            if not judgements:
+                wanted = " or ".join(AREA_LABELS[a] for a in areas or ["overall_effectiveness"])
+                note = ""
+                if "overall_effectiveness" in (areas or ["overall_effectiveness"]) and _when(report) >= date(2026, 4, 1):
+                    note = " (the April 2026 framework gives no overall effectiveness grade)"
+                missing.append(f"{who}'s {kind} of {when} has no {wanted} judgement{note}")
+                continue
+            paragraphs = self.paragraphs_of(report.report_id)
+            for judgement in judgements:
+                statement = f"{who}, {kind} of {when}: {judgement.label} - {judgement.grade}."
+                paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+                facts.append(Fact(statement, report, paragraph))
+                prose = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
+                if prose is not None and paragraph is not None and prose.paragraph_id != paragraph.paragraph_id:
+                    facts.append(Fact(_first_sentence_with(prose.text, judgement.grade), report, prose))
+        if not facts:
+            return StructuredAnswer("grade", refusal="The reports do not answer this: " + "; ".join(missing) + ".", reason="no such judgement")
+        if supposed and not any(supposed in normalise(f.text) for f in facts):
+            actual = " ".join(f.text for f in facts[:2])
+            return StructuredAnswer(
+                "grade",
+                refusal=f"The reports do not say that. What they record: {actual}",
+                reason=f"false premise: the question assumes {supposed}",
+            )
+        return StructuredAnswer("grade", tuple(facts), reason="; ".join(missing))
+
+    def check_premise(self, plan: QueryPlan, reports: Sequence[Report]) -> str | None:
+        """For a prose question that assumes a grade ("why was X judged inadequate for Y?"): a refusal if
+        no report in scope gave that grade, else None."""
+        if not GRADE_INTENT.search(plan.standalone) or not presupposed_grade(plan.standalone):
+            return None
+        result = self._grade(replace(plan, published_from=None, published_to=None), reports)
+        if result is not None and result.refusal and result.reason.startswith("false premise"):
+            return result.refusal
+        return None
+
+    def _dates(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer:
+        facts: list[Fact] = []
+        for report in self._pick(plan, reports):
+            meta = report.metadata
+            kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+            statement = (
+                f"Inspectors carried out {meta.local_authority}'s {kind} {_date_phrase(meta.visit_start, meta.visit_end)}"
+                + (f"; the report was published on {meta.published:%-d %B %Y}." if meta.published else ".")
+            )
+            phrases = [meta.visit_dates_raw] if meta.visit_dates_raw else [f"{meta.visit_start:%B %Y}" if meta.visit_start else ""]
+            paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), phrases)
+            facts.append(Fact(statement, report, paragraph))
+        return StructuredAnswer("date", tuple(facts))
+
+    def _inspectors(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer:
+        facts: list[Fact] = []
+        for report in self._pick(plan, reports):
+            meta = report.metadata
+            if not meta.inspectors:
+                continue
+            kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+            statement = f"{meta.local_authority}'s {kind} of {_when(report):%-d %B %Y} was led by {meta.inspectors[0]}" + (
+                f", with {', '.join(meta.inspectors[1:])}." if len(meta.inspectors) > 1 else "."
+            )
+            paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), [meta.inspectors[0]])
+            facts.append(Fact(statement, report, paragraph))
+        if not facts:
+            return StructuredAnswer("inspector", refusal="The reports searched do not name their inspectors.")
+        return StructuredAnswer("inspector", tuple(facts))
+
+
+def _first_sentence_with(text: str, phrase: str) -> str:
+    from core.text import split_sentences
+
+    target = normalise(phrase)
+    for sentence in split_sentences(text):
+        if target in normalise(sentence):
+            return sentence
+    return split_sentences(text)[0] if text else text
