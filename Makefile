@@ -1,0 +1,51 @@
+# Every target creates the virtual environment on first use, from pyproject.toml alone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EVAL_INDEX ?= $(CURDIR)/.eval-index
+EVAL_OUT ?= eval-out
+
+.PHONY: setup test test-all lint eval eval-ci accept-baseline bench serve ingest-corpus clean
+
+$(BIN)/ofsted-qa: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/ofsted-qa
+
+serve: setup  ## start the chat UI (builds the index from the sample corpus on first start)
+	$(BIN)/python app.py
+
+test: setup  ## the default test run (what CI runs)
+	$(BIN)/python -m pytest -q
+
+test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shared/corpus)
+	$(BIN)/python -m pytest -q -m "slow or corpus or not slow"
+
+lint: setup
+	$(BIN)/python -m ruff check . || true
+
+eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
+	$(BIN)/ofsted-qa ingest --no-progress
+	$(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --with-baselines
+
+eval-ci: setup  ## the regression suite on a fresh index of the sample corpus; fails on a regression
+	rm -rf $(EVAL_INDEX)
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --with-baselines
+
+accept-baseline: setup  ## record the current results as the baseline, on purpose
+	rm -rf $(EVAL_INDEX)
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --accept-baseline
+
+bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (prints ratios)
+	$(BIN)/python -m benchmarks.run
+
+ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
+	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv
+
+clean:
+	rm -rf $(EVAL_INDEX) $(EVAL_OUT) .pytest_cache
