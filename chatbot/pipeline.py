@@ -13,12 +13,19 @@ from typing import Protocol
 from chatbot.authorities import Gazetteer
 from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence
-from chatbot.query import QueryPlan, plan_query
+from chatbot.query import QueryPlan, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import StructuredAnswerer, structured_intent
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
 from core.text import normalise
+from vectorstore.keyword import tokenize
+
+# Words of date and inspector questions that say what is asked, not which report it is about.
+_INTENT_WORDS = frozenset(tokenize(
+    "when which what date dates day days visit visited visits inspect inspected inspection inspections carried out "
+    "took take place happen happened lead led leader inspector inspectors who last first latest report letter"
+))
 from vectorstore.index import Index
 
 
@@ -147,6 +154,16 @@ class QAPipeline:
                 retrieval_s,
                 retrieved,
             )
+        wanted = expected_answer_type(plan.topic or plan.standalone)
+        if wanted and not any(has_answer_type(wanted, s.text) for s in draft.sentences):
+            described = {"amount": "an amount of money", "person": "a person's name", "number": "a figure"}[wanted]
+            return self._refuse(
+                f"The reports do not answer this: the passages found do not give {described} for it. {searched}",
+                trace | {"refusal": f"no-{wanted}-in-evidence"},
+                started,
+                retrieval_s,
+                retrieved,
+            )
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
         checked = check_citations(draft.text, sources, reports, self._similarity)
@@ -185,9 +202,25 @@ class QAPipeline:
 
     # ---- helpers ---------------------------------------------------------------------------------
 
+    def _reports_described(self, kind: str, plan: QueryPlan, reports: list[Report]) -> list[Report]:
+        """When a date or inspector question describes the visit ("the covid-era focused visit") rather than
+        dating it, pick the report whose text matches the description best, per authority."""
+        timed = plan.published_from or plan.published_to or plan.latest or plan.earliest
+        words = [w for w in tokenize(plan.topic) if w not in _INTENT_WORDS]
+        if kind not in ("date", "inspector") or timed or not words or len(reports) < 2:
+            return reports
+        hits = self.retriever.retrieve(replace(plan, topic=" ".join(words)), 5, [r.report_id for r in reports])
+        best: dict[str, Report] = {}
+        for hit in hits:
+            report = self.index.report(hit.chunk.report_id)
+            if report is not None:
+                best.setdefault(report.metadata.local_authority or report.report_id, report)
+        return list(best.values()) or reports
+
     def _structured(self, kind: str, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """Answer a grade, date or inspector question from metadata, citing the paragraph that states it."""
         reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
+        reports = self._reports_described(kind, plan, reports)
         result = self.structured.answer(kind, plan, reports)
         if result is None:
             return None

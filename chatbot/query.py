@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from chatbot.authorities import Gazetteer
 from core.models import Filters, Turn
@@ -30,6 +30,7 @@ _AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
 
+_RELATIVE_TIME = re.compile(r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older)\b", re.I)
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
 )
@@ -60,9 +61,43 @@ PERSONAL = re.compile(
     r"\s+(called|named|whose name is)\b"
     r"|\b(name|names|address|addresses|identity|date of birth|home address)\s+of\s+(the\s+)?"
     r"(child|children|boy|girl|young person|family|families|foster carers?|care leavers?)\b"
+    r"|\b(name|names|address|addresses|identity|identities|date of birth)\s+(?:and\s+(?:name|address|identity)\s+)?of\s+"
+    r"(?:the\s+|a\s+|this\s+|that\s+)?(?:[\w'\u2019-]+\s+){0,3}?"
+    r"(child|boy|girl|young person|family|care leaver|foster carer|mother|father|parent|baby|pupil)s?\b"
+    r"|\bwhich\s+(child|boy|girl|baby|young person|care leaver|family)\b(?!ren)\s+(?:in|from|at|was|is|has|had|who|did)\b"
     r"|\bwhich\s+(child|children|boy|girl|family)\s+(was|were|is|are)\s+(abused|harmed|killed|hurt|in care|missing)",
     re.I,
 )
+
+# What kind of fact a question asks for, when the answer must contain one (else the reports do not answer it).
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("amount", re.compile(r"\b(budget|spend|spent|spending|cost|costs|funding|how much money|in pounds|\u00a3)\b", re.I)),
+    ("person", re.compile(r"\bname of the\b(?!\s+(?:service|team|group|scheme|programme|board|panel|offer|report|authority))|\bwho (?:is|was|runs|ran|leads|led|heads|manages|chairs)\b(?!.*\binspect)", re.I)),
+    ("number", re.compile(r"\b(how many|average number|number of|what proportion|what percentage|percentage of|what rate|rate of|how much)\b", re.I)),
+)
+_AMOUNT = re.compile(r"\u00a3\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand|pounds|k)\b", re.I)
+_NUMBER = re.compile(r"\b\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|third|quarter|majority|minority|most|few|all|none|no)\b", re.I)
+_PERSON = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:Mr|Mrs|Ms|Dr|Miss)\.? [A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-z]{2,}\b")
+_NOT_PERSON = re.compile(r"\b(Council|Services?|Board|Team|Hub|Offer|Framework|Authority|Inspector|Ofsted|Children|Care|Young|Local|National|Social|Public|Law|Outline|Court|School|Health|Service|Group|Partnership|Panel|England|Borough|County|City|Majesty)\b")
+
+
+def expected_answer_type(question: str) -> str | None:
+    """"amount", "person" or "number" when the question asks for one, else None."""
+    for kind, pattern in ANSWER_TYPES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def has_answer_type(kind: str, text: str) -> bool:
+    """Whether a sentence contains the kind of fact asked for."""
+    if kind == "amount":
+        return bool(_AMOUNT.search(text))
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "person":
+        return any(not _NOT_PERSON.search(m.group(0)) for m in _PERSON.finditer(text))
+    return True
 
 
 @dataclass(frozen=True)
@@ -208,6 +243,14 @@ def plan_query(
                 carried_topic = _topic_words(turn.user, gazetteer)
             if carried_authorities and carried_topic:
                 break
+        relative = _RELATIVE_TIME.search(question)
+        if relative and (start or end):
+            if relative.group(1).lower() in ("next", "later", "following", "subsequent", "more recent", "newer"):
+                start, end = (end + timedelta(days=1) if end else start), None
+                earliest = True
+            else:
+                start, end = None, (start - timedelta(days=1) if start else end)
+                latest = True
         if not named and carried_authorities:
             named = carried_authorities
             authority_source = "history"
