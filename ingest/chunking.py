@@ -53,14 +53,12 @@ def _split_long(text: str, budget: int, counter: TokenCounter) -> list[str]:
     """Pieces of a long paragraph, each within the budget, cut at sentence ends."""
     pieces: list[str] = []
     current: list[str] = []
-    used = 0
     for sentence in split_sentences(text):
-        size = counter(sentence)
-        if current and used + size > budget:
+        # count the joined piece: sentences counted one by one can add up to less than their join
+        if current and counter(" ".join([*current, sentence])) > budget:
             pieces.append(" ".join(current))
-            current, used = [], 0
+            current = []
         current.append(sentence)
-        used += size
     if current:
         pieces.append(" ".join(current))
     return pieces

@@ -58,8 +58,20 @@ def _page_lines(page, number: int) -> list[Line]:
             size = max(visible, key=lambda s: len(s["text"]))["size"]
             bold = all(_is_bold(s) for s in visible)
             lines.append(Line(text, number, *line["bbox"], size=round(size, 1), bold=bold))
-    lines.sort(key=lambda ln: (round(ln.y0), ln.x0))
-    return lines
+    return _reading_order(lines)
+
+
+def _reading_order(lines: list[Line]) -> list[Line]:
+    """Top to bottom, then left to right within a row. Lines whose tops differ by a point or two share a row:
+    a paragraph number set in a smaller font ("44.") sits a point below its text and must still come first."""
+    lines = sorted(lines, key=lambda ln: (ln.y0, ln.x0))
+    rows: list[list[Line]] = []
+    for line in lines:
+        if rows and line.y0 - rows[-1][0].y0 < 2.5:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda ln: ln.x0)]
 
 
 def _furniture_keys(pages: list[list[Line]], heights: list[float]) -> set[str]:
@@ -95,7 +107,13 @@ def _body_size(pages: list[list[Line]]) -> float:
 
 
 def _table_rows(lines: list[Line], left: float) -> tuple[list[RawParagraph], set[int]]:
-    """Find two-column rows (a line with another line beside it on the same baseline) and join each row."""
+    """Find two-column tables (lines with another line beside them on the same baseline) and join each row.
+
+    Rows are the table's vertically contiguous bands of lines, so that a cell wrapping onto a second line
+    ("Requires improvement" / "to be good") or a grade set between the two lines of its label stays in its
+    row. Within a band, a capitalised pair of cells on one baseline starts a new row (tables set without
+    space between their rows).
+    """
     used: set[int] = set()
     rows: list[RawParagraph] = []
     right_cells = [
@@ -111,40 +129,45 @@ def _table_rows(lines: list[Line], left: float) -> tuple[list[RawParagraph], set
     if len(right_cells) < 2:
         return rows, used
     column_x = min(lines[i].x0 for i in right_cells)
-    starts = sorted(right_cells, key=lambda i: lines[i].y0)
-    top, bottom = lines[starts[0]].y0 - 2, lines[starts[-1]].y1 + 40
-    for n, i in enumerate(starts):
-        row_top = lines[i].y0 - 2
-        row_bottom = lines[starts[n + 1]].y0 - 2 if n + 1 < len(starts) else bottom
-        # a right cell may wrap onto further lines in its own column
-        right = [
-            j
-            for j, ln in enumerate(lines)
-            if ln.x0 >= column_x - 2 and row_top <= ln.y0 < row_bottom and ln.text.strip() and j not in used
-        ]
-        left_cells = [
-            j
-            for j, ln in enumerate(lines)
-            if ln.x1 < column_x + 2 and row_top <= ln.y0 < row_bottom and ln.text.strip() and j not in used
-        ]
-        if n + 1 == len(starts):
-            # the last row ends where its left cell stops wrapping
-            kept: list[int] = []
-            previous_bottom = lines[i].y0
-            for j in sorted(left_cells, key=lambda j: lines[j].y0):
-                if lines[j].y0 - previous_bottom > lines[j].height * 0.9:
-                    break
-                kept.append(j)
-                previous_bottom = lines[j].y1
-            left_cells = kept
-            right = [j for j in right if lines[j].y0 - lines[i].y1 < lines[i].height * 1.5]
-        label = join_lines(lines[j].text for j in sorted(left_cells, key=lambda j: lines[j].y0))
-        value = join_lines(lines[j].text for j in sorted(right, key=lambda j: lines[j].y0))
-        used.update(left_cells)
-        used.update(right)
-        if label and value and not (label.lower().startswith("judgement") and value.lower().startswith("grade")):
-            rows.append(RawParagraph(f"{label}: {value}", lines[i].page, "paragraph"))
-    del top
+    cells = sorted(
+        (i for i, ln in enumerate(lines) if ln.text.strip() and (ln.x0 >= column_x - 2 or ln.x1 < column_x + 2)),
+        key=lambda i: (lines[i].y0, lines[i].x0),
+    )
+    groups: list[list[int]] = []
+    bottom = 0.0
+    for i in cells:
+        line = lines[i]
+        if not groups or line.y0 - bottom > line.height * 0.3:
+            groups.append([i])
+            bottom = line.y1
+        else:
+            groups[-1].append(i)
+            bottom = max(bottom, line.y1)
+    starts = set(right_cells)
+    with_start = [n for n, group in enumerate(groups) if starts & set(group)]
+    table = groups[with_start[0] : with_start[-1] + 1]
+    split: list[list[int]] = []
+    for group in table:
+        # rows set without space between them: a pair of cells on one baseline starts a row, unless it reads
+        # as the wrapped continuation of the row above ("and protection" beside "to be good")
+        edges = sorted(
+            lines[i].y0 - 2
+            for i in starts & set(group)
+            if lines[i].text.strip()[:1].isupper() or lines[i].text.strip()[:1].isdigit()
+        )[1:]
+        bounds = [float("-inf"), *edges, float("inf")]
+        split.extend(
+            [j for j in group if bounds[n] <= lines[j].y0 < bounds[n + 1]] for n in range(len(bounds) - 1)
+        )
+    for group in split:
+        in_order = sorted(group, key=lambda j: lines[j].y0)
+        label = join_lines(lines[j].text for j in in_order if lines[j].x0 < column_x - 2)
+        value = join_lines(lines[j].text for j in in_order if lines[j].x0 >= column_x - 2)
+        if not (label and value):
+            continue  # a caption or heading beside the table, not a row: it stays in the text
+        used.update(group)
+        if not (label.lower().startswith("judgement") and value.lower().startswith("grade")):
+            rows.append(RawParagraph(f"{label}: {value}", lines[in_order[0]].page, "paragraph"))
     return rows, used
 
 
