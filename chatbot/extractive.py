@@ -84,9 +84,10 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, max_sentences: int = 5, per_paragraph: int = 2, max_reports: int = 4) -> None:
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 6, per_paragraph: int = 3, max_reports: int = 4, other_bar: float = 0.75) -> None:
         self.embedder = embedder
         self.max_reports = max_reports
+        self.other_bar = other_bar
         self.max_sentences = max_sentences
         self.per_paragraph = per_paragraph
 
@@ -107,7 +108,9 @@ class ExtractiveAnswerer:
         for sentence in ordered:
             best_by_report.setdefault(sentence.evidence.report.report_id, sentence)
         bar = 0.75 if len(authorities) == 1 else 0.65
-        leaders = [s for s in best_by_report.values() if s.score >= best * bar][: self.max_reports]
+        # a broad question ("what about care leavers?") deserves each report's view; a specific one, the best answer
+        broad = len(set(tokenize(plan.topic or plan.standalone))) <= 3
+        leaders = [s for s in best_by_report.values() if s.score >= best * bar][: self.max_reports] if broad else ordered[:1]
         if len(authorities) > 1:
             # every authority in play gets its best sentence, even below the bar
             for authority in authorities:
@@ -124,8 +127,9 @@ class ExtractiveAnswerer:
             pid = sentence.evidence.paragraph.paragraph_id
             if key in seen or per_paragraph.get(pid, 0) >= self.per_paragraph:
                 continue
-            if sentence not in leaders and sentence.score < best * 0.6:
-                break  # the rest adds little to the best evidence
+            from_best = pid == ordered[0].evidence.paragraph.paragraph_id
+            if sentence not in leaders and sentence.score < best * (0.6 if from_best else self.other_bar):
+                continue  # adds little to the best evidence
             seen.add(key)
             per_paragraph[pid] = per_paragraph.get(pid, 0) + 1
             chosen.append(sentence)
