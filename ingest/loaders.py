@@ -22,6 +22,8 @@ from ingest.blocks import RawParagraph, build_paragraphs
 from ingest.metadata import extract_metadata
 from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_plain_text
 
+# Bump when parsing or chunking changes, so that re-ingesting rebuilds reports instead of skipping them.
+PARSER_VERSION = "3"
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _MIN_WORDS = 80  # fewer words than this in a whole document: nothing to cite

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS reports (
     report_id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
     content_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
     title TEXT NOT NULL,
     pages INTEGER NOT NULL,
     url TEXT,
@@ -105,7 +106,9 @@ class Catalog:
 
     # ---- writing ---------------------------------------------------------------------------------
 
-    def replace_report(self, report: Report, paragraphs: Sequence[Paragraph], chunks: Sequence[Chunk]) -> None:
+    def replace_report(
+        self, report: Report, paragraphs: Sequence[Paragraph], chunks: Sequence[Chunk], fingerprint: str = ""
+    ) -> None:
         """Swap in a report's new version in one transaction (the old one stays until it commits)."""
         meta = report.metadata
         with self._lock:
@@ -113,11 +116,12 @@ class Catalog:
             try:
                 self._db.execute("DELETE FROM reports WHERE report_id = ?", (report.report_id,))
                 self._db.execute(
-                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         report.report_id,
                         report.source,
                         report.content_hash,
+                        fingerprint or report.content_hash,
                         report.title,
                         report.pages,
                         report.url,
@@ -192,6 +196,12 @@ class Catalog:
         with self._lock:
             row = self._db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
         return int(row[0]) if row else 0
+
+    def fingerprint(self, report_id: str) -> str | None:
+        """What the stored version was built from: file hash, parser version, chunk budget, model."""
+        with self._lock:
+            row = self._db.execute("SELECT fingerprint FROM reports WHERE report_id = ?", (report_id,)).fetchone()
+        return row[0] if row else None
 
     def content_hash(self, report_id: str) -> str | None:
         with self._lock:

@@ -14,7 +14,7 @@ from core.errors import StoreNotReadyError
 from core.models import Chunk, Filters, Paragraph, Report
 from core.text import normalise
 from ingest.chunking import build_chunks
-from ingest.loaders import ParsedDocument
+from ingest.loaders import PARSER_VERSION, ParsedDocument
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, chunk_metadata
 from vectorstore.embeddings import Embedder
@@ -55,8 +55,9 @@ class Index:
         A crash at any point leaves the previous version whole and queryable.
         """
         report = document.report
-        previous_hash = self.catalog.content_hash(report.report_id)
-        if previous_hash == report.content_hash:
+        fingerprint = self.fingerprint(report.content_hash)
+        previous = self.catalog.fingerprint(report.report_id)
+        if previous == fingerprint:
             return WriteResult(report.report_id, "unchanged", len(document.paragraphs), 0)
         chunks = build_chunks(report, document.paragraphs, budget=self.chunk_tokens)
         existing = self.dense.ids_for_report(report.report_id)
@@ -64,12 +65,16 @@ class Index:
         if fresh:
             vectors = self.embedder.embed_documents([c.embed_text for c in fresh])
             self.dense.add(fresh, vectors, [chunk_metadata(c, report) for c in fresh])
-        self.catalog.replace_report(report, document.paragraphs, chunks)
+        self.catalog.replace_report(report, document.paragraphs, chunks, fingerprint)
         stale = existing - {c.chunk_id for c in chunks}
         if stale:
             self.dense.delete(sorted(stale))
-        outcome: WriteOutcome = "added" if previous_hash is None else "replaced"
+        outcome: WriteOutcome = "added" if previous is None else "replaced"
         return WriteResult(report.report_id, outcome, len(document.paragraphs), len(chunks))
+
+    def fingerprint(self, content_hash: str) -> str:
+        """Re-ingesting is a no-op only when the file and everything that turns it into chunks are unchanged."""
+        return f"{content_hash}:{PARSER_VERSION}:{self.chunk_tokens}:{self.embedder.name}"
 
     def remove_report(self, report_id: str) -> None:
         self.catalog.delete_report(report_id)
