@@ -24,6 +24,8 @@ from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_
 
 # Bump when parsing or chunking changes, so that re-ingesting rebuilds reports instead of skipping them.
 PARSER_VERSION = "3"
+# A corpus folder's own notes are not reports.
+NOT_REPORTS = re.compile(r"^(readme|licen[cs]e|notice|changelog|attribution)\b", re.IGNORECASE)
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 _MIN_WORDS = 80  # fewer words than this in a whole document: nothing to cite
@@ -45,7 +47,12 @@ def iter_document_paths(root: Path) -> list[Path]:
     if not root.exists():
         raise IngestError(str(root), "no such file or folder")
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not p.name.startswith(".")
+        and not NOT_REPORTS.match(p.name)
     )
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from core.models import REPORT_TYPES
 from core.text import normalise
+from ingest.loaders import iter_document_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT / "eval" / "datasets" / "gold.yaml"
@@ -58,7 +59,7 @@ def _tagged(tag: str) -> list[dict]:
 
 
 def _sample_documents() -> list[Path]:
-    return sorted(p for p in SAMPLE.rglob("*") if p.is_file() and p.suffix.lower() in DOC_SUFFIXES)
+    return iter_document_paths(SAMPLE)
 
 
 # ------------------------------------------------------------------------------------------ structure
@@ -162,7 +163,7 @@ def test_case_mix():
 
 @lru_cache(maxsize=1)
 def _paragraphs_by_document() -> dict[str, list[str]]:
-    from ingest.loaders import load_document  # the project's loader: headers/footers dropped, page breaks rejoined
+    from ingest.loaders import iter_document_paths, load_document  # the project's loader: headers/footers dropped, page breaks rejoined
 
     out: dict[str, list[str]] = {}
     for path in _sample_documents():

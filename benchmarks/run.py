@@ -1,0 +1,132 @@
+"""Latency and throughput benchmarks on the sample corpus (or any index), with same-run baselines.
+
+- retrieval: hybrid retrieval per gold question vs a bare Chroma dense query (the floor it builds on);
+- answers: the whole extractive pipeline per question vs embedding one query (the model's floor);
+- ingest: chunks per second through parse + chunk + embed + write vs the embedding model's own
+  encode rate on the same chunk texts.
+
+Prints a table and writes benchmarks/results.json. Run: `make bench` or `python -m benchmarks.run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from core.offline import enforce_offline
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarise(name: str, values: list[float]) -> dict[str, float]:
+    return {
+        "name": name,
+        "n": len(values),
+        "p50_ms": percentile(values, 0.5) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "mean_ms": statistics.fmean(values) * 1000 if values else 0.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", type=Path, default=Path("eval/datasets/gold.yaml"))
+    parser.add_argument("--corpus", type=Path, default=None, help="documents to ingest (default: the sample corpus)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    from chatbot.build import build_embedder, build_index, build_pipeline
+    from chatbot.query import plan_query
+    from chatbot.retrieval import scope_reports
+    from core.settings import Settings
+    from eval.dataset import load_cases
+    from ingest.chunking import build_chunks
+    from ingest.loaders import iter_document_paths, load_document
+    from vectorstore.ingestion import ingest_targets
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(index_dir=Path(tmp))
+        corpus = args.corpus or settings.sample_corpus_dir
+        embedder = build_embedder(settings)
+        embedder.embed_query("warm up")
+
+        # ingest throughput vs the model's own encode rate on the same chunks
+        documents = [load_document(p) for p in iter_document_paths(corpus)]
+        texts = [c.embed_text for d in documents for c in build_chunks(d.report, d.paragraphs, budget=settings.chunk_tokens)]
+        started = time.perf_counter()
+        embedder.embed_documents(texts)
+        encode_s = time.perf_counter() - started
+        index = build_index(settings, embedder)
+        started = time.perf_counter()
+        summary = ingest_targets(index, [str(corpus)], max_bytes=settings.max_file_bytes)
+        ingest_s = time.perf_counter() - started
+        ingest = {
+            "reports": summary.reports,
+            "chunks": summary.chunks,
+            "ingest_chunks_per_s": summary.chunks / ingest_s,
+            "encode_chunks_per_s": len(texts) / encode_s,
+            "ratio_ingest_to_encode": (summary.chunks / ingest_s) / (len(texts) / encode_s),
+        }
+
+        pipeline = build_pipeline(settings, index)
+        cases = load_cases([args.dataset])
+        retrieval: list[float] = []
+        dense_floor: list[float] = []
+        answers: list[float] = []
+        embed_floor: list[float] = []
+        for _ in range(args.repeat):
+            for case in cases:
+                plan = plan_query(case.question, case.history, case.filters, pipeline.gazetteer)
+                started = time.perf_counter()
+                vector = embedder.embed_query(plan.topic or plan.standalone)
+                embed_floor.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                index.dense.query(vector, 10)
+                dense_floor.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                pipeline.retriever.retrieve(plan, 20, scope_reports(index.reports(), plan))
+                retrieval.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                pipeline.ask(case.question, case.history, case.filters)
+                answers.append(time.perf_counter() - started)
+
+    results = {
+        "corpus": str(corpus),
+        "questions": len(cases) * args.repeat,
+        "retrieval": summarise("hybrid retrieval (embed + Chroma + BM25 + RRF)", retrieval),
+        "retrieval_baseline": summarise("bare Chroma dense query", dense_floor),
+        "answer": summarise("extractive answer, end to end", answers),
+        "answer_baseline": summarise("embed one query", embed_floor),
+        "ingest": ingest,
+    }
+    results["ratio_retrieval_p95_to_dense_p95"] = results["retrieval"]["p95_ms"] / max(results["retrieval_baseline"]["p95_ms"], 1e-9)
+    results["ratio_answer_p95_to_embed_p95"] = results["answer"]["p95_ms"] / max(results["answer_baseline"]["p95_ms"], 1e-9)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    for key in ("retrieval", "retrieval_baseline", "answer", "answer_baseline"):
+        r = results[key]
+        print(f"{r['name']:<50} n={r['n']:<4} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms")
+    print(f"retrieval p95 / bare dense p95: {results['ratio_retrieval_p95_to_dense_p95']:.1f}x")
+    print(f"answer p95 / one query embedding p95: {results['ratio_answer_p95_to_embed_p95']:.1f}x")
+    print(
+        f"ingest: {ingest['chunks']} chunks, {ingest['ingest_chunks_per_s']:.1f} chunks/s vs encode "
+        f"{ingest['encode_chunks_per_s']:.1f} chunks/s (ratio {ingest['ratio_ingest_to_encode']:.2f})"
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
