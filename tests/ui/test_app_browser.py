@@ -1,0 +1,326 @@
+"""End to end: the real app over the sample index, driven in headless Chromium (Playwright, system browser).
+
+The app runs in this process on a free loopback port. Screenshots of the main states go to
+$TEST_OUTPUT_DIR/ui (default out/ui); with UPDATE_SCREENSHOT=1 the main one is also copied to
+docs/screenshot.png for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = Path(os.environ.get("TEST_OUTPUT_DIR") or PROJECT_ROOT / "out") / "ui"
+ANSWER_TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium missing)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_app(pipeline, index, settings) -> tuple[object, str]:
+    from ui.app import build_app, serve
+
+    demo = build_app(pipeline, index, settings)
+    port = free_port()
+    serve(demo, index, settings, port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def app(sample_index, sample_settings, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """(url, feedback file) of the app over the whole sample index."""
+    from chatbot.build import build_pipeline
+
+    feedback_file = tmp_path_factory.mktemp("ui") / "feedback.jsonl"
+    settings = sample_settings.model_copy(update={"feedback_file": feedback_file, "host": "127.0.0.1"})
+    demo, url = start_app(build_pipeline(settings, sample_index), sample_index, settings)
+    yield url, feedback_file
+    demo.close()
+
+
+class BrokenPipeline:
+    """A pipeline whose answerer fails unexpectedly (an injected collaborator, not a patch)."""
+
+    def stream(self, question, history=(), filters=None):
+        raise RuntimeError("internal detail that must not reach the page")
+        yield  # pragma: no cover
+
+
+@pytest.fixture(scope="module")
+def empty_app(embedder, tmp_path_factory) -> Iterator[str]:
+    """The app over an index with nothing in it and a pipeline that fails."""
+    from chatbot.build import build_index
+    from core.settings import Settings
+
+    folder = tmp_path_factory.mktemp("empty_index")
+    settings = Settings(index_dir=folder, feedback_file=folder / "feedback.jsonl")
+    index = build_index(settings, embedder=embedder)
+    demo, url = start_app(BrokenPipeline(), index, settings)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#index-status .banner.ready", timeout=30_000)
+
+
+def ask(page, question: str) -> None:
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def wait_for_answers(page, count: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('#transcript .msg.bot:not(.pending)').length >= n",
+        arg=count,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(app, page):
+    url, _ = app
+    open_app(page, url)
+    assert page.locator("#examples-row button.example").count() >= 1
+    assert "Trafford" in page.locator("#examples-row").inner_text() or page.locator("#example-0").is_visible()
+    screenshot(page, "01-empty-state")
+
+    ask(page, "What did inspectors say about care leavers in Trafford?")
+    # the answer streams: first a pending message in the transcript, then the cited answer
+    page.wait_for_selector("#transcript .msg.bot.pending", timeout=10_000)
+    wait_for_answers(page, 1)
+    cites = page.locator("#transcript button.cite")
+    assert cites.count() >= 1
+    assert "Searched" in page.locator("#transcript .searched").inner_text()
+    assert "Trafford" in page.locator("#transcript .searched").inner_text()
+    assert page.locator("#question textarea, #question input").first.input_value() == ""
+
+    first = cites.first
+    marker = first.get_attribute("data-marker")
+    first.focus()
+    page.keyboard.press("Enter")  # keyboard works: a marker is a real button
+    card = page.locator("#sources .source-card")
+    card.wait_for(timeout=10_000)
+    assert card.get_attribute("data-marker") == marker
+    text = card.inner_text()
+    assert f"Source [{marker}]" in text
+    assert "Trafford" in text
+    assert "page" in text
+    assert page.locator("#sources mark.support").count() >= 1
+    assert page.evaluate("document.activeElement.classList.contains('source-card')")
+    href = page.locator("#sources a.report-link").get_attribute("href")
+    assert href
+    if href.startswith("gradio_api/file="):  # a local copy, served by the app
+        response = page.request.get(url + href)
+        assert response.ok
+        assert response.body()[:4] == b"%PDF"
+    else:
+        assert href.startswith("https://files.ofsted.gov.uk/")
+    shot = screenshot(page, "02-answer-with-source")
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, PROJECT_ROOT / "docs" / "screenshot.png")
+
+    # a second click on another citation of the same answer replaces the paragraph
+    if cites.count() > 1:
+        last = cites.last
+        last.click()
+        page.wait_for_selector(f"#sources .source-card[data-marker='{last.get_attribute('data-marker')}']")
+
+
+def test_authority_filter_restricts_the_search(app, page):
+    url, _ = app
+    open_app(page, url)
+    dropdown = page.locator("#filter-authority input")
+    dropdown.click()
+    dropdown.fill("Buckingham")
+    page.get_by_role("option", name="Buckinghamshire").click()
+    page.keyboard.press("Escape")
+    ask(page, "What did inspectors say about care leavers?")
+    wait_for_answers(page, 1)
+    searched = page.locator("#transcript .searched").inner_text()
+    assert "Buckinghamshire" in searched
+    labels = [c.get_attribute("aria-label") for c in page.locator("#transcript button.cite").all()]
+    assert labels, "the filtered answer should cite something"
+    assert all(label.split(": ", 1)[1].startswith("Buckinghamshire") for label in labels), labels
+    screenshot(page, "03-authority-filter")
+
+
+def test_two_browser_sessions_keep_separate_conversations(app, browser):
+    url, _ = app
+    first = browser.new_context().new_page()
+    second = browser.new_context().new_page()
+    try:
+        open_app(first, url)
+        open_app(second, url)
+        ask(first, "What did inspectors say about care leavers in Trafford?")
+        ask(second, "How well does Camden respond when children first need help?")  # both in flight at once
+        wait_for_answers(first, 1)
+        wait_for_answers(second, 1)
+        one = first.locator("#transcript").inner_text()
+        two = second.locator("#transcript").inner_text()
+        assert "Trafford?" in one and "Camden" not in one.split("ANSWER")[0]
+        assert "Camden" in two and "care leavers in Trafford" not in two
+        # a follow-up in one session does not appear in the other
+        ask(first, "And what about their front door?")
+        wait_for_answers(first, 2)
+        second.reload()
+        second.wait_for_selector("#index-status .banner.ready")
+        assert "front door" not in second.locator("#transcript").inner_text()
+        assert first.locator("#transcript .exchange").count() == 2
+    finally:
+        first.context.close()
+        second.context.close()
+
+
+def test_export_copies_and_downloads_markdown_with_footnotes(app, page):
+    url, _ = app
+    open_app(page, url)
+    ask(page, "What did inspectors say about care leavers in Trafford?")
+    wait_for_answers(page, 1)
+    page.get_by_role("button", name="Copy as Markdown").click()
+    page.wait_for_selector("#transcript button[data-action='copy']:text('Copied')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("**Question:** What did inspectors say about care leavers in Trafford?")
+    assert "[^1]" in copied and "\n[^1]: Ofsted, Trafford, " in copied
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download .md").click()
+    download = download_info.value
+    assert download.suggested_filename == "ofsted-answer-1.md"
+    assert Path(download.path()).read_text(encoding="utf-8") == copied
+
+
+def test_feedback_is_saved_and_becomes_an_eval_case(app, page):
+    from eval.dataset import parse_case
+    from ui.feedback import feedback_to_eval_cases
+
+    url, feedback_file = app
+    open_app(page, url)
+    ask(page, "What did inspectors say about care leavers in Trafford?")
+    wait_for_answers(page, 1)
+    page.get_by_role("button", name="Helpful", exact=True).click()
+    page.wait_for_selector("#feedback-box", state="visible")
+    assert page.get_by_role("button", name="Helpful", exact=True).get_attribute("aria-pressed") == "true"
+    page.locator("#feedback-comment textarea").fill("Clear and well sourced.")
+    page.locator("#feedback-send").click()
+    page.wait_for_selector("#feedback-status :text('comment on answer 1 was saved')")
+    records = [json.loads(line) for line in feedback_file.read_text(encoding="utf-8").splitlines()]
+    assert records[-1]["rating"] == "up"
+    assert records[-1]["comment"] == "Clear and well sourced."
+    assert records[-1]["question"] == "What did inspectors say about care leavers in Trafford?"
+    assert records[-1]["citations"] and records[-1]["settings"]["answerer"]
+    cases = feedback_to_eval_cases(feedback_file)
+    assert len(cases) == 1
+    case = parse_case(yaml.safe_load(yaml.safe_dump(cases[0])), source=feedback_file, position=1)
+    assert case.answerable and case.evidence
+
+
+def test_phone_sized_window_has_no_horizontal_scroll(app, browser):
+    url, _ = app
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_app(page, url)
+        ask(page, "What did inspectors say about care leavers in Trafford?")
+        wait_for_answers(page, 1)
+        page.locator("#transcript button.cite").first.click()
+        page.locator("#sources .source-card").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        screenshot(page, "04-phone")
+    finally:
+        context.close()
+
+
+def test_empty_index_and_errors_are_explained_without_tracebacks(empty_app, page):
+    page.goto(empty_app)
+    page.wait_for_selector("#index-status .banner.empty", timeout=30_000)
+    assert "No reports are indexed yet" in page.locator("#transcript").inner_text()
+    assert not page.locator("#examples-row").is_visible()
+    ask(page, "What did inspectors say about care leavers?")
+    page.wait_for_selector("#transcript .msg.bot.error", timeout=10_000)
+    message = page.locator("#transcript .msg.bot.error").inner_text()
+    assert "Sorry, something went wrong" in message
+    assert "internal detail" not in page.content() and "Traceback" not in page.content()
+    screenshot(page, "05-empty-and-error")
+    started = time.perf_counter()
+    ask(page, "   ")  # a blank question does nothing
+    page.wait_for_timeout(300)
+    assert page.locator("#transcript .exchange").count() == 1
+    assert time.perf_counter() - started < 5
+
+
+def test_login_is_required_when_a_username_and_password_are_set(embedder, tmp_path, page):
+    from chatbot.build import build_index
+    from core.settings import Settings
+
+    settings = Settings(
+        index_dir=tmp_path / "index", feedback_file=tmp_path / "f.jsonl", username="scrutiny", password="s3cret"
+    )
+    index = build_index(settings, embedder=embedder)
+    demo, url = start_app(BrokenPipeline(), index, settings)
+    try:
+        page.goto(url)
+        page.get_by_label("username").fill("scrutiny")
+        page.get_by_label("password").fill("wrong")
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("text=Incorrect", timeout=10_000)
+        assert page.locator("#index-status").count() == 0
+        page.get_by_label("username").fill("scrutiny")
+        page.get_by_label("password").fill("s3cret")
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("#index-status .banner", timeout=30_000)
+    finally:
+        demo.close()

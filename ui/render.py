@@ -1,0 +1,313 @@
+"""HTML for the transcript and the sources panel: pure functions over our own types, no gradio.
+
+Everything that came from a report, a user or a model is escaped here; the only markup is ours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from core.models import REPORT_TYPE_LABELS, Citation
+from core.text import split_sentences
+from ui.conversation import Conversation, Exchange
+from ui.export import answer_to_markdown
+from vectorstore.keyword import tokenize
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKER_WITH_SPACE = re.compile(r"\s*\[\d{1,3}\]")
+_LINK = re.compile(r"\[([^\]\[]+)\]\((https?://[^)\s]+)\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])[_*](?![\s_*])(.+?)(?<![\s_*])[_*](?![\w*])")
+_CODE = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_LIST_PREFIX = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+")
+
+THINKING = '<p class="thinking">Searching the reports…</p>'
+
+MarkerHtml = Callable[[str, int], str | None]  # (marker, occurrence) -> markup, or None to leave the text
+
+
+# ---- labels ----------------------------------------------------------------------------------------
+
+
+def format_date(value: str | None) -> str:
+    """'2023-01-31' as '31 January 2023'; unknown dates say so."""
+    if not value:
+        return "date unknown"
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+def report_label(citation: Citation) -> str:
+    """'Trafford, ILACS inspection, 31 January 2023'."""
+    authority = citation.local_authority or "Unknown authority"
+    kind = REPORT_TYPE_LABELS.get(citation.report_type, citation.report_type)
+    return f"{authority}, {kind}, {format_date(citation.published)}"
+
+
+def location_label(citation: Citation) -> str:
+    """'page 9, paragraph 38' (paragraph only where Ofsted numbered it)."""
+    where = f"page {citation.page}"
+    if citation.paragraph_number is not None:
+        where += f", paragraph {citation.paragraph_number}"
+    return where
+
+
+def report_link(citation: Citation) -> tuple[str, str]:
+    """(href, link text): the official Ofsted file where known, else the local file served by the app."""
+    if citation.url:
+        return citation.url, "Open the report on the Ofsted website"
+    if citation.source.startswith(("http://", "https://")):
+        return citation.source, "Open the report"
+    return local_file_href(citation.source), "Open the local copy of the report"
+
+
+def local_file_href(path: str) -> str:
+    """A link Gradio serves for a file under the app's allowed paths (relative, so it works behind a proxy)."""
+    return "gradio_api/file=" + quote(str(Path(path).resolve()))
+
+
+# ---- Markdown ----------------------------------------------------------------------------------------
+
+
+def _inline(text: str, marker_html: MarkerHtml | None, counts: dict[str, int]) -> str:
+    """Escape, then the few inline forms answers use: links, bold, italics, code and citation markers."""
+    pieces: list[str] = []
+    position = 0
+    for match in _LINK.finditer(text):
+        pieces.append(_inline_plain(text[position : match.start()], marker_html, counts))
+        pieces.append(
+            f'<a href="{escape(match.group(2))}" target="_blank" rel="noopener noreferrer">{escape(match.group(1))}</a>'
+        )
+        position = match.end()
+    pieces.append(_inline_plain(text[position:], marker_html, counts))
+    return "".join(pieces)
+
+
+def _inline_plain(text: str, marker_html: MarkerHtml | None, counts: dict[str, int]) -> str:
+    html = escape(text, quote=False)
+    html = _CODE.sub(r"<code>\1</code>", html)
+    html = _BOLD.sub(r"<strong>\1</strong>", html)
+    html = _ITALIC.sub(r"<em>\1</em>", html)
+    if marker_html is None:
+        return html
+
+    def replace(match: re.Match[str]) -> str:
+        marker = match.group(1)
+        occurrence = counts.get(marker, 0)
+        counts[marker] = occurrence + 1
+        markup = marker_html(marker, occurrence)
+        return markup if markup is not None else match.group(0)
+
+    return MARKER.sub(replace, html)
+
+
+def render_markdown(text: str, marker_html: MarkerHtml | None = None) -> str:
+    """A small, safe Markdown renderer for answers: paragraphs, lists, headings and inline emphasis.
+
+    Raw HTML in the text is shown as text, never interpreted.
+    """
+    out: list[str] = []
+    paragraph: list[str] = []
+    list_tag: str | None = None
+    counts: dict[str, int] = {}
+
+    def close_paragraph() -> None:
+        if paragraph:
+            out.append("<p>" + "<br>".join(paragraph) + "</p>")
+            paragraph.clear()
+
+    def close_list() -> None:
+        nonlocal list_tag
+        if list_tag:
+            out.append(f"</{list_tag}>")
+            list_tag = None
+
+    for line in text.split("\n"):
+        if not line.strip():
+            close_paragraph()
+            close_list()
+            continue
+        heading = _HEADING.match(line)
+        bullet = _BULLET.match(line)
+        numbered = _NUMBERED.match(line) if not bullet else None
+        if heading:
+            close_paragraph()
+            close_list()
+            level = min(len(heading.group(1)) + 2, 6)
+            out.append(f"<h{level}>{_inline(heading.group(2), marker_html, counts)}</h{level}>")
+        elif bullet or numbered:
+            close_paragraph()
+            tag = "ul" if bullet else "ol"
+            if list_tag != tag:
+                close_list()
+                out.append(f"<{tag}>")
+                list_tag = tag
+            item = (bullet or numbered).group(1)  # type: ignore[union-attr]
+            out.append(f"<li>{_inline(item, marker_html, counts)}</li>")
+        else:
+            close_list()
+            paragraph.append(_inline(line.strip(), marker_html, counts))
+    close_paragraph()
+    close_list()
+    return "".join(out)
+
+
+# ---- claims and highlighting --------------------------------------------------------------------------
+
+
+def claim_for(answer_text: str, marker: str, occurrence: int = 0) -> str:
+    """The answer sentence that carries the `occurrence`-th [marker], without markers or list prefix."""
+    seen = 0
+    for line in answer_text.split("\n"):
+        for match in MARKER.finditer(line):
+            if match.group(1) != marker:
+                continue
+            if seen == occurrence:
+                before = _MARKER_WITH_SPACE.sub("", line[: match.start()])
+                before = _LIST_PREFIX.sub("", before).strip()
+                sentences = split_sentences(before)
+                return sentences[-1] if sentences else before
+            seen += 1
+    return ""
+
+
+def _overlap(claim_tokens: set[str], sentence: str) -> float:
+    if not claim_tokens:
+        return 0.0
+    return len(claim_tokens & set(tokenize(sentence))) / len(claim_tokens)
+
+
+def highlight_paragraph(paragraph: str, claims: Sequence[str], threshold: float = 0.5) -> str:
+    """The paragraph as HTML with the sentence(s) best supporting each claim in <mark>."""
+    sentences = split_sentences(paragraph) or [paragraph]
+    marked: set[int] = set()
+    for claim in claims:
+        tokens = set(tokenize(claim))
+        if not tokens:
+            continue
+        scores = [_overlap(tokens, s) for s in sentences]
+        best = max(range(len(sentences)), key=scores.__getitem__)
+        if scores[best] >= threshold:
+            marked.add(best)
+    return " ".join(
+        f'<mark class="support">{escape(s)}</mark>' if i in marked else escape(s) for i, s in enumerate(sentences)
+    )
+
+
+# ---- the transcript -------------------------------------------------------------------------------------
+
+
+def _marker_button(turn: int, exchange: Exchange) -> MarkerHtml:
+    def markup(marker: str, occurrence: int) -> str | None:
+        citation = exchange.citation(marker)
+        if citation is None:
+            return None
+        label = f"Source {marker}: {report_label(citation)}, {location_label(citation)}"
+        return (
+            f'<button type="button" class="cite" data-action="cite" data-turn="{turn}" data-marker="{escape(marker)}" '
+            f'data-occurrence="{occurrence}" aria-label="{escape(label)}" title="{escape(label)}">'
+            f"{escape(marker)}</button>"
+        )
+
+    return markup
+
+
+def strip_searched_line(text: str, searched: str) -> str:
+    """Drop the answer's own closing 'Searched ...' line: the UI shows it under the answer instead."""
+    lines = text.rstrip().split("\n")
+    if lines and lines[-1].strip().strip("_*").strip() == searched.strip():
+        return "\n".join(lines[:-1]).rstrip()
+    return text
+
+
+def render_exchange(turn: int, exchange: Exchange) -> str:
+    question = escape(exchange.question)
+    parts = [
+        f'<article class="exchange" id="exchange-{turn}" aria-label="Question {turn + 1}">',
+        f'<div class="msg user"><span class="who">You asked</span><p>{question}</p></div>',
+    ]
+    if exchange.error is not None:
+        parts.append(
+            '<div class="msg bot error" role="alert"><span class="who">Answer</span>'
+            f"<p>{escape(exchange.error)}</p></div>"
+        )
+    elif exchange.answer is not None:
+        answer = exchange.answer
+        searched = exchange.searched()
+        body = render_markdown(strip_searched_line(answer.answer, searched), _marker_button(turn, exchange))
+        css = "msg bot refused" if answer.refused else "msg bot"
+        markdown = answer_to_markdown(exchange.question, answer, searched=searched)
+        up = "true" if exchange.feedback == "up" else "false"
+        down = "true" if exchange.feedback == "down" else "false"
+        parts.append(
+            f'<div class="{css}"><span class="who">Answer</span><div class="answer-body">{body}</div>'
+            f'<p class="searched">{escape(searched)}</p>'
+            f'<div class="actions" role="group" aria-label="Actions for answer {turn + 1}">'
+            f'<button type="button" data-action="copy" data-turn="{turn}">Copy as Markdown</button>'
+            f'<button type="button" data-action="download" data-turn="{turn}">Download .md</button>'
+            f'<button type="button" data-action="up" data-turn="{turn}" aria-pressed="{up}">Helpful</button>'
+            f'<button type="button" data-action="down" data-turn="{turn}" aria-pressed="{down}">Not helpful</button>'
+            "</div>"
+            '<textarea class="export-md" hidden aria-hidden="true" tabindex="-1" readonly>'
+            f"{escape(markdown)}</textarea>"
+            "</div>"
+        )
+    else:
+        partial = render_markdown(exchange.partial) if exchange.partial else THINKING
+        parts.append(
+            '<div class="msg bot pending" aria-busy="true"><span class="who">Answer</span>'
+            f'<div class="answer-body">{partial}</div></div>'
+        )
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def render_transcript(conversation: Conversation | None, empty_html: str) -> str:
+    """The whole conversation; `empty_html` when nothing has been asked yet."""
+    if conversation is None or not conversation.exchanges:
+        return f'<div class="transcript empty">{empty_html}</div>'
+    inner = "".join(render_exchange(i, e) for i, e in enumerate(conversation.exchanges))
+    return f'<div class="transcript">{inner}</div>'
+
+
+# ---- the sources panel ------------------------------------------------------------------------------------
+
+SOURCES_PLACEHOLDER = (
+    '<div class="source-empty"><h2>Source</h2><p>Select a numbered citation in an answer to read the paragraph '
+    "it comes from here, with a link to the report.</p></div>"
+)
+
+
+def render_source(citation: Citation, claims: Sequence[str]) -> str:
+    """The cited paragraph with its report details, the supporting sentence highlighted, and a link."""
+    href, link_text = report_link(citation)
+    heading = citation.heading.split(" > ")[-1] if citation.heading else ""
+    rows = [
+        ("Report", report_label(citation)),
+        ("Where", location_label(citation)),
+    ]
+    if heading:
+        rows.append(("Section", heading))
+    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+    text = highlight_paragraph(citation.text, [c for c in claims if c])
+    return (
+        f'<div class="source-card" tabindex="-1" data-marker="{escape(citation.marker)}" '
+        f'data-paragraph-id="{escape(citation.paragraph_id)}">'
+        f"<h2>Source [{escape(citation.marker)}]</h2>"
+        f"<dl>{details}</dl>"
+        f'<blockquote class="paragraph">{text}</blockquote>'
+        f'<p><a class="report-link" href="{escape(href)}" target="_blank" rel="noopener noreferrer">'
+        f"{escape(link_text)}</a></p>"
+        "</div>"
+    )
