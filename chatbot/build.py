@@ -31,8 +31,13 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
 
 
 def build_answerer(settings: Settings, index: Index):
+    """The extractive answerer, or the LLM answerer (falling back to extractive when its endpoint fails)."""
     from chatbot.extractive import ExtractiveAnswerer
 
+    if settings.answerer == "llm":
+        from chatbot.llm import LLMAnswerer, build_chat_model
+
+        return LLMAnswerer(build_chat_model(settings), index.embedder, fallback=ExtractiveAnswerer(index.embedder))
     return ExtractiveAnswerer(index.embedder)
 
 

@@ -117,6 +117,12 @@ class ExtractiveAnswerer:
                 if not any(s.evidence.report.metadata.local_authority == authority for s in leaders):
                     leaders.append(next(s for s in ordered if s.evidence.report.metadata.local_authority == authority))
         limit = max(self.max_sentences, len(leaders) + 2)
+        # side by side: no authority takes more than its share of the answer
+        per_authority_cap = -(-limit // len(authorities)) if len(authorities) > 1 else limit
+        per_authority: dict[str | None, int] = {}
+        best_of: dict[str | None, ScoredSentence] = {}
+        for sentence in ordered:
+            best_of.setdefault(sentence.evidence.report.metadata.local_authority, sentence)
         chosen: list[ScoredSentence] = []
         per_paragraph: dict[str, int] = {}
         seen: set[str] = set()
@@ -125,13 +131,19 @@ class ExtractiveAnswerer:
                 break
             key = normalise(sentence.text)
             pid = sentence.evidence.paragraph.paragraph_id
+            authority = sentence.evidence.report.metadata.local_authority
             if key in seen or per_paragraph.get(pid, 0) >= self.per_paragraph:
                 continue
-            from_best = pid == ordered[0].evidence.paragraph.paragraph_id
-            if sentence not in leaders and sentence.score < best * (0.6 if from_best else self.other_bar):
+            if per_authority.get(authority, 0) >= per_authority_cap:
+                continue
+            # each authority's sentences are measured against that authority's best (comparisons stay balanced)
+            own_best = best_of.get(authority, sentence)
+            from_best = pid == own_best.evidence.paragraph.paragraph_id
+            if sentence not in leaders and sentence.score < own_best.score * (0.6 if from_best else self.other_bar):
                 continue  # adds little to the best evidence
             seen.add(key)
             per_paragraph[pid] = per_paragraph.get(pid, 0) + 1
+            per_authority[authority] = per_authority.get(authority, 0) + 1
             chosen.append(sentence)
         return chosen
 

@@ -8,18 +8,27 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
 from chatbot.authorities import Gazetteer
 from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
-from chatbot.extractive import Draft, Evidence
+from chatbot.extractive import Draft, Evidence, report_label, score_sentences
 from chatbot.query import QueryPlan, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
-from chatbot.structured import StructuredAnswerer, structured_intent
+from chatbot.structured import StructuredAnswerer, _when, list_answer, list_intent, structured_intent
+from chatbot.timeline import area_phrase, grade_lines, oldest_first, timeline_intent
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
 from core.text import normalise
 from vectorstore.keyword import tokenize
+
+# Words that ask about change over time, not what changed.
+_CHANGE_WORDS = frozenset(tokenize(
+    "how has have did changed change changes improved improve improvement progressed progress developed deteriorated "
+    "got better worse moved evolved since last previous earlier inspection inspections visit report reports over time "
+    "years timeline across"
+))
 
 # Words of date and inspector questions that say what is asked, not which report it is about.
 _INTENT_WORDS = frozenset(tokenize(
@@ -112,6 +121,12 @@ class QAPipeline:
                 trace | {"refusal": "authority-not-indexed", "missing_authorities": missing},
                 started,
             )
+        if missing:
+            # compare only what is indexed, and say which named authorities have no reports here
+            plan = replace(plan, authorities=tuple(a for a in plan.authorities if a in indexed),
+                           notes=plan.notes + (f"no reports indexed for {', '.join(missing)}",))
+            trace["plan"] = plan.to_json()
+            trace["missing_authorities"] = missing
         report_ids = scope_reports(self.index.reports(), plan)
         if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
             # nothing in the time window: later reports often say what came before ("since the last inspection
@@ -120,6 +135,14 @@ class QAPipeline:
                            notes=plan.notes + ("no report in the time window; searched all dates",))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
+        if list_intent(plan.standalone):
+            listed = self._list(plan, report_ids, trace, started)
+            if listed is not None:
+                return listed
+        if timeline_intent(plan.standalone, plan.authorities) and report_ids:
+            timeline = self._timeline(plan, report_ids, trace, started)
+            if timeline is not None:
+                return timeline
         kind = structured_intent(plan.standalone)
         if kind and (plan.authorities or plan.report_types) and report_ids:
             structured = self._structured(kind, plan, report_ids, trace, started)
@@ -155,7 +178,8 @@ class QAPipeline:
                 retrieved,
             )
         wanted = expected_answer_type(plan.topic or plan.standalone)
-        if wanted and not any(has_answer_type(wanted, s.text) for s in draft.sentences):
+        chosen_texts = [s.text for s in draft.sentences] or [draft.text]
+        if wanted and not any(has_answer_type(wanted, text) for text in chosen_texts):
             described = {"amount": "an amount of money", "person": "a person's name", "number": "a figure"}[wanted]
             return self._refuse(
                 f"The reports do not answer this: the passages found do not give {described} for it. {searched}",
@@ -202,6 +226,77 @@ class QAPipeline:
 
     # ---- helpers ---------------------------------------------------------------------------------
 
+    def _list(self, plan: QueryPlan, report_ids: Sequence[str] | None, trace: dict[str, object], started: float) -> Answer | None:
+        """Which authorities / how many reports: complete answers from the catalog, each item cited."""
+        reports = self.index.reports() if report_ids is None else [r for r in (self.index.report(i) for i in report_ids) if r]
+        result = list_answer(plan, reports, self.index.paragraphs)
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": "structured:list", "structured_reason": result.reason, "searched": searched}
+        if result.refusal:
+            return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
+        return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
+
+    def _timeline(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """One authority over time: each report's judgement on the topic (and its movement) and its best sentences."""
+        reports = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
+        if len(reports) < 2:
+            return None
+        grades = grade_lines(reports, plan.standalone, self.index.paragraphs)
+        topic_words = [w for w in tokenize(plan.topic) if w not in _CHANGE_WORDS]
+        topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} quality of services and pace of improvement"
+        sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
+        sources: dict[str, Paragraph] = {}
+        report_of: dict[str, Report] = {}
+        lines: list[str] = []
+        for report in reports:
+            meta = report.metadata
+            lines.append(f"**{report_label(report)}**")
+            if meta.judgements and not grades.get(report.report_id):
+                note = " (the April 2026 framework gives none)" if "overall" in area_phrase(plan.standalone) and _when(report) >= date(2026, 4, 1) else ""
+                lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
+            for grade in grades.get(report.report_id, []):
+                if grade.paragraph is None:
+                    continue
+                marker = str(len(sources) + 1)
+                sources[marker] = grade.paragraph
+                report_of[report.report_id] = report
+                lines.append(f"- {grade.text.rstrip('.')} [{marker}].")
+            hits = self.retriever.retrieve(sub_plan, 3, [report.report_id])
+            evidence = []
+            for rank, hit in enumerate(hits):
+                for paragraph_id in hit.chunk.paragraph_ids:
+                    paragraph = self.index.paragraph(paragraph_id)
+                    if paragraph is not None:
+                        evidence.append(Evidence(str(len(sources) + len(evidence) + 1), paragraph, report, rank, hit.dense))
+            scored = sorted(score_sentences(topic, evidence, self.index.embedder), key=lambda s: -s.score)
+            used: set[str] = set()
+            for sentence in scored[:2]:
+                if sentence.similarity < self.refusal.min_sentence_similarity * 0.8:
+                    continue
+                pid = sentence.evidence.paragraph.paragraph_id
+                marker = next((m for m, p in sources.items() if p.paragraph_id == pid), None)
+                if marker is None:
+                    marker = str(len(sources) + 1)
+                    sources[marker] = sentence.evidence.paragraph
+                report_of[report.report_id] = report
+                if sentence.text not in used:
+                    used.add(sentence.text)
+                    lines.append(f"- {sentence.text} [{marker}]")
+            lines.append("")
+        checked = check_citations("\n".join(lines), sources, {r.report_id: r for r in reports}, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": "timeline", "searched": searched, "dropped_sentences": list(checked.dropped)}
+        return Answer(
+            answer=f"Oldest to newest:\n\n{checked.text}\n\n_{searched}_",
+            refused=False,
+            citations=checked.citations,
+            retrieved=tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in checked.citations),
+            trace=trace,
+            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        )
+
     def _reports_described(self, kind: str, plan: QueryPlan, reports: list[Report]) -> list[Report]:
         """When a date or inspector question describes the visit ("the covid-era focused visit") rather than
         dating it, pick the report whose text matches the description best, per authority."""
@@ -228,10 +323,14 @@ class QAPipeline:
         trace = trace | {"route": f"structured:{kind}", "structured_reason": result.reason, "searched": searched}
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
+        return self._facts_answer(result.facts, "", searched, trace, started)
+
+    def _facts_answer(self, facts, preamble: str, searched: str, trace: dict[str, object], started: float) -> Answer | None:
+        """Compose cited statements of fact; each cited paragraph must state the value it is cited for."""
         citations: list[Citation] = []
         lines: list[str] = []
         markers: dict[str, str] = {}
-        for fact in result.facts:
+        for fact in facts:
             paragraph = fact.paragraph
             if paragraph is None:
                 lines.append(f"- {fact.text}")
@@ -247,7 +346,7 @@ class QAPipeline:
             lines.append(f"- {fact.text.rstrip('.')} [{marker}].")
         if not citations:
             return None
-        text = "\n".join(lines) + f"\n\n_{searched}_"
+        text = preamble + "\n".join(lines) + f"\n\n_{searched}_"
         return Answer(
             answer=text,
             refused=False,

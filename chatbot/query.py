@@ -30,6 +30,7 @@ _AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
 
+_NEIGHBOURS = re.compile(r"\bstatistical(?:ly)?\s+neighbou?r", re.I)
 _RELATIVE_TIME = re.compile(r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older)\b", re.I)
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
@@ -263,6 +264,10 @@ def plan_query(
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
     authorities = tuple(named)
+    if len(authorities) == 1 and _NEIGHBOURS.search(question):
+        neighbours = gazetteer.neighbours(authorities[0])
+        authorities = authorities + tuple(n for n in neighbours if n not in authorities)
+        notes.append(f"statistical neighbours of {named[0]}: {', '.join(neighbours) or 'none recorded'}")
     if filters.local_authorities:
         if authorities:
             chosen = tuple(a for a in authorities if a in filters.local_authorities)

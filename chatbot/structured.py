@@ -281,3 +281,90 @@ def _first_sentence_with(text: str, phrase: str) -> str:
         if target in normalise(sentence):
             return sentence
     return split_sentences(text)[0] if text else text
+
+
+LIST_INTENT = re.compile(
+    r"^\s*(?:which|what)\s+(?:local\s+)?(?:authorities|councils|las|areas|places)\b"
+    r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
+    r"|^\s*list\b"
+    r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b",
+    re.I,
+)
+_ANY_AREA = re.compile(r"\b(any|anything|at least one|any judgement|any area)\b", re.I)
+_CURRENT = re.compile(r"\b(currently|now|current|today|at present|still)\b", re.I)
+_LIST_WORDS = frozenset(
+    tokenize(
+        "which what list name how many authorities councils las areas places reports report inspections inspection "
+        "visits visit focused letters looked look looking at on about for were was judged rated graded given "
+        "all every the index in of overall"
+    )
+)
+
+
+def list_intent(question: str) -> bool:
+    return bool(LIST_INTENT.search(question))
+
+
+def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> StructuredAnswer:
+    """Complete answers over the catalog, not top-k: which authorities had a grade, how many visits on a theme."""
+    question = plan.standalone
+    grade = presupposed_grade(question)
+    areas = wanted_areas(question)
+    facts: list[Fact] = []
+    if grade:
+        candidates = [r for r in reports if r.metadata.judgements]
+        if not re.search(r"\bsend\b", question, re.I):
+            candidates = [r for r in candidates if r.metadata.report_type != "area_send_inspection"]
+        timed = plan.published_from or plan.published_to
+        if not timed or _CURRENT.search(question):
+            # the latest graded inspection stands until the next one
+            latest: dict[str, Report] = {}
+            for report in sorted(candidates, key=_when):
+                latest[report.metadata.local_authority or report.report_id] = report
+            candidates = list(latest.values())
+        for report in sorted(candidates, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+            if areas:
+                judgements = _judgements_for(report, areas)
+            elif _ANY_AREA.search(question):
+                judgements = list(report.metadata.judgements)
+            else:
+                judgements = _judgements_for(report, ["overall_effectiveness"])
+            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+            for judgement in judgements:
+                if grade not in normalise(judgement.grade):
+                    continue
+                statement = f"{report.metadata.local_authority}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
+                paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
+                facts.append(Fact(statement, report, paragraph))
+        scope = f"{len(candidates)} graded report{'s' if len(candidates) != 1 else ''}"
+        authorities = sorted({f.report.metadata.local_authority or "" for f in facts})
+        summary = (
+            f"{len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'} "
+            f"({', '.join(authorities)})" if authorities else "No authority"
+        ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} judged {grade}"
+        if not facts:
+            return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")
+        return StructuredAnswer("list", tuple(facts), reason=summary + ".")
+    # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")
+    theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
+    matching: list[tuple[Report, Paragraph | None]] = []
+    for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+        meta = report.metadata
+        if theme:
+            focus = meta.focus or ""
+            if not focus or not set(theme) <= set(tokenize(focus)):
+                continue
+            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [focus[:80]]) if focus else None
+        else:
+            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
+        matching.append((report, paragraph))
+    for report, paragraph in matching:
+        meta = report.metadata
+        kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+        visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw and not theme else ""
+        statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{visit}" + (f": {meta.focus}" if theme and meta.focus else ".")
+        facts.append(Fact(statement, report, paragraph))
+    summary = f"{len(matching)} of the {len(reports)} reports searched match"
+    if not facts:
+        return StructuredAnswer("list", refusal=f"The reports do not answer this: none of the {len(reports)} reports searched match.", reason="no report matches")
+    return StructuredAnswer("list", tuple(facts), reason=summary + ".")

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("reports", help="list the indexed reports with their metadata")
     sub.add_parser("stats", help="index statistics")
 
+    feedback = sub.add_parser("eval-case-from-feedback", help="turn UI feedback (JSONL) into eval cases (YAML)")
+    feedback.add_argument("args", nargs=argparse.REMAINDER, help="FEEDBACK.jsonl [-o out.yaml] [--include-negative]")
+
     evaluate = sub.add_parser("eval", help="run the Q&A regression suite against the index")
     from eval.cli import add_arguments
 
@@ -168,7 +171,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, lambda: build_pipeline(settings), settings)
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.feedback import main as feedback_main
+
+    return feedback_main(args.args or [str(settings.feedback_file)])
+
+
+COMMANDS = {"eval-case-from-feedback": cmd_feedback, "ingest": cmd_ingest, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
 
 
 if __name__ == "__main__":
