@@ -7,6 +7,7 @@ grouped by report (authority, report type, date) and each given its paragraph's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,8 @@ from vectorstore.embeddings import Embedder
 from vectorstore.keyword import tokenize
 
 _EPOCH = date(1900, 1, 1)
+# Sentences about the report itself rather than about services ("Throughout this report, ...").
+_META = re.compile(r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)", re.I)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def score_sentences(
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
-            if len(sentence.split()) >= 4:
+            if len(sentence.split()) >= 6 and not _META.match(sentence):
                 candidates.append((sentence, item))
     if not candidates:
         return []
