@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.query import QueryPlan, search_text
+from chatbot.query import QueryPlan, expand_terms, search_text
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
@@ -95,7 +95,7 @@ class ExtractiveAnswerer:
         self.per_paragraph = per_paragraph
 
     def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
-        scored = score_sentences((plan.topic or search_text(plan.standalone)), evidence, self.embedder)
+        scored = score_sentences(expand_terms(plan.topic or search_text(plan.standalone)), evidence, self.embedder)
         if not scored:
             return Draft("", 0.0)
         chosen = self._select(scored, plan)

@@ -48,6 +48,8 @@ FALLBACK_NOTE = "_Note: the language model could not be reached, so this answer 
 # "[1, 2]" -> "[1][2]"; "[Source 1]" / "[source: 1]" -> "[1]": what models often write instead of our markers
 _MARKER_LIST = re.compile(r"\[\s*(\d{1,3}(?:\s*,\s*\d{1,3})+)\s*\]")
 _MARKER_WORD = re.compile(r"\[\s*(?:source|src|ref)\s*:?\s*(\d{1,3})\s*\]", re.I)
+# "sentence. [1] Next" -> "sentence [1]. Next": a marker after the full stop belongs to the sentence before it
+_MARKER_AFTER_STOP = re.compile(r"(?<=\w)([.!?])((?:\s*\[\d{1,3}\])+)")
 _HEADING_LINE = re.compile(r"^\s*(#|\*\*)")
 _NOT_WORDS = re.compile(r"[^a-z ]+")
 
@@ -88,7 +90,9 @@ def escape_data(text: str) -> str:
 def format_source(item: Evidence, *, max_chars: int | None = None) -> str:
     """One paragraph as a delimited, labelled source block."""
     paragraph = item.paragraph
-    text = paragraph.text if max_chars is None or len(paragraph.text) <= max_chars else paragraph.text[:max_chars].rstrip() + " ..."
+    text = paragraph.text
+    if max_chars is not None and len(text) > max_chars:
+        text = text[:max_chars].rstrip() + " ..."
     meta = item.report.metadata
     lines = [
         f"report: {report_label(item.report)}",
@@ -107,7 +111,7 @@ def format_source(item: Evidence, *, max_chars: int | None = None) -> str:
 
 
 def format_sources(evidence: Sequence[Evidence], *, max_chars: int) -> str:
-    """Source blocks in marker order, as many as fit in `max_chars` (the first is always given, shortened if need be)."""
+    """Source blocks in marker order, as many as fit in `max_chars` (the first always, shortened if need be)."""
     blocks: list[str] = []
     used = 0
     for item in evidence:
@@ -122,9 +126,10 @@ def format_sources(evidence: Sequence[Evidence], *, max_chars: int) -> str:
 
 
 def normalise_markers(text: str) -> str:
-    """Rewrite "[1, 2]" and "[Source 1]" as our "[1][2]" and "[1]" markers."""
+    """Rewrite "[1, 2]" and "[Source 1]" as "[1][2]" and "[1]", and put markers before the sentence's full stop."""
     text = _MARKER_LIST.sub(lambda m: "".join(f"[{n.strip()}]" for n in m.group(1).split(",")), text)
-    return _MARKER_WORD.sub(r"[\1]", text)
+    text = _MARKER_WORD.sub(r"[\1]", text)
+    return _MARKER_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
 
 
 def keep_cited(text: str) -> str:
@@ -319,7 +324,8 @@ class LLMAnswerer:
         log.warning("LLM answerer falling back to %s: %s", self.fallback.name, reason)
         draft = self.fallback.draft(plan, evidence)
         text = f"{FALLBACK_NOTE}\n\n{draft.text}" if draft.text else ""
-        return FallbackDraft(text, draft.confidence, draft.sentences, note=f"answered by {self.fallback.name}: {reason}")
+        note = f"answered by {self.fallback.name}: {reason}"
+        return FallbackDraft(text, draft.confidence, draft.sentences, note=note)
 
 
 def _model_name(chat_model: Any) -> str:

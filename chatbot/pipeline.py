@@ -14,7 +14,7 @@ from typing import Protocol
 from chatbot.authorities import Gazetteer
 from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence, report_label, score_sentences
-from chatbot.query import QueryPlan, expected_answer_type, has_answer_type, plan_query
+from chatbot.query import QueryPlan, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import StructuredAnswerer, _when, list_answer, list_intent, structured_intent
 from chatbot.timeline import area_phrase, grade_lines, oldest_first, timeline_intent
@@ -268,7 +268,7 @@ class QAPipeline:
                     paragraph = self.index.paragraph(paragraph_id)
                     if paragraph is not None:
                         evidence.append(Evidence(str(len(sources) + len(evidence) + 1), paragraph, report, rank, hit.dense))
-            scored = sorted(score_sentences(topic, evidence, self.index.embedder), key=lambda s: -s.score)
+            scored = sorted(score_sentences(expand_terms(topic), evidence, self.index.embedder), key=lambda s: -s.score)
             used: set[str] = set()
             for sentence in scored[:2]:
                 if sentence.similarity < self.refusal.min_sentence_similarity * 0.8:

@@ -30,6 +30,11 @@ _AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
 
+_COMPARE = re.compile(
+    r"\b(compare[sd]?|comparing|comparison|contrast|differ|differs|different|difference|differences|between|versus|vs\.?|"
+    r"both|side by side|how do|how does|with its|with their|and)\b",
+    re.I,
+)
 _NEIGHBOURS = re.compile(r"\bstatistical(?:ly)?\s+neighbou?r", re.I)
 _RELATIVE_TIME = re.compile(r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older)\b", re.I)
 _FOLLOW_UP_START = re.compile(
@@ -146,6 +151,35 @@ _FRAMING = re.compile(
     r"|what\s+(?:is|was|were|are)\s+(?:said|reported|found)\s+(?:about|on)\s+)?",
     re.I,
 )
+
+
+# Ofsted and children's-services shorthand, expanded for searching: the embedding model does not know that
+# "the front door" means contacts, referrals and the MASH.
+GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bfront[- ]door\b", re.I), "contacts and referrals, multi-agency safeguarding hub (MASH), first response"),
+    (re.compile(r"\bMASH\b"), "multi-agency safeguarding hub, contacts and referrals"),
+    (re.compile(r"\bPAs?\b"), "personal advisers"),
+    (re.compile(r"\bcare[- ]experienced\b", re.I), "care leavers"),
+    (re.compile(r"\bEDT\b|\bout[- ]of[- ]hours\b|\bat night\b|\bweekends?\b", re.I), "emergency duty team, out of hours service"),
+    (re.compile(r"\bLADO\b"), "local authority designated officer, allegations against adults"),
+    (re.compile(r"\bUASC\b|\basylum\b", re.I), "unaccompanied asylum-seeking children"),
+    (re.compile(r"\bSEND\b"), "special educational needs and disabilities"),
+    (re.compile(r"\bEHCPs?\b|\bEHC plans?\b", re.I), "education, health and care plans"),
+    (re.compile(r"\breturn home interviews?\b|\bRHIs?\b", re.I), "children missing from home or care, return home interviews"),
+    (re.compile(r"\bCSE\b|\bexploitation\b", re.I), "children at risk of exploitation"),
+    (re.compile(r"\byoung carers?\b|\blook(?:s|ing)? after a (?:family member|parent)\b", re.I), "young carers"),
+    (re.compile(r"\bIROs?\b"), "independent reviewing officers"),
+    (re.compile(r"\bPLO\b|\bpre-proceedings\b", re.I), "Public Law Outline, pre-proceedings"),
+    (re.compile(r"\bhomeless\b", re.I), "homeless 16- and 17-year-olds, housing"),
+    (re.compile(r"\bworkforce\b|\bturnover\b|\bstaffing\b", re.I), "social worker turnover, recruitment and retention, agency staff, caseloads"),
+    (re.compile(r"\bQA\b|\bquality assurance\b", re.I), "quality assurance, audits"),
+)
+
+
+def expand_terms(text: str) -> str:
+    """The text with the plain-English meaning of Ofsted shorthand appended, for searching."""
+    extra = [meaning for pattern, meaning in GLOSSARY if pattern.search(text)]
+    return f"{text} ({'; '.join(extra)})" if extra else text
 
 
 def search_text(question: str) -> str:
@@ -282,7 +316,7 @@ def plan_query(
     if filters.published_from or filters.published_to:
         start = filters.published_from or start
         end = filters.published_to or end
-    topic = search_text(standalone)
+    topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
     if authorities:
         topic = gazetteer.strip(topic)
     if start or end:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from chatbot.query import QueryPlan, search_text
+from chatbot.query import QueryPlan, expand_terms, search_text
 from core.models import Chunk, Report
 from core.text import normalise
 from vectorstore.index import Index
@@ -88,9 +88,9 @@ class HybridRetriever:
             per_authority = []
             for authority in plan.authorities:
                 ids = [rid for rid in report_ids or [] if self._authority(rid) == authority]
-                per_authority.append(self._search((plan.topic or search_text(plan.standalone)), ids, k) if ids else [])
+                per_authority.append(self._search(expand_terms(plan.topic or search_text(plan.standalone)), ids, k) if ids else [])
             return _interleave(per_authority, k)
-        return self._search((plan.topic or search_text(plan.standalone)), report_ids, k)
+        return self._search(expand_terms(plan.topic or search_text(plan.standalone)), report_ids, k)
 
     def _is_pdf(self, report_id: str) -> bool:
         report = self.index.report(report_id)

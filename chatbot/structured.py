@@ -247,10 +247,9 @@ class StructuredAnswerer:
         for report in self._pick(plan, reports):
             meta = report.metadata
             kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
-            statement = (
-                f"Inspectors carried out {meta.local_authority}'s {kind} {_date_phrase(meta.visit_start, meta.visit_end)}"
-                + (f"; the report was published on {meta.published:%-d %B %Y}." if meta.published else ".")
-            )
+            published = f", published {meta.published:%-d %B %Y}" if meta.published else ""
+            visit = meta.visit_dates_raw or _date_phrase(meta.visit_start, meta.visit_end)
+            statement = f"{meta.local_authority}, {kind}{published}: inspectors visited - {visit}."
             phrases = [meta.visit_dates_raw] if meta.visit_dates_raw else [f"{meta.visit_start:%B %Y}" if meta.visit_start else ""]
             paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), phrases)
             facts.append(Fact(statement, report, paragraph))
@@ -263,9 +262,8 @@ class StructuredAnswerer:
             if not meta.inspectors:
                 continue
             kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
-            statement = f"{meta.local_authority}'s {kind} of {_when(report):%-d %B %Y} was led by {meta.inspectors[0]}" + (
-                f", with {', '.join(meta.inspectors[1:])}." if len(meta.inspectors) > 1 else "."
-            )
+            others = f" (with {', '.join(meta.inspectors[1:])})" if len(meta.inspectors) > 1 else ""
+            statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{others}: lead inspector - {meta.inspectors[0]}."
             paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), [meta.inspectors[0]])
             facts.append(Fact(statement, report, paragraph))
         if not facts:
