@@ -1,0 +1,108 @@
+"""The extractive answerer: labels and composition as pure functions; scoring and drafting with the real embedder."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from chatbot.extractive import Evidence, ExtractiveAnswerer, ScoredSentence, compose, report_label, score_sentences
+from chatbot.query import QueryPlan
+from core.models import Paragraph, Report, ReportMetadata
+
+
+def report(report_id: str, authority: str | None, report_type: str, published: date | None) -> Report:
+    return Report(report_id, f"/corpus/{report_id}.pdf", "0" * 64, report_id, ReportMetadata(authority, report_type, published=published))
+
+
+TRAFFORD_2023 = report("trafford-2023", "Trafford", "ilacs_inspection", date(2023, 1, 31))
+TRAFFORD_2024 = report("trafford-2024", "Trafford", "focused_visit", date(2024, 8, 1))
+CAMDEN_2025 = report("camden-2025", "Camden", "ilacs_inspection", date(2025, 4, 15))
+
+
+def evidence(marker: str, rep: Report, text: str, order: int = 0, rank: int = 0) -> Evidence:
+    paragraph = Paragraph(f"{rep.report_id}:{marker}", rep.report_id, text, page=1, order=order)
+    return Evidence(marker, paragraph, rep, rank, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("rep", "expected"),
+    [
+        (TRAFFORD_2023, "Trafford: ILACS inspection, 31 January 2023"),
+        (TRAFFORD_2024, "Trafford: focused visit, 1 August 2024"),
+        (report("x", None, "other", None), "Unknown authority: other report, undated"),
+        (report("y", "Blackpool", "area_send_inspection", date(2024, 7, 25)), "Blackpool: area SEND inspection, 25 July 2024"),
+    ],
+)
+def test_report_label(rep: Report, expected: str) -> None:
+    assert report_label(rep) == expected
+
+
+def test_compose_groups_by_report_newest_first_within_an_authority() -> None:
+    old = evidence("1", TRAFFORD_2023, "Leaders know their services well. Supervision is regular.", order=5)
+    new = evidence("2", TRAFFORD_2024, "After-care workers know young people well.", order=3)
+    camden = evidence("3", CAMDEN_2025, "Personal advisers are ambitious for care leavers.", order=9)
+    chosen = [
+        ScoredSentence("Supervision is regular.", old, 0.9, 0.8),
+        ScoredSentence("Personal advisers are ambitious for care leavers.", camden, 0.8, 0.7),
+        ScoredSentence("Leaders know their services well.", old, 0.7, 0.6),
+        ScoredSentence("After-care workers know young people well.", new, 0.6, 0.5),
+    ]
+    assert compose(chosen).splitlines() == [
+        "**Trafford: focused visit, 1 August 2024**",
+        "- After-care workers know young people well. [2]",
+        "",
+        "**Trafford: ILACS inspection, 31 January 2023**",
+        "- Leaders know their services well. [1]",  # paragraph order, not score order
+        "- Supervision is regular. [1]",
+        "",
+        "**Camden: ILACS inspection, 15 April 2025**",
+        "- Personal advisers are ambitious for care leavers. [3]",
+    ]
+
+
+def test_compose_of_nothing_is_empty() -> None:
+    assert compose([]) == ""
+
+
+# ---- with the real embedder ------------------------------------------------------------------------------
+
+
+CARE_LEAVERS = (
+    "Care leavers are supported well by personal advisers who keep in touch with them. "
+    "Most care leavers live in suitable accommodation that meets their needs."
+)
+FRONT_DOOR = "The front door responds quickly to contacts and referrals about children at risk of harm."
+
+
+def test_score_sentences_prefers_the_relevant_sentence(embedder) -> None:
+    items = [evidence("1", TRAFFORD_2023, FRONT_DOOR), evidence("2", TRAFFORD_2023, CARE_LEAVERS, rank=1)]
+    scored = score_sentences("care leavers accommodation", items, embedder)
+    assert {s.text for s in scored} == {FRONT_DOOR, *re.split(r"(?<=\.) ", CARE_LEAVERS)}
+    best = max(scored, key=lambda s: s.score)
+    assert best.text == "Most care leavers live in suitable accommodation that meets their needs."
+    assert best.evidence.marker == "2"
+    front_door = next(s for s in scored if s.text == FRONT_DOOR)
+    assert front_door.similarity < best.similarity
+
+
+def test_score_sentences_without_evidence(embedder) -> None:
+    assert score_sentences("care leavers", [], embedder) == []
+
+
+def test_draft_cites_only_offered_markers(embedder) -> None:
+    items = [evidence("1", TRAFFORD_2023, CARE_LEAVERS), evidence("2", CAMDEN_2025, FRONT_DOOR, rank=1)]
+    plan = QueryPlan(question="What about care leavers?", standalone="What about care leavers?", topic="care leavers")
+    draft = ExtractiveAnswerer(embedder).draft(plan, items)
+    used = set(re.findall(r"\[(\d+)\]", draft.text))
+    assert used and used <= {"1", "2"}
+    assert "1" in used
+    assert draft.confidence == pytest.approx(max(s.similarity for s in draft.sentences))
+    assert all(s.text in draft.text for s in draft.sentences)
+
+
+def test_draft_without_evidence_is_empty(embedder) -> None:
+    plan = QueryPlan(question="care leavers", standalone="care leavers", topic="care leavers")
+    draft = ExtractiveAnswerer(embedder).draft(plan, [])
+    assert (draft.text, draft.confidence) == ("", 0.0)

@@ -1,0 +1,202 @@
+"""The whole chain over the real sample index (read-only) with the real extractive answerer.
+
+Answers' wording may change; these tests hold the behaviour: refusals, citation ids and texts, trace fields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from chatbot.extractive import ExtractiveAnswerer
+from chatbot.pipeline import QAPipeline
+from core.errors import BadQuestionError
+from core.models import Answer, Filters, Turn
+
+BUCKS_PA_SENTENCE = (
+    "Care leavers benefit when they have established relationships with personal advisers, "
+    "but this is not always possible given changes in the workforce"
+)
+CITATION_KEYS = {
+    "marker", "paragraph_id", "report_id", "local_authority", "report_type", "published",
+    "page", "paragraph_number", "heading", "text", "source",
+}  # fmt: skip
+RETRIEVED_KEYS = {"chunk_id", "paragraph_ids", "score", "text"}
+
+
+@pytest.fixture(scope="module")
+def pipeline(sample_index) -> QAPipeline:
+    return QAPipeline(sample_index, ExtractiveAnswerer(sample_index.embedder))
+
+
+@pytest.fixture(scope="module")
+def bucks_care_leavers(pipeline: QAPipeline) -> Answer:
+    return pipeline.ask("What did inspectors say about care leavers?", filters=Filters(local_authorities=("Buckinghamshire",)))
+
+
+@pytest.fixture(scope="module")
+def trafford_follow_up(pipeline: QAPipeline) -> Answer:
+    history = [Turn("What did inspectors say about care leavers in Trafford?", "Care leavers in Trafford ...")]
+    return pipeline.ask("And what about their pathway plans?", history)
+
+
+def markers(text: str) -> list[str]:
+    return re.findall(r"\[(\d+)\]", text)
+
+
+def assert_citations_valid(sample_index, answer: Answer) -> None:
+    """Every citation names a stored paragraph with its whole text; every marker has a citation, numbered 1..n."""
+    assert answer.citations
+    for citation in answer.citations:
+        paragraph = sample_index.paragraph(citation.paragraph_id)
+        assert paragraph is not None, citation.paragraph_id
+        assert paragraph.text == citation.text
+        assert paragraph.report_id == citation.report_id
+        assert sample_index.report(citation.report_id) is not None
+    cited = [c.marker for c in answer.citations]
+    assert cited == [str(n) for n in range(1, len(cited) + 1)]
+    used = set(markers(answer.answer))
+    assert used == set(cited), "every marker has a citation and every citation is used"
+
+
+# ---- passage answers ---------------------------------------------------------------------------------
+
+
+def test_bucks_care_leavers_cites_the_personal_adviser_paragraph_whole(sample_index, bucks_care_leavers: Answer) -> None:
+    answer = bucks_care_leavers
+    assert not answer.refused
+    matching = [c for c in answer.citations if BUCKS_PA_SENTENCE in c.text]
+    assert matching, [c.text[:80] for c in answer.citations]
+    citation = matching[0]
+    # the whole paragraph, from the PDF copy of the letter rather than its Markdown export
+    assert citation.report_id == "buckinghamshire-focused-visit-2021-04-12"
+    assert citation.source.endswith(".pdf")
+    assert citation.text == sample_index.paragraph(citation.paragraph_id).text
+    assert citation.text.startswith("The local authority is in touch with the vast majority of its care leavers.")
+    assert citation.text.endswith("support with their health and emotional well-being.")
+    assert f"[{citation.marker}]" in answer.answer
+
+
+def test_normal_answer_citations_are_valid(sample_index, bucks_care_leavers: Answer) -> None:
+    assert_citations_valid(sample_index, bucks_care_leavers)
+    assert {c.local_authority for c in bucks_care_leavers.citations} == {"Buckinghamshire"}
+    assert bucks_care_leavers.trace["removed_markers"] == []
+
+
+def test_retrieved_chunks_are_in_scope_and_unique(sample_index, bucks_care_leavers: Answer) -> None:
+    retrieved = bucks_care_leavers.retrieved
+    assert retrieved
+    assert {sample_index.report(r.report_id).metadata.local_authority for r in retrieved} == {"Buckinghamshire"}
+    assert len({r.chunk_id for r in retrieved}) == len(retrieved)
+    assert "buckinghamshire-focused-visit-2021-04-12-md" not in {r.report_id for r in retrieved}
+
+
+def test_answer_json_has_the_eval_format_keys(bucks_care_leavers: Answer) -> None:
+    data = json.loads(json.dumps(bucks_care_leavers.to_json()))
+    assert {"answer", "refused", "citations", "retrieved"} <= data.keys()
+    assert data["refused"] is False
+    assert data["citations"] and data["retrieved"]
+    for citation in data["citations"]:
+        assert CITATION_KEYS <= citation.keys()
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", citation["published"])
+        assert isinstance(citation["page"], int)
+    for chunk in data["retrieved"]:
+        assert RETRIEVED_KEYS <= chunk.keys()
+        assert isinstance(chunk["paragraph_ids"], list) and isinstance(chunk["score"], float)
+
+
+def test_searched_line_names_the_authority(pipeline: QAPipeline, bucks_care_leavers: Answer) -> None:
+    searched = bucks_care_leavers.trace["searched"]
+    total = len(pipeline.reports())
+    assert re.match(rf"Searched \d+ of {total} reports: Buckinghamshire;", searched)
+    assert searched in bucks_care_leavers.answer
+    count = int(re.match(r"Searched (\d+)", searched).group(1))
+    assert count == len(bucks_care_leavers.trace["scope_reports"]) == 6
+
+
+def test_trace_records_the_plan(bucks_care_leavers: Answer) -> None:
+    plan = bucks_care_leavers.trace["plan"]
+    assert plan["authorities"] == ["Buckinghamshire"]
+    assert plan["authority_source"] == "filter"
+    assert bucks_care_leavers.trace["answerer"] == "extractive"
+    assert set(bucks_care_leavers.timings) >= {"retrieval_s", "generation_s", "total_s"}
+
+
+def test_follow_up_is_scoped_to_the_earlier_authority(sample_index, trafford_follow_up: Answer) -> None:
+    answer = trafford_follow_up
+    plan = answer.trace["plan"]
+    assert plan["authority_source"] == "history"
+    assert plan["authorities"] == ["Trafford"]
+    assert plan["follow_up"] is True
+    assert not answer.refused
+    assert {sample_index.report(r).metadata.local_authority for r in answer.trace["scope_reports"]} == {"Trafford"}
+    assert {c.local_authority for c in answer.citations} == {"Trafford"}
+    assert_citations_valid(sample_index, answer)
+
+
+def test_stream_yields_growing_text_then_the_answer(pipeline: QAPipeline) -> None:
+    parts = list(pipeline.stream("What grade did Camden get for care leavers?"))
+    *texts, final = parts
+    assert isinstance(final, Answer)
+    assert texts and all(isinstance(t, str) for t in texts)
+    for shorter, longer in zip(texts, texts[1:]):
+        assert longer.startswith(shorter) and len(longer) > len(shorter)
+    assert texts[-1] == final.answer
+    assert not final.refused and final.citations
+
+
+# ---- refusals ----------------------------------------------------------------------------------------
+
+
+def test_authority_not_in_the_index_is_refused_by_name(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What did inspectors say about care leavers in Devon?")
+    assert answer.refused
+    assert answer.citations == ()
+    assert "Devon" in answer.answer
+    assert answer.trace["refusal"] == "authority-not-indexed"
+    assert answer.trace["missing_authorities"] == ["Devon"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What will the weather be tomorrow?", "Who won the football last night?", "Give me a recipe for lasagne"],
+)
+def test_off_topic_questions_are_refused(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.refused and answer.citations == ()
+    assert answer.trace["refusal"] == "off-topic"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to the child called Jamie in Trafford?",
+        "Give me the name and address of the care leaver in Camden",
+        "Which child in Trafford's care was harmed?",
+    ],
+)
+def test_personal_questions_are_refused(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.refused and answer.citations == ()
+    assert answer.trace["refusal"] == "personal"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PERSONAL matches 'name of the children in care council' (a named body the Bucks reports mention: "
+    "'We Do Care'), so the question is refused as personal",
+)
+def test_name_of_a_service_is_not_a_personal_question(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What is the name of the children in care council in Buckinghamshire?")
+    assert answer.trace.get("refusal") != "personal"
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "empty"), ("   \n ", "empty"), ("x" * 100_000, "100,000 characters")],
+)
+def test_bad_questions_raise_with_a_clear_message(pipeline: QAPipeline, question: str, message: str) -> None:
+    with pytest.raises(BadQuestionError, match=message):
+        pipeline.ask(question)

@@ -1,0 +1,239 @@
+"""Grade, date and inspector questions answered from report metadata, and premise checks.
+
+The pure intent functions are table-driven; the answerer runs over the real sample index (read-only) and a
+real pipeline for the routed questions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.authorities import Gazetteer
+from chatbot.extractive import ExtractiveAnswerer
+from chatbot.pipeline import QAPipeline
+from chatbot.query import plan_query
+from chatbot.retrieval import scope_reports
+from chatbot.structured import StructuredAnswerer, presupposed_grade, structured_intent, wanted_areas
+from core.text import normalise
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What grade did Camden get for care leavers?", "grade"),
+        ("How was Trafford rated in 2019?", "grade"),
+        ("What was the overall effectiveness judgement?", "grade"),
+        ("What was the outcome of the SEND inspection?", "grade"),
+        ("When did inspectors visit Calderdale?", "date"),
+        ("On which dates did the inspection take place?", "date"),
+        ("When was Trafford's 2023 inspection carried out?", "date"),
+        ("Who led the Trafford inspection?", "inspector"),
+        ("Which inspectors carried out the visit?", "inspector"),
+        ("Who was the lead inspector?", "inspector"),
+        # prose questions, not a field lookup
+        ("Why was Islington judged inadequate for care leavers?", None),
+        ("Has the grade improved since 2019?", None),
+        ("How has Trafford changed since the previous inspection?", None),
+        ("What did inspectors say about care leavers?", None),
+    ],
+)
+def test_structured_intent(question: str, expected: str | None) -> None:
+    assert structured_intent(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What grade did Camden get for care leavers?", ["care_leavers"]),
+        ("How are care-experienced young people judged?", ["care_leavers"]),
+        ("the grade for looked-after children", ["in_care"]),
+        ("children in care and care leavers", ["care_leavers", "in_care"]),
+        ("the help and protection grade", ["help_protection"]),
+        ("How was leadership rated?", ["leaders"]),
+        ("the adoption grade", ["adoption"]),
+        ("the overall grade", ["overall_effectiveness"]),
+        ("What grade did Trafford get?", []),
+    ],
+)
+def test_wanted_areas(question: str, expected: list[str]) -> None:
+    assert wanted_areas(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Why was Islington judged inadequate for care leavers?", "inadequate"),
+        ("When was Camden rated outstanding?", "outstanding"),
+        ("Why was Trafford judged good for children in care?", "good"),
+        ("Why does Bucks require improvement to be good?", "requires improvement"),
+        ("Why was Trafford judged requires improvement to be good?", "requires improvement"),
+        ("What grade did Trafford get?", None),
+    ],
+)
+def test_presupposed_grade(question: str, expected: str | None) -> None:
+    assert presupposed_grade(question) == expected
+
+
+# ---- the answerer over the sample index ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+@pytest.fixture(scope="module")
+def answerer(sample_index) -> StructuredAnswerer:
+    return StructuredAnswerer(sample_index.paragraphs)
+
+
+def ask_structured(sample_index, answerer: StructuredAnswerer, gazetteer: Gazetteer, question: str):
+    plan = plan_query(question, [], None, gazetteer)
+    reports = [sample_index.report(rid) for rid in scope_reports(sample_index.reports(), plan)]
+    kind = structured_intent(plan.standalone)
+    assert kind is not None, question
+    return answerer.answer(kind, plan, reports)
+
+
+@pytest.mark.parametrize(
+    ("question", "report_id", "grade"),
+    [
+        ("What grade did Camden get for care leavers?", "camden-ilacs-2025-04-15", "outstanding"),
+        ("What was Trafford's overall grade in 2019?", "trafford-ilacs-2019-05-08", "inadequate"),
+        ("What grade did Trafford's 2026 inspection give for leaders?", "trafford-ilacs-2026-08-03", "inadequate"),
+        ("What grade did Trafford get for children in care in 2026?", "trafford-ilacs-2026-08-03", "good"),
+        ("What was Buckinghamshire's overall effectiveness grade?", "buckinghamshire-ilacs-2025-05-14", "requires improvement"),
+    ],
+)
+def test_grade_facts_cite_a_paragraph_stating_the_grade(sample_index, answerer, gazetteer, question, report_id, grade) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, question)
+    assert result.refusal is None
+    assert result.facts
+    for fact in result.facts:
+        assert fact.report.report_id == report_id
+        assert grade in normalise(fact.text)
+        assert fact.paragraph is not None and grade in normalise(fact.paragraph.text)
+        assert sample_index.paragraph(fact.paragraph.paragraph_id) == fact.paragraph
+
+
+def test_grade_without_date_uses_the_latest_graded_inspection(sample_index, answerer, gazetteer) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, "What grade did Trafford get for leaders?")
+    assert {f.report.report_id for f in result.facts} == {"trafford-ilacs-2026-08-03"}
+
+
+def test_when_rated_looks_through_every_graded_report(sample_index, answerer, gazetteer) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, "When was Trafford judged inadequate?")
+    assert result.refusal is None
+    assert {f.report.report_id for f in result.facts} == {"trafford-ilacs-2019-05-08", "trafford-ilacs-2026-08-03"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What grade did Buckinghamshire's focused visit get?",
+        "What grade did the Trafford focused visit in 2024 get?",
+        "What was Trafford's overall effectiveness grade in 2026?",
+        "What grade did Camden get for adoption?",
+    ],
+)
+def test_false_premise_grade_questions_are_refused(sample_index, answerer, gazetteer, question: str) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, question)
+    assert result.refusal
+    assert result.facts == ()
+
+
+def test_april_2026_framework_has_no_overall_grade(sample_index, answerer, gazetteer) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, "What was Trafford's overall effectiveness grade in 2026?")
+    assert "2026" in result.refusal and "overall effectiveness" in result.refusal
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("Why was Islington judged inadequate for care leavers?", True),
+        ("Why was Camden judged inadequate overall?", True),
+        ("Why was Trafford judged inadequate?", False),  # 2019 and 2026 reports did judge it inadequate
+        ("Why was Camden judged outstanding for care leavers?", False),
+    ],
+)
+def test_check_premise(sample_index, answerer, gazetteer, question: str, refused: bool) -> None:
+    plan = plan_query(question, [], None, gazetteer)
+    reports = [sample_index.report(rid) for rid in scope_reports(sample_index.reports(), plan)]
+    assert bool(answerer.check_premise(plan, reports)) is refused
+
+
+@pytest.mark.parametrize(
+    ("question", "report_id", "stated"),
+    [
+        ("When did inspectors visit Calderdale?", "calderdale-focused-visit-2022-03-21", "14 and 15 February 2022"),
+        ("When was Trafford's 2023 inspection carried out?", "trafford-ilacs-2023-01-31", "21 November to 2 December 2022"),
+    ],
+)
+def test_visit_dates(sample_index, answerer, gazetteer, question: str, report_id: str, stated: str) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, question)
+    (fact,) = result.facts
+    assert fact.report.report_id == report_id
+    visit = fact.report.metadata.visit_start
+    assert f"{visit:%B}" in fact.text and str(visit.year) in fact.text  # the wording may change; the dates may not
+    assert fact.paragraph is not None and stated in fact.paragraph.text
+
+
+def test_lead_inspector(sample_index, answerer, gazetteer) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, "Who led Trafford's 2023 inspection?")
+    (fact,) = result.facts
+    assert "Nick Bennison" in fact.text
+    assert fact.paragraph is not None and "Nick Bennison" in fact.paragraph.text
+
+
+# ---- routed through the pipeline -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline(sample_index) -> QAPipeline:
+    return QAPipeline(sample_index, ExtractiveAnswerer(sample_index.embedder))
+
+
+@pytest.mark.parametrize(
+    ("question", "report_id", "grade"),
+    [
+        ("What grade did Camden get for care leavers?", "camden-ilacs-2025-04-15", "outstanding"),
+        ("What was Trafford's overall grade in 2019?", "trafford-ilacs-2019-05-08", "inadequate"),
+        ("How were Trafford's leaders judged in 2026?", "trafford-ilacs-2026-08-03", "inadequate"),
+    ],
+)
+def test_pipeline_answers_grades_from_metadata(sample_index, pipeline: QAPipeline, question: str, report_id: str, grade: str) -> None:
+    answer = pipeline.ask(question)
+    assert not answer.refused
+    assert answer.trace["route"] == "structured:grade"
+    assert grade in normalise(answer.answer)
+    assert answer.citations
+    assert any(grade in normalise(c.text) for c in answer.citations)
+    for citation in answer.citations:
+        assert citation.report_id == report_id
+        assert sample_index.paragraph(citation.paragraph_id).text == citation.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What grade did Buckinghamshire's focused visit get?",
+        "What was Trafford's overall effectiveness grade in 2026?",
+        "Why was Islington judged inadequate for care leavers?",
+    ],
+)
+def test_pipeline_refuses_false_premises_without_citations(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.refused
+    assert answer.citations == ()
+    assert answer.trace["refusal"] in ("structured", "false-premise")
+
+
+def test_pipeline_gives_visit_dates_with_a_citation(sample_index, pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("When did inspectors visit Calderdale?")
+    assert not answer.refused
+    assert answer.trace["route"] == "structured:date"
+    assert "February 2022" in answer.answer
+    (citation,) = answer.citations
+    assert citation.report_id == "calderdale-focused-visit-2022-03-21"
+    assert "14 and 15 February 2022" in citation.text
+    assert sample_index.paragraph(citation.paragraph_id).text == citation.text
