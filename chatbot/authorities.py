@@ -119,7 +119,7 @@ class Gazetteer:
             (
                 re.compile(
                     r"(?<![\w&])" + re.escape(alias if alias not in CASE_SENSITIVE else alias.title())
-                    + r"(?:'s|\u2019s|s')?(?![\w&])",
+                    + r"(?:['\u2019]s?)?(?![\w&])",
                     0 if alias in CASE_SENSITIVE else re.IGNORECASE,
                 ),
                 name,

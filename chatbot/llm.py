@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from chatbot.citations import MARKER
 from chatbot.extractive import Draft, Evidence, report_label, score_sentences
@@ -71,6 +72,11 @@ def build_chat_model(settings: Settings, *, max_tokens: int | None = 800) -> Bas
         )
     from langchain_openai import ChatOpenAI
 
+    # ChatOpenAI sends the limit as `max_completion_tokens`, which OpenAI and Azure want but llama-cpp-python's
+    # server (and older vLLM and Ollama) ignore, generating until the context is full: give those `max_tokens` too.
+    host = urlsplit(settings.llm_base_url).hostname or ""
+    openai_host = host == "api.openai.com" or host.endswith((".openai.azure.com", ".openai.com"))
+    extra_body = {"max_tokens": max_tokens} if max_tokens and not openai_host else None
     return ChatOpenAI(
         base_url=settings.llm_base_url,
         model=settings.llm_model,
@@ -79,6 +85,7 @@ def build_chat_model(settings: Settings, *, max_tokens: int | None = 800) -> Bas
         temperature=settings.llm_temperature,
         max_retries=1,
         max_tokens=max_tokens,
+        extra_body=extra_body,
     )
 
 
@@ -149,9 +156,13 @@ def keep_cited(text: str) -> str:
 
 
 def is_refusal(text: str) -> bool:
-    """Whether a reply is the refusal sentence (allowing case, punctuation and a stray marker)."""
-    words = " ".join(_NOT_WORDS.sub(" ", MARKER.sub("", text).lower()).split())
-    return words == " ".join(_NOT_WORDS.sub(" ", REFUSAL.lower()).split())
+    """Whether a reply is the refusal sentence, allowing case, punctuation, a stray marker, or a few more words
+    ("... answer this question.") when it cites nothing."""
+    words = _NOT_WORDS.sub(" ", MARKER.sub("", text).lower()).split()
+    refusal = _NOT_WORDS.sub(" ", REFUSAL.lower()).split()
+    if words == refusal:
+        return True
+    return words[: len(refusal)] == refusal and len(words) <= len(refusal) + 3 and not MARKER.search(text)
 
 
 def format_history(history: Sequence[Turn], *, max_turns: int = 4, max_chars: int = 600) -> str:
@@ -340,5 +351,7 @@ def _is_endpoint_failure(exc: BaseException) -> bool:
     """Whether an exception means the endpoint failed (network, timeout, HTTP error), not a bug of ours."""
     import httpx
     import openai
+    from langchain_core.exceptions import ModelError
 
-    return isinstance(exc, (openai.APIError, httpx.HTTPError, OSError, TimeoutError))
+    # langchain-openai re-raises openai's errors as subclasses that are also langchain-core ModelErrors
+    return isinstance(exc, (ModelError, openai.APIError, httpx.HTTPError, OSError, TimeoutError))

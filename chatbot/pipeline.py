@@ -17,7 +17,7 @@ from chatbot.extractive import Draft, Evidence, report_label, score_sentences
 from chatbot.query import QueryPlan, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import StructuredAnswerer, _when, list_answer, list_intent, structured_intent
-from chatbot.timeline import area_phrase, grade_lines, oldest_first, timeline_intent
+from chatbot.timeline import area_phrase, grade_lines, oldest_first, prose_statement, timeline_intent
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
 from core.text import normalise
@@ -261,6 +261,12 @@ class QAPipeline:
                 sources[marker] = grade.paragraph
                 report_of[report.report_id] = report
                 lines.append(f"- {grade.text.rstrip('.')} [{marker}].")
+                # the report's own words for that judgement, where its summary states it
+                prose = prose_statement(self.index.paragraphs(report.report_id), grade.judgement)
+                if prose is not None and prose[0].paragraph_id != grade.paragraph.paragraph_id:
+                    marker = str(len(sources) + 1)
+                    sources[marker] = prose[0]
+                    lines.append(f"- {prose[1]} [{marker}]")
             hits = self.retriever.retrieve(sub_plan, 3, [report.report_id])
             evidence = []
             for rank, hit in enumerate(hits):

@@ -28,6 +28,7 @@ _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
 _BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*{_YEAR}\b", re.I)
 _AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
 _SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
+_FROM_TO = re.compile(rf"\bfrom\s+{_YEAR}\s+(?:to|until|till)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
 
 _COMPARE = re.compile(
@@ -65,11 +66,11 @@ DOMAIN_WORDS = re.compile(
 PERSONAL = re.compile(
     r"\b(child|boy|girl|baby|young person|teenager|pupil|son|daughter|foster carer|social worker|mother|father)"
     r"\s+(called|named|whose name is)\b"
-    r"|\b(name|names|address|addresses|identity|date of birth|home address)\s+of\s+(the\s+)?"
-    r"(child|children|boy|girl|young person|family|families|foster carers?|care leavers?)\b"
-    r"|\b(name|names|address|addresses|identity|identities|date of birth)\s+(?:and\s+(?:name|address|identity)\s+)?of\s+"
-    r"(?:the\s+|a\s+|this\s+|that\s+)?(?:[\w'\u2019-]+\s+){0,3}?"
-    r"(child|boy|girl|young person|family|care leaver|foster carer|mother|father|parent|baby|pupil)s?\b"
+    r"|\b(name|names|address|addresses|identity|identities|date of birth|home address)\s+(?:and\s+(?:name|address|identity)\s+)?of\s+"
+    r"(?:the\s+|a\s+|this\s+|that\s+)?"
+    r"(?:(?!service|council|team|group|scheme|offer|forum|board|panel|programme|project|hub)[\w'\u2019-]+\s+){0,3}?"
+    r"(child|children|boy|girl|young person|young people|family|families|care leaver|foster carer|mother|father|"
+    r"parent|baby|babies|pupil)s?\b(?!\s*(?:'s|\u2019s)?\s*(?:in care\s+)?(?:service|council|team|group|forum|board|panel))"
     r"|\bwhich\s+(child|boy|girl|baby|young person|care leaver|family)\b(?!ren)\s+(?:in|from|at|was|is|has|had|who|did)\b"
     r"|\bwhich\s+(child|children|boy|girl|family)\s+(was|were|is|are)\s+(abused|harmed|killed|hurt|in care|missing)",
     re.I,
@@ -198,7 +199,7 @@ def detect_report_types(text: str) -> tuple[str, ...]:
 
 def detect_dates(text: str) -> tuple[date | None, date | None]:
     """A date range from "in 2023", "since 2021", "before 2020", "after 2022", "between 2019 and 2023"."""
-    if match := _BETWEEN.search(text):
+    if match := (_BETWEEN.search(text) or _FROM_TO.search(text)):
         first, second = sorted(int(y) for y in match.groups())
         return date(first, 1, 1), date(second, 12, 31)
     start: date | None = None
@@ -310,12 +311,12 @@ def plan_query(
             authorities = chosen or tuple(filters.local_authorities)
         else:
             authorities = tuple(filters.local_authorities)
-        authority_source = "filter" if authority_source == "none" else authority_source
+        authority_source = "filter" if authority_source == "none" or authorities != tuple(named) else authority_source
     if filters.report_types:
         report_types = tuple(filters.report_types)
     if filters.published_from or filters.published_to:
-        start = filters.published_from or start
-        end = filters.published_to or end
+        # the user's date filter replaces the question's dates (mixing them can make an empty window)
+        start, end = filters.published_from, filters.published_to
     topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
     if authorities:
         topic = gazetteer.strip(topic)

@@ -282,7 +282,7 @@ def _first_sentence_with(text: str, phrase: str) -> str:
 
 
 LIST_INTENT = re.compile(
-    r"^\s*(?:which|what)\s+(?:local\s+)?(?:authorities|councils|las|areas|places)\b"
+    r"^\s*(?:which|what)\s+(?:local\s+)?(?:authorities|councils|las|areas|places|inspections|reports|visits|focused visits)\b"
     r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
     r"|^\s*list\b"
     r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b",
@@ -294,7 +294,8 @@ _LIST_WORDS = frozenset(
     tokenize(
         "which what list name how many authorities councils las areas places reports report inspections inspection "
         "visits visit focused letters looked look looking at on about for were was judged rated graded given "
-        "all every the index in of overall"
+        "all every the index in of overall hold holds held type types date dates its their with does do have has "
+        "there are is and what lead led involved"
     )
 )
 
@@ -343,6 +344,34 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         if not facts:
             return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")
         return StructuredAnswer("list", tuple(facts), reason=summary + ".")
+    if areas and not re.search(r"\b(visits?|letters?|reports?)\b", question, re.I):
+        # "which authorities have a care leavers grade, and what was it?": each authority's latest judgement
+        latest: dict[str, Report] = {}
+        for report in sorted((r for r in reports if r.metadata.judgements and r.metadata.report_type != "area_send_inspection"), key=_when):
+            latest[report.metadata.local_authority or report.report_id] = report
+        for report in sorted(latest.values(), key=lambda r: r.metadata.local_authority or ""):
+            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+            for judgement in _judgements_for(report, areas):
+                statement = f"{report.metadata.local_authority}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
+                paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
+                facts.append(Fact(statement, report, paragraph))
+        if facts:
+            count = len({f.report.report_id for f in facts})
+            return StructuredAnswer("list", tuple(facts), reason=f"{count} of the {len(latest)} authorities' latest graded inspections have this judgement.")
+    # reports an inspector led or took part in
+    names = {name for r in reports for name in r.metadata.inspectors}
+    named = [name for name in names if normalise(name) in normalise(question)]
+    if named:
+        for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+            meta = report.metadata
+            for name in named:
+                if name in meta.inspectors:
+                    role = "lead inspector" if meta.inspectors and meta.inspectors[0] == name else "inspector"
+                    kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+                    statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}: {role} - {name}."
+                    facts.append(Fact(statement, report, _stating_paragraph(paragraphs_of(report.report_id), [name])))
+        if facts:
+            return StructuredAnswer("list", tuple(facts), reason=f"{len(facts)} of the {len(reports)} reports searched name {', '.join(named)}.")
     # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
     matching: list[tuple[Report, Paragraph | None]] = []

@@ -87,3 +87,13 @@ def area_phrase(question: str) -> str:
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:
     return sorted(reports, key=lambda r: _when(r) or date.min)
+
+
+def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
+    """A sentence in the report's prose that gives this judgement's grade, and its paragraph."""
+    from chatbot.structured import _first_sentence_with
+
+    paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
+    if paragraph is None or paragraph.kind == "heading" or len(paragraph.text.split()) < 14:
+        return None
+    return paragraph, _first_sentence_with(paragraph.text, judgement.grade)

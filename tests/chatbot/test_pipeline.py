@@ -183,11 +183,6 @@ def test_personal_questions_are_refused(pipeline: QAPipeline, question: str) -> 
     assert answer.trace["refusal"] == "personal"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PERSONAL matches 'name of the children in care council' (a named body the Bucks reports mention: "
-    "'We Do Care'), so the question is refused as personal",
-)
 def test_name_of_a_service_is_not_a_personal_question(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("What is the name of the children in care council in Buckinghamshire?")
     assert answer.trace.get("refusal") != "personal"
