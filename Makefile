@@ -29,17 +29,17 @@ lint: setup
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
-	$(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --with-baselines
+	$(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
 
 eval-ci: setup  ## the regression suite on a fresh index of the sample corpus; fails on a regression
 	rm -rf $(EVAL_INDEX)
 	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
-	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --with-baselines
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
 
 accept-baseline: setup  ## record the current results as the baseline, on purpose
 	rm -rf $(EVAL_INDEX)
 	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
-	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --out $(EVAL_OUT) --accept-baseline
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --accept-baseline
 
 bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (prints ratios)
 	$(BIN)/python -m benchmarks.run
