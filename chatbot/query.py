@@ -325,7 +325,9 @@ def plan_query(
     if report_types:
         for pattern, _ in REPORT_TYPE_PATTERNS:
             topic = pattern.sub(" ", topic)
-    topic = " ".join(topic.split())
+    topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
+    topic = " ".join(topic.split()).strip(" ,;")
+    topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)
     if len(re.findall(r"\w+", topic)) < 2:
         topic = search_text(standalone)
     personal = bool(PERSONAL.search(question))
