@@ -12,6 +12,9 @@
 - When the endpoint fails (connection refused, timeout, HTTP error) the answerer raises `LLMUnavailableError`,
   or, when it was given a fallback answerer, logs a warning and returns a `FallbackDraft`: the fallback's draft
   with a note line first in its text (the user sees it) and the reason in `FallbackDraft.note`.
+- `stream_draft` yields the reply's deltas for the UI; the caller joins them and passes the text through
+  `draft_from_reply` and the citation check before showing the final answer.
+- `rewrite_question(history, question)` makes a follow-up standalone with `prompts/rewrite.txt`.
 
 LangChain objects stay inside this module: callers pass and receive our own types and plain strings.
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -140,10 +143,10 @@ def normalise_markers(text: str) -> str:
 
 
 def keep_cited(text: str) -> str:
-    """The reply without sentences that cite nothing (report headings and blank lines stay)."""
+    """The reply without sentences that cite nothing (report headings, blank lines and the fallback note stay)."""
     kept: list[str] = []
     for line in text.split("\n"):
-        if not line.strip() or (_HEADING_LINE.match(line) and not MARKER.search(line)):
+        if not line.strip() or (_HEADING_LINE.match(line) and not MARKER.search(line)) or line.strip() == FALLBACK_NOTE:
             kept.append(line)
         elif line.lstrip().startswith(("- ", "* ")):
             if MARKER.search(line):
