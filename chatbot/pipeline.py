@@ -51,7 +51,7 @@ class RefusalPolicy:
     """When the evidence is too weak to answer. Calibrated on the gold set's unanswerable cases."""
 
     min_sentence_similarity: float = 0.42
-    min_chunk_similarity: float = 0.30
+    min_chunk_similarity: float = 0.20
 
 
 class QAPipeline:

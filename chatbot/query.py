@@ -220,8 +220,9 @@ def detect_dates(text: str) -> tuple[date | None, date | None]:
     return None, None
 
 
-def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequence[str]) -> bool:
-    """Whether a question leans on the conversation: starts like a follow-up or points back with a pronoun."""
+def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequence[str], gazetteer: Gazetteer | None = None) -> bool:
+    """Whether a question leans on the conversation: it starts like a follow-up, points back with a pronoun,
+    names no authority while the conversation did, or names one but no subject ("Is Islington's any different?")."""
     if not history:
         return False
     if _FOLLOW_UP_START.search(question):
@@ -229,17 +230,24 @@ def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequ
     words = re.findall(r"\w+", question)
     if not named_authorities and _PRONOUN.search(question):
         return True
+    if gazetteer is not None:
+        if not named_authorities and any(gazetteer.find(turn.user) for turn in history):
+            return True
+        if named_authorities and len(_topic_words(question, gazetteer).split()) <= 1:
+            return True
     return len(words) <= 4 and not named_authorities
 
 
 def _topic_words(text: str, gazetteer: Gazetteer) -> str:
     """The question minus question words, authority names and scope words: what it is about."""
-    stripped = text
-    for name in gazetteer.find(text):
-        stripped = re.sub(re.escape(name), " ", stripped, flags=re.I)
+    stripped = gazetteer.strip(text)
+    stripped = re.sub(r"\b(19|20)\d{2}\b", " ", stripped)
     stripped = re.sub(
-        r"\b(what|which|how|did|does|do|was|were|is|are|the|inspectors?|say|said|about|in|of|for|and|"
-        r"tell|me|latest|last|most|recent|report|letter|visit|inspection|please|what's|whats)\b",
+        r"(?<![\w-])(what|which|how|did|does|do|was|were|is|are|the|a|an|inspectors?|say|said|about|in|of|for|and|"
+        r"tell|me|latest|last|most|recent|report|reports|letter|visit|inspection|inspections|please|what's|whats|"
+        r"they|their|them|it|its|that|this|those|these|there|he|she|any|anything|different|same|"
+        r"next|previous|later|earlier|following|full|get|got|find|found|have|has|had|also|then|so|"
+        r"judged|graded|rated|grades?|judgements?|ofsted|s|good|well|why)(?![\w-])",
         " ",
         stripped,
         flags=re.I,
@@ -260,10 +268,11 @@ def plan_query(
     start, end = detect_dates(question)
     latest = bool(_LATEST.search(question)) and start is None
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
-    follow_up = is_follow_up(question, history, named)
+    follow_up = is_follow_up(question, history, named, gazetteer)
     notes: list[str] = []
     authority_source = "question" if named else "none"
     standalone = question
+    follow_topic = ""
     if follow_up:
         # walk back through earlier questions for what this one leaves out
         carried_authorities: list[str] = []
@@ -296,6 +305,7 @@ def plan_query(
             pieces.append("(" + ", ".join(named) + ")")
         if len(own_topic.split()) < 3 and carried_topic:
             pieces.append(carried_topic)
+        follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_topic.split()) < 2 else "") if part)
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
     authorities = tuple(named)
@@ -318,6 +328,8 @@ def plan_query(
         # the user's date filter replaces the question's dates (mixing them can make an empty window)
         start, end = filters.published_from, filters.published_to
     topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
+    if follow_up and follow_topic:
+        topic = follow_topic  # the follow-up's own subject, or the conversation's when it has none
     if authorities:
         topic = gazetteer.strip(topic)
     if start or end:
