@@ -5,8 +5,10 @@ It coordinates; the work is done by the pure functions and collaborators it is g
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
@@ -90,7 +92,15 @@ class QAPipeline:
     def reports(self) -> list[Report]:
         return self.index.reports()
 
-    def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer a question. `on_text`, when given, receives a streaming answerer's text as it grows
+        (before the citation check; the returned Answer is the checked one)."""
         started = time.perf_counter()
         question = self._validate(question)
         self.index.require_ready()
@@ -166,7 +176,9 @@ class QAPipeline:
             return self._refuse(f"The reports do not answer this. {searched}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
         evidence = self._evidence(hits)
         generation_started = time.perf_counter()
-        draft = self.answerer.draft(plan, evidence)
+        draft = self._draft(plan, evidence, on_text)
+        if getattr(draft, "note", ""):
+            trace["answerer_note"] = draft.note
         best_chunk = max(h.dense for h in hits)
         trace |= {"confidence": round(draft.confidence, 4), "best_chunk_similarity": round(best_chunk, 4)}
         if draft.confidence < self.refusal.min_sentence_similarity or best_chunk < self.refusal.min_chunk_similarity:
@@ -216,13 +228,47 @@ class QAPipeline:
         )
 
     def stream(self, question: str, history: Sequence[Turn] = (), filters: Filters | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text as it grows, then the final Answer (the UI renders both)."""
-        answer = self.ask(question, history, filters)
-        shown = ""
-        for line in answer.answer.split("\n"):
-            shown = f"{shown}\n{line}" if shown else line
-            yield shown
-        yield answer
+        """Yield the answer's text as it grows, then the final, checked Answer (the UI renders both).
+
+        A streaming answerer (the LLM) is streamed token by token from a worker thread; the extractive
+        answer, which is ready at once, is revealed line by line. Errors are raised here, in the caller."""
+        if not hasattr(self.answerer, "stream_draft"):
+            answer = self.ask(question, history, filters)
+            shown = ""
+            for line in answer.answer.split("\n"):
+                shown = f"{shown}\n{line}" if shown else line
+                yield shown
+            yield answer
+            return
+        updates: queue.Queue[tuple[str, object]] = queue.Queue()
+
+        def work() -> None:
+            try:
+                updates.put(("answer", self.ask(question, history, filters, on_text=lambda text: updates.put(("text", text)))))
+            except BaseException as error:  # handed to the caller's thread
+                updates.put(("error", error))
+
+        threading.Thread(target=work, daemon=True).start()
+        while True:
+            kind, value = updates.get()
+            if kind == "text":
+                yield str(value)
+            elif kind == "error":
+                raise value  # type: ignore[misc]
+            else:
+                yield value  # type: ignore[misc]
+                return
+
+    def _draft(self, plan: QueryPlan, evidence: Sequence[Evidence], on_text: Callable[[str], None] | None) -> Draft:
+        stream_draft = getattr(self.answerer, "stream_draft", None)
+        finish = getattr(self.answerer, "draft_from_reply", None)
+        if on_text is None or stream_draft is None or finish is None:
+            return self.answerer.draft(plan, evidence)
+        pieces: list[str] = []
+        for piece in stream_draft(plan, evidence):
+            pieces.append(piece)
+            on_text("".join(pieces))
+        return finish(plan, evidence, "".join(pieces))
 
     # ---- helpers ---------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from chatbot.llm import (
     keep_cited,
     normalise_markers,
 )
+from core.models import Answer
 from chatbot.pipeline import QAPipeline
 from chatbot.query import QueryPlan
 from core.errors import ConfigError, LLMUnavailableError
@@ -462,3 +463,16 @@ def test_normalise_markers(reply: str, normalised: str) -> None:
 )
 def test_keep_cited(reply: str, kept: str) -> None:
     assert keep_cited(reply) == kept
+
+
+def test_the_pipeline_streams_an_llm_answer_then_the_checked_answer(sample_index) -> None:
+    model = quoting(lambda m: f"{quote(m, '1')} [1]", lambda m: "An invented claim about budgets [99].")
+    items = list(pipeline_with(sample_index, model).stream(CARE_LEAVERS))
+
+    texts, final = items[:-1], items[-1]
+    assert texts and all(isinstance(t, str) for t in texts)
+    assert isinstance(final, Answer) and not final.refused
+    # the streamed text is the model's own; the final answer has been through the citation check
+    assert "[99]" in texts[-1]
+    assert "[99]" not in final.answer and "invented claim" not in final.answer
+    assert [c.marker for c in final.citations] == ["1"]
