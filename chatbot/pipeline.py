@@ -18,7 +18,7 @@ from chatbot.citations import build_citation, check_citations, embedding_similar
 from chatbot.extractive import Draft, Evidence, report_label, score_sentences
 from chatbot.query import QueryPlan, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
-from chatbot.structured import StructuredAnswerer, _when, list_answer, list_intent, structured_intent
+from chatbot.structured import StructuredAnswerer, _judgements_for, _stating_paragraph, _when, wanted_areas, list_answer, list_intent, structured_intent
 from chatbot.timeline import area_phrase, grade_lines, oldest_first, prose_statement, timeline_intent
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
@@ -202,7 +202,15 @@ class QAPipeline:
             )
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
-        checked = check_citations(draft.text, sources, reports, self._similarity)
+        text = draft.text
+        if len(plan.authorities) > 1 and wanted_areas(plan.standalone):
+            # a comparison on a judged area: each authority's judgement, from the catalog, before the passages
+            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources))
+            if grades:
+                text = "**Judgements**\n" + "\n".join(grades) + "\n\n" + text
+                sources |= extra_sources
+                reports |= extra_reports
+        checked = check_citations(text, sources, reports, self._similarity)
         generation_s = time.perf_counter() - generation_started
         trace |= {"dropped_sentences": list(checked.dropped), "removed_markers": list(checked.removed_markers)}
         if not checked.citations:
@@ -258,6 +266,31 @@ class QAPipeline:
             else:
                 yield value  # type: ignore[misc]
                 return
+
+    def _comparison_grades(
+        self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int
+    ) -> tuple[list[str], dict[str, Paragraph], dict[str, Report]]:
+        """Each compared authority's latest judgement on the question's area, as cited lines."""
+        reports = [r for r in (self.index.report(i) for i in (report_ids or [])) if r is not None and r.metadata.judgements]
+        latest: dict[str, Report] = {}
+        for report in sorted(reports, key=_when):
+            latest[report.metadata.local_authority or report.report_id] = report
+        lines: list[str] = []
+        sources: dict[str, Paragraph] = {}
+        for authority in plan.authorities:
+            report = latest.get(authority)
+            if report is None:
+                continue
+            paragraphs = self.index.paragraphs(report.report_id)
+            for judgement in _judgements_for(report, wanted_areas(plan.standalone)):
+                paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+                if paragraph is None:
+                    continue
+                marker = str(offset + len(sources) + 1)
+                sources[marker] = paragraph
+                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+                lines.append(f"- {authority} ({kind}, {_when(report):%-d %B %Y}): {judgement.label}: {judgement.grade} [{marker}].")
+        return lines, sources, {r.report_id: r for r in latest.values()}
 
     def _draft(self, plan: QueryPlan, evidence: Sequence[Evidence], on_text: Callable[[str], None] | None) -> Draft:
         stream_draft = getattr(self.answerer, "stream_draft", None)

@@ -37,11 +37,10 @@ from chatbot.llm import (
     keep_cited,
     normalise_markers,
 )
-from core.models import Answer
 from chatbot.pipeline import QAPipeline
 from chatbot.query import QueryPlan
 from core.errors import ConfigError, LLMUnavailableError
-from core.models import Turn
+from core.models import Answer, Turn
 from core.settings import Settings
 from core.text import split_sentences
 
