@@ -121,6 +121,7 @@ class QueryPlan:
     published_to: date | None = None
     latest: bool = False
     earliest: bool = False
+    before_published: bool = False  # "the previous one": the end bound applies to publication dates only
     follow_up: bool = False
     off_topic: bool = False
     personal: bool = False
@@ -147,7 +148,7 @@ class QueryPlan:
 
 _FRAMING = re.compile(
     r"^\s*(?:(?:please\s+)?(?:can you\s+)?(?:tell me|summari[sz]e|describe|explain|show me)\s+(?:what\s+)?)?"
-    r"(?:what\s+(?:did|do|does|have|has)\s+(?:the\s+)?(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+"
+    r"(?:(?:what\s+)?(?:(?:did|do|does|have|has)\s+)?(?:the\s+)?(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+"
     r"(?:say|said|find|found|report|reported|conclude|concluded|think|note|noted|write|wrote)\s+(?:about|on|of|regarding)?\s*"
     r"|what\s+(?:is|was|were|are)\s+(?:said|reported|found)\s+(?:about|on)\s+)?",
     re.I,
@@ -233,7 +234,7 @@ def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequ
     if gazetteer is not None:
         if not named_authorities and any(gazetteer.find(turn.user) for turn in history):
             return True
-        if named_authorities and len(_topic_words(question, gazetteer).split()) <= 1:
+        if named_authorities and not _topic_words(question, gazetteer).split():
             return True
     return len(words) <= 4 and not named_authorities
 
@@ -273,6 +274,7 @@ def plan_query(
     authority_source = "question" if named else "none"
     standalone = question
     follow_topic = ""
+    before_published = False
     if follow_up:
         # walk back through earlier questions for what this one leaves out
         carried_authorities: list[str] = []
@@ -296,6 +298,7 @@ def plan_query(
             else:
                 start, end = None, (start - timedelta(days=1) if start else end)
                 latest = True
+                before_published = True
         if not named and carried_authorities:
             named = carried_authorities
             authority_source = "history"
@@ -355,6 +358,7 @@ def plan_query(
         published_to=end,
         latest=latest,
         earliest=earliest,
+        before_published=before_published,
         follow_up=follow_up,
         off_topic=off_topic,
         personal=personal,

@@ -55,8 +55,10 @@ def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | Non
         dates = [d for d in (meta.published, meta.visit_start, meta.visit_end) if d]
         if plan.published_from and not any(d >= plan.published_from for d in dates):
             continue
-        if plan.published_to and not any(d <= plan.published_to for d in dates):
-            continue
+        if plan.published_to:
+            ends = [meta.published or meta.letter_date] if plan.before_published and (meta.published or meta.letter_date) else dates
+            if not any(d <= plan.published_to for d in ends if d):
+                continue
         selected.append(report)
     if (plan.latest or plan.earliest) and selected:
         by_authority: dict[str, Report] = {}

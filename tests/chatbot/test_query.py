@@ -291,15 +291,7 @@ def test_personal(gazetteer: Gazetteer, question: str, personal: bool) -> None:
         ("What did the inspectors say about care leavers?", "care leavers?"),
         ("What did Ofsted find about the front door?", "the front door?"),
         ("What was said about housing for care leavers?", "housing for care leavers?"),
-        pytest.param(
-            "Tell me what inspectors said about supervision of social workers",
-            "supervision of social workers",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the framing pattern strips 'tell me what' only before 'what did inspectors say'; "
-                "'tell me what inspectors said about' stays in the search text",
-            ),
-        ),
+        ("Tell me what inspectors said about supervision of social workers", "supervision of social workers"),
         ("What did inspectors say about it?", "What did inspectors say about it?"),  # too little left: keep it all
         ("care leavers", "care leavers"),
     ],

@@ -123,12 +123,6 @@ def test_scope_reports_from_a_planned_question(reports, gazetteer: Gazetteer) ->
     assert scope_reports(reports, plan) == ["trafford-focused-visit-2024-08-01"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'the previous one' after a question about Trafford's 2023 inspection moves the window to end 2022-12-31, "
-    "but scope_reports admits a report by any of its dates: the 2023 report (visited Nov-Dec 2022) is admitted and, "
-    "as the newest, chosen again, so the follow-up answers from the same report",
-)
 def test_previous_one_follow_up_does_not_pick_the_same_report(reports, gazetteer: Gazetteer) -> None:
     history = [Turn("What did Trafford's 2023 inspection say about leaders?", "Leaders have ...")]
     plan = plan_query("What did the previous one say?", history, None, gazetteer)
