@@ -19,6 +19,7 @@ from vectorstore.embeddings import Embedder
 from vectorstore.keyword import tokenize
 
 _EPOCH = date(1900, 1, 1)
+_ENDS = re.compile(r"[.!?][\"'\u2019\u201d)]*\s*$")
 # Sentences about the report itself rather than about services ("Throughout this report, ...").
 _META = re.compile(r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)", re.I)
 
@@ -66,7 +67,8 @@ def score_sentences(
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
-            if len(sentence.split()) >= 6 and not _META.match(sentence):
+            # whole sentences only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
+            if len(sentence.split()) >= 6 and not _META.match(sentence) and _ENDS.search(sentence):
                 candidates.append((sentence, item))
     if not candidates:
         return []

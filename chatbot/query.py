@@ -25,9 +25,9 @@ _LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\
 _EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
-_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*{_YEAR}\b", re.I)
-_AFTER = re.compile(rf"\b(?:after|post-?)\s*{_YEAR}\b", re.I)
-_SINCE = re.compile(rf"\b(?:since|from)\s+{_YEAR}\b", re.I)
+_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
+_AFTER = re.compile(rf"\b(?:after|post-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
+_SINCE = re.compile(rf"\b(?:since|from)\s+(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
 _FROM_TO = re.compile(rf"\bfrom\s+{_YEAR}\s+(?:to|until|till)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
 

@@ -373,6 +373,9 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         if facts:
             return StructuredAnswer("list", tuple(facts), reason=f"{len(facts)} of the {len(reports)} reports searched name {', '.join(named)}.")
     # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")
+    from chatbot.timeline import distinct_reports
+
+    reports = distinct_reports(reports)
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
     matching: list[tuple[Report, Paragraph | None]] = []
     for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):

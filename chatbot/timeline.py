@@ -16,7 +16,8 @@ from core.models import Judgement, Paragraph, Report
 
 TIMELINE_INTENT = re.compile(
     r"\bhow\s+(?:has|have|did)\b.*\b(chang\w*|improv\w*|progress\w*|develop\w*|deteriorat\w*|got (?:better|worse)|mov\w*|evolv\w*)\b"
-    r"|\b(?:changed|improved|deteriorated|progressed|got better|got worse)\s+(?:since|over|between)\b"
+    r"|\b(?:changed|improved|deteriorated|progressed|got better|got worse)\b.*\b(?:since|over|between|across)\b"
+    r"|\bwhat(?:'s| has| have)\s+changed\b"
     r"|\bsince (?:the|its|their) (?:last|previous|earlier) (?:inspection|visit|report)\b"
     r"|\bover time\b|\btimeline\b|\bover the years\b|\bacross (?:its|their|the) (?:inspections|reports)\b"
     r"|\bhas\s+\w+(?:'s)?\s+(?:\w+\s+){0,4}?improved\b|\bhave\s+(?:\w+\s+){0,5}?improved\b",
@@ -86,7 +87,19 @@ def area_phrase(question: str) -> str:
 
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:
-    return sorted(reports, key=lambda r: _when(r) or date.min)
+    return sorted(distinct_reports(reports), key=lambda r: _when(r) or date.min)
+
+
+def distinct_reports(reports: Sequence[Report]) -> list[Report]:
+    """One report per (authority, type, date): a PDF and its text export are the same report; the PDF stands."""
+    chosen: dict[tuple[str, str, date], Report] = {}
+    for report in reports:
+        meta = report.metadata
+        key = (meta.local_authority or report.report_id, meta.report_type, _when(report))
+        current = chosen.get(key)
+        if current is None or (report.source.lower().endswith(".pdf") and not current.source.lower().endswith(".pdf")):
+            chosen[key] = report
+    return [r for r in reports if r in chosen.values()]
 
 
 def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
