@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,15 +208,3 @@ def read_url_manifest(path: Path | None) -> dict[str, str]:
             for row in csv.DictReader(handle)
             if row.get("document") and row.get("ofsted_file_url")
         }
-
-
-def write_temp(data: bytes, suffix: str) -> Path:
-    """Write bytes to a temporary file (for tests and the UI's uploads)."""
-    handle = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
-    with handle:
-        handle.write(data)
-    return Path(handle.name)
-
-
-def paragraphs_text(paragraphs: Iterable[Paragraph]) -> str:
-    return "\n\n".join(p.text for p in paragraphs)
