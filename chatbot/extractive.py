@@ -89,7 +89,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, max_sentences: int = 6, per_paragraph: int = 3, max_reports: int = 4, other_bar: float = 0.75) -> None:
+    def __init__(self, embedder: Embedder, *, max_sentences: int = 6, per_paragraph: int = 3, max_reports: int = 4, other_bar: float = 0.82) -> None:
         self.embedder = embedder
         self.max_reports = max_reports
         self.other_bar = other_bar
