@@ -188,9 +188,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_cases([tmp_path / "nope.yaml"])
 
 
-def test_the_committed_gold_dataset_loads() -> None:
-    gold = ROOT / "eval" / "datasets" / "gold.yaml"
-    if not gold.exists():
-        pytest.skip("eval/datasets/gold.yaml not written yet")
-    cases = load_cases([gold])
-    assert cases and len({case.id for case in cases}) == len(cases)
+def test_the_committed_gold_datasets_load() -> None:
+    files = [ROOT / "eval" / "datasets" / "gold.yaml", ROOT / "eval" / "datasets" / "gold_structured.yaml"]
+    cases = load_cases(files)
+    assert len(cases) >= 180 and len({case.id for case in cases}) == len(cases)
