@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from core.models import REPORT_TYPE_LABELS, Answer, Citation
+from core.models import Answer, Citation
+from ui.labels import report_label
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
-def _date(value: str | None) -> str:
-    if not value:
-        return "date unknown"
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{parsed.day} {parsed:%B %Y}"
-
-
 def footnote(citation: Citation) -> str:
     """'[^1]: Trafford, ILACS inspection, 31 January 2023, page 9, paragraph 38 (Section). <url>'."""
-    authority = citation.local_authority or "Unknown authority"
-    kind = REPORT_TYPE_LABELS.get(citation.report_type, citation.report_type)
     where = f"page {citation.page}"
     if citation.paragraph_number is not None:
         where += f", paragraph {citation.paragraph_number}"
     section = citation.heading.split(" > ")[-1] if citation.heading else ""
-    line = f"[^{citation.marker}]: Ofsted, {authority}, {kind}, {_date(citation.published)}, {where}"
+    line = f"[^{citation.marker}]: Ofsted, {report_label(citation)}, {where}"
     if section:
         line += f' ("{section}")'
     link = citation.url or citation.source

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from core.models import REPORT_TYPE_LABELS, Citation
+from core.models import Citation
 from core.text import split_sentences
 from ui.conversation import Conversation, Exchange
+from ui.labels import format_date, report_label
 from ui.export import answer_to_markdown
 from vectorstore.keyword import tokenize
 
@@ -37,22 +37,6 @@ MarkerHtml = Callable[[str, int], str | None]  # (marker, occurrence) -> markup,
 # ---- labels ----------------------------------------------------------------------------------------
 
 
-def format_date(value: str | None) -> str:
-    """'2023-01-31' as '31 January 2023'; unknown dates say so."""
-    if not value:
-        return "date unknown"
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{parsed.day} {parsed:%B %Y}"
-
-
-def report_label(citation: Citation) -> str:
-    """'Trafford, ILACS inspection, 31 January 2023'."""
-    authority = citation.local_authority or "Unknown authority"
-    kind = REPORT_TYPE_LABELS.get(citation.report_type, citation.report_type)
-    return f"{authority}, {kind}, {format_date(citation.published)}"
 
 
 def location_label(citation: Citation) -> str:
