@@ -132,6 +132,14 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], 
     return best[1] if best else None
 
 
+def judgement_fact(report: Report, judgement: Judgement, paragraphs: Sequence[Paragraph]) -> Fact:
+    """ "Trafford, ILACS inspection of 31 January 2023: <judgement> - <grade>.", with the paragraph stating it."""
+    kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+    who = report.metadata.local_authority or "The authority"
+    statement = f"{who}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
+    return Fact(statement, report, _stating_paragraph(paragraphs, [judgement.grade, judgement.label]))
+
+
 def _date_phrase(start: date | None, end: date | None) -> str:
     if not start:
         return "on dates the report does not give"
@@ -215,9 +223,9 @@ class StructuredAnswerer:
                 continue
             paragraphs = self.paragraphs_of(report.report_id)
             for judgement in judgements:
-                statement = f"{who}, {kind} of {when}: {judgement.label} - {judgement.grade}."
-                paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
-                facts.append(Fact(statement, report, paragraph))
+                fact = judgement_fact(report, judgement, paragraphs)
+                paragraph = fact.paragraph
+                facts.append(fact)
                 prose = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
                 if prose is not None and paragraph is not None and prose.paragraph_id != paragraph.paragraph_id:
                     facts.append(Fact(_first_sentence_with(prose.text, judgement.grade), report, prose))
@@ -328,13 +336,10 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                 judgements = list(report.metadata.judgements)
             else:
                 judgements = _judgements_for(report, ["overall_effectiveness"])
-            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
             for judgement in judgements:
                 if grade not in normalise(judgement.grade):
                     continue
-                statement = f"{report.metadata.local_authority}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
-                paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
-                facts.append(Fact(statement, report, paragraph))
+                facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
         scope = f"{len(candidates)} graded report{'s' if len(candidates) != 1 else ''}"
         authorities = sorted({f.report.metadata.local_authority or "" for f in facts})
         summary = (
@@ -350,11 +355,8 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         for report in sorted((r for r in reports if r.metadata.judgements and r.metadata.report_type != "area_send_inspection"), key=_when):
             latest[report.metadata.local_authority or report.report_id] = report
         for report in sorted(latest.values(), key=lambda r: r.metadata.local_authority or ""):
-            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
             for judgement in _judgements_for(report, areas):
-                statement = f"{report.metadata.local_authority}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
-                paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
-                facts.append(Fact(statement, report, paragraph))
+                facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
         if facts:
             count = len({f.report.report_id for f in facts})
             return StructuredAnswer("list", tuple(facts), reason=f"{count} of the {len(latest)} authorities' latest graded inspections have this judgement.")
