@@ -104,6 +104,19 @@ def _when(report: Report) -> date:
     return meta.published or meta.visit_end or meta.visit_start or date.min
 
 
+def distinct_reports(reports: Sequence[Report]) -> list[Report]:
+    """One report per (authority, type, date): a PDF and its text export are the same report; the PDF stands."""
+    chosen: dict[tuple[str, str, date], Report] = {}
+    for report in reports:
+        meta = report.metadata
+        key = (meta.local_authority or report.report_id, meta.report_type, _when(report))
+        current = chosen.get(key)
+        if current is None or (report.source.lower().endswith(".pdf") and not current.source.lower().endswith(".pdf")):
+            chosen[key] = report
+    kept = {id(report) for report in chosen.values()}
+    return [r for r in reports if id(r) in kept]
+
+
 def _judgements_for(report: Report, areas: Sequence[str]) -> list[Judgement]:
     found = []
     for judgement in report.metadata.judgements:
@@ -375,8 +388,6 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         if facts:
             return StructuredAnswer("list", tuple(facts), reason=f"{len(facts)} of the {len(reports)} reports searched name {', '.join(named)}.")
     # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")
-    from chatbot.timeline import distinct_reports
-
     reports = distinct_reports(reports)
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
     matching: list[tuple[Report, Paragraph | None]] = []

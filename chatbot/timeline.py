@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.structured import AREA_LABELS, _judgements_for, _stating_paragraph, _when, wanted_areas
+from chatbot.structured import AREA_LABELS, _judgements_for, _stating_paragraph, _when, distinct_reports, wanted_areas
 from core.models import Judgement, Paragraph, Report
 
 TIMELINE_INTENT = re.compile(
@@ -88,18 +88,6 @@ def area_phrase(question: str) -> str:
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:
     return sorted(distinct_reports(reports), key=lambda r: _when(r) or date.min)
-
-
-def distinct_reports(reports: Sequence[Report]) -> list[Report]:
-    """One report per (authority, type, date): a PDF and its text export are the same report; the PDF stands."""
-    chosen: dict[tuple[str, str, date], Report] = {}
-    for report in reports:
-        meta = report.metadata
-        key = (meta.local_authority or report.report_id, meta.report_type, _when(report))
-        current = chosen.get(key)
-        if current is None or (report.source.lower().endswith(".pdf") and not current.source.lower().endswith(".pdf")):
-            chosen[key] = report
-    return [r for r in reports if r in chosen.values()]
 
 
 def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:

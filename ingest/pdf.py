@@ -191,12 +191,10 @@ def parse_pdf_pages(doc) -> list[RawParagraph]:
     """Raw paragraphs of a PyMuPDF document, in reading order, rejoined across page breaks."""
     pages = [_page_lines(page, n + 1) for n, page in enumerate(doc)]
     heights = [page.rect.height for page in doc]
-    widths = [page.rect.width for page in doc]
     keys = _furniture_keys(pages, heights)
     body_size = _body_size(pages)
     text_lines = [ln for lines in pages for ln in lines if ln.text.strip()]
     left = min((ln.x0 for ln in text_lines), default=72.0)
-    right_edge = max((ln.x1 for ln in text_lines if ln.size == body_size), default=520.0)
 
     out: list[RawParagraph] = []
     page_footnotes: list[RawParagraph] = []
@@ -214,7 +212,7 @@ def parse_pdf_pages(doc) -> list[RawParagraph]:
         current = None
         continuation_x = None
 
-    for lines, height, width in zip(pages, heights, widths, strict=True):
+    for lines, height in zip(pages, heights, strict=True):
         body = [ln for ln in lines if not _is_furniture(ln, height, keys)]
         # footnotes: small text at the foot of the page, kept apart so they never split a paragraph
         footnotes = [
@@ -247,7 +245,7 @@ def parse_pdf_pages(doc) -> list[RawParagraph]:
             new_paragraph = True
             if current is not None:
                 if first_on_page:
-                    new_paragraph = not _continues_across_page(current, line, is_heading, continuation_x, right_edge, width)
+                    new_paragraph = not _continues_across_page(current, line, is_heading, continuation_x)
                 elif is_heading and current.kind == "heading":
                     new_paragraph = line.y0 - current.last.y1 > line.height * 0.8 or line.size != current.last.size
                 elif is_heading or current.kind == "heading":
@@ -296,9 +294,7 @@ def _heading_level(line: Line, body_size: float) -> int:
     return 3
 
 
-def _continues_across_page(
-    current: _Open, line: Line, is_heading: bool, continuation_x: float | None, right_edge: float, width: float
-) -> bool:
+def _continues_across_page(current: _Open, line: Line, is_heading: bool, continuation_x: float | None) -> bool:
     """Whether the first line of a page carries on the paragraph left open at the foot of the last one."""
     text = line.text.strip()
     if current.kind == "heading":

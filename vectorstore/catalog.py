@@ -203,11 +203,6 @@ class Catalog:
             row = self._db.execute("SELECT fingerprint FROM reports WHERE report_id = ?", (report_id,)).fetchone()
         return row[0] if row else None
 
-    def content_hash(self, report_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT content_hash FROM reports WHERE report_id = ?", (report_id,)).fetchone()
-        return row[0] if row else None
-
     def reports(self) -> list[Report]:
         with self._lock:
             rows = self._db.execute(
@@ -226,9 +221,6 @@ class Catalog:
             )
             for r in rows
         ]
-
-    def report(self, report_id: str) -> Report | None:
-        return next((r for r in self.reports() if r.report_id == report_id), None)
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         with self._lock:
