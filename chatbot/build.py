@@ -37,8 +37,8 @@ def build_answerer(settings: Settings, index: Index):
     if settings.answerer == "llm":
         from chatbot.llm import LLMAnswerer, build_chat_model
 
-        return LLMAnswerer(build_chat_model(settings), index.embedder, fallback=ExtractiveAnswerer(index.embedder))
-    return ExtractiveAnswerer(index.embedder)
+        return LLMAnswerer(build_chat_model(settings), index.embedder, fallback=ExtractiveAnswerer(index.embedder, term_weight=index.term_weight))
+    return ExtractiveAnswerer(index.embedder, term_weight=index.term_weight)
 
 
 def build_pipeline(settings: Settings, index: Index | None = None):

@@ -8,11 +8,11 @@ grouped by report (authority, report type, date) and each given its paragraph's 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.query import QueryPlan, expand_terms, search_text
+from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
@@ -61,9 +61,20 @@ def report_label(report: Report) -> str:
 
 
 def score_sentences(
-    question: str, evidence: Sequence[Evidence], embedder: Embedder, *, max_paragraphs: int = 12
+    question: str,
+    evidence: Sequence[Evidence],
+    embedder: Embedder,
+    *,
+    max_paragraphs: int = 12,
+    term_weight: Callable[[str], float] | None = None,
+    focus: re.Pattern[str] | None = None,
 ) -> list[ScoredSentence]:
-    """Every sentence of the top paragraphs, scored against the question."""
+    """Every sentence of the top paragraphs, scored against the question.
+
+    The score mixes the sentence's embedding similarity to the question, the share of the question's
+    words it contains (weighted by how rare each word is in the index, when `term_weight` is given),
+    how well its chunk matched the question as a whole and that chunk's retrieval rank, plus a bonus
+    when it contains what the question asks for (`focus`: a figure, a date, a duration)."""
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
@@ -72,14 +83,18 @@ def score_sentences(
                 candidates.append((sentence, item))
     if not candidates:
         return []
-    query_terms = set(tokenize(question))
+    weight = term_weight or (lambda token: 1.0)
+    query_terms = {term: weight(term) for term in tokenize(question)}
+    total = sum(query_terms.values())
     vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
     similarities = vectors[1:] @ vectors[0]
     scored = []
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
         terms = set(tokenize(sentence))
-        overlap = len(terms & query_terms) / len(query_terms) if query_terms else 0.0
-        score = 0.6 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank)
+        overlap = sum(w for term, w in query_terms.items() if term in terms) / total if total else 0.0
+        score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)
+        if focus is not None and focus.search(sentence):
+            score += 0.1
         scored.append(ScoredSentence(sentence, item, score, float(similarity)))
     return scored
 
@@ -89,15 +104,33 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, max_sentences: int = 6, per_paragraph: int = 3, max_reports: int = 4, other_bar: float = 0.82) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        term_weight: Callable[[str], float] | None = None,
+        max_sentences: int = 6,
+        per_paragraph: int = 3,
+        max_reports: int = 4,
+        other_bar: float = 0.95,
+        same_paragraph_bar: float = 0.6,
+    ) -> None:
         self.embedder = embedder
+        self.term_weight = term_weight
+        self.same_paragraph_bar = same_paragraph_bar
         self.max_reports = max_reports
         self.other_bar = other_bar
         self.max_sentences = max_sentences
         self.per_paragraph = per_paragraph
 
     def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
-        scored = score_sentences(expand_terms(plan.topic or search_text(plan.standalone)), evidence, self.embedder)
+        scored = score_sentences(
+            expand_terms(plan.topic or search_text(plan.standalone)),
+            evidence,
+            self.embedder,
+            term_weight=self.term_weight,
+            focus=answer_focus(plan.standalone),
+        )
         if not scored:
             return Draft("", 0.0)
         chosen = self._select(scored, plan)
@@ -144,7 +177,7 @@ class ExtractiveAnswerer:
             # each authority's sentences are measured against that authority's best (comparisons stay balanced)
             own_best = best_of.get(authority, sentence)
             from_best = pid == own_best.evidence.paragraph.paragraph_id
-            if sentence not in leaders and sentence.score < own_best.score * (0.6 if from_best else self.other_bar):
+            if sentence not in leaders and sentence.score < own_best.score * (self.same_paragraph_bar if from_best else self.other_bar):
                 continue  # adds little to the best evidence
             seen.add(key)
             per_paragraph[pid] = per_paragraph.get(pid, 0) + 1

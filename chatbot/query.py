@@ -88,6 +88,31 @@ _PERSON = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:Mr|Mrs|Ms|Dr|Miss)\.? [A-Z][a-z]+|
 _NOT_PERSON = re.compile(r"\b(Council|Services?|Board|Team|Hub|Offer|Framework|Authority|Inspector|Ofsted|Children|Care|Young|Local|National|Social|Public|Law|Outline|Court|School|Health|Service|Group|Partnership|Panel|England|Borough|County|City|Majesty)\b")
 
 
+# What the answer to a "how many / when / how long" question must contain: sentences that contain it rank higher.
+ANSWER_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\b(how many|number of|what proportion|what percentage|percentage of|what rate|rate of|how much|what share|what fraction)\b", re.I),
+        re.compile(r"\d|%|\b(half|third|quarter|majority|minority|one in)\b", re.I),
+    ),
+    (
+        re.compile(r"\b(when (?:did|was|were|had)|what year|which year|since when)\b", re.I),
+        re.compile(r"\b(?:19|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"),
+    ),
+    (
+        re.compile(r"\bhow (?:long|quickly|soon|early|late|often|frequently)\b|\bwaiting times?\b", re.I),
+        re.compile(r"\d|\b(?:one|two|three|four|five|six|several|many)[- ](?:day|week|month|year)s?\b|\b(?:days?|weeks?|months?|years?|birthday|hours?|daily|weekly|monthly)\b", re.I),
+    ),
+)
+
+
+def answer_focus(question: str) -> re.Pattern[str] | None:
+    """For a question asking for a figure, a date or a duration: a pattern the answering sentence should match."""
+    for asks, contains in ANSWER_FOCUS:
+        if asks.search(question):
+            return contains
+    return None
+
+
 def expected_answer_type(question: str) -> str | None:
     """"amount", "person" or "number" when the question asks for one, else None."""
     for kind, pattern in ANSWER_TYPES:

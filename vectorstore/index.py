@@ -148,6 +148,12 @@ class Index:
         hits = self.dense.query(vector, k + 10, report_ids)
         return [(cid, score) for cid, score in hits if cid in self._chunks][:k]
 
+    def term_weight(self, token: str) -> float:
+        """Inverse document frequency of a tokenized word over the indexed chunks (see KeywordIndex)."""
+        self._refresh()
+        assert self._keyword is not None
+        return self._keyword.term_weight(token)
+
     def keyword_search(self, query: str, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
         self._refresh()
         assert self._keyword is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -52,9 +53,18 @@ class KeywordIndex:
         self._position = {cid: i for i, cid in enumerate(self.chunk_ids)}
         self._bm25 = bm25s.BM25()
         self._empty = not self.chunk_ids
+        self._document_frequency: dict[str, int] = {}
         if not self._empty:
             corpus = [tokenize(t) or ["_"] for t in texts]
             self._bm25.index(corpus, show_progress=False)
+            for tokens in corpus:
+                for token in set(tokens):
+                    self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
+
+    def term_weight(self, token: str) -> float:
+        """How much a (tokenized) word says about a passage: log(1 + N / df); unseen words weigh the most."""
+        count = len(self.chunk_ids)
+        return math.log(1 + max(count, 1) / self._document_frequency.get(token, 1))
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
