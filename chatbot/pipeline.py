@@ -16,10 +16,22 @@ from typing import Protocol
 from chatbot.authorities import Gazetteer
 from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence, report_label, score_sentences
-from chatbot.query import QueryPlan, expand_terms, expected_answer_type, has_answer_type, plan_query
+from chatbot.query import QueryPlan, answer_focus, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
-from chatbot.structured import StructuredAnswerer, _judgements_for, _stating_paragraph, _when, wanted_areas, list_answer, list_intent, structured_intent
-from chatbot.timeline import area_phrase, grade_lines, oldest_first, prose_statement, timeline_intent
+from chatbot.structured import (
+    GRADE_INTENT,
+    StructuredAnswerer,
+    _judgements_for,
+    _stating_paragraph,
+    _when,
+    distinct_reports,
+    list_answer,
+    list_intent,
+    structured_intent,
+    wanted_areas,
+)
+from chatbot.passages import Passage, best_passage, in_text_order
+from chatbot.timeline import CHANGE_FOCUS, area_phrase, timeline_areas, grade_lines, oldest_first, prose_statement, referenced_reports, timeline_intent
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
 from core.text import normalise
@@ -31,6 +43,9 @@ _CHANGE_WORDS = frozenset(tokenize(
     "got better worse moved evolved since last previous earlier inspection inspections visit report reports over time "
     "years timeline across"
 ))
+
+# Words that ask about judgements rather than name a topic.
+_GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades graded rating ratings rated which of"))
 
 # Words of date and inspector questions that say what is asked, not which report it is about.
 _INTENT_WORDS = frozenset(tokenize(
@@ -163,6 +178,10 @@ class QAPipeline:
             premise = self.structured.check_premise(plan, in_scope)
             if premise:
                 return self._refuse(f"{premise} {self._searched(plan, report_ids)}", trace | {"refusal": "false-premise"}, started)
+        if len(plan.authorities) > 1 and report_ids:
+            compared = self._comparison(plan, report_ids, trace, started)
+            if compared is not None:
+                return compared
         retrieval_started = time.perf_counter()
         hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
         retrieval_s = time.perf_counter() - retrieval_started
@@ -316,68 +335,151 @@ class QAPipeline:
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
 
     def _timeline(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
-        """One authority over time: each report's judgement on the topic (and its movement) and its best sentences."""
-        reports = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
+        """One authority over time, oldest first: each report's judgement on the topic (with its movement) when
+        the question is about a judged area or about the authority as a whole, and its best passage on the topic."""
+        in_scope = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
+        ends = referenced_reports(plan.question, in_scope)
+        reports = ends or in_scope
         if len(reports) < 2:
             return None
-        grades = grade_lines(reports, plan.standalone, self.index.paragraphs)
-        topic_words = [w for w in tokenize(plan.topic) if w not in _CHANGE_WORDS]
+        topic_words = [w for w in tokenize(plan.topic) if w not in _CHANGE_WORDS and w not in _GRADE_WORDS]
+        general = not topic_words
+        areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
+        grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
         topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} quality of services and pace of improvement"
         sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
+        passages = {
+            r.report_id: best_passage(
+                self.index, self.retriever, sub_plan, [r.report_id], term_weight=self.index.term_weight, focus=CHANGE_FOCUS,
+                summary_bonus=0.1,
+            )
+            for r in reports
+        }
+        strongest = max((p.score for p in passages.values() if p is not None), default=0.0)
         sources: dict[str, Paragraph] = {}
-        report_of: dict[str, Report] = {}
+
+        def marker_for(paragraph: Paragraph) -> str:
+            for marker, known in sources.items():
+                if known.paragraph_id == paragraph.paragraph_id:
+                    return marker
+            sources[str(len(sources) + 1)] = paragraph
+            return str(len(sources))
+
         lines: list[str] = []
+        used: list[Passage] = []
         for report in reports:
-            meta = report.metadata
             lines.append(f"**{report_label(report)}**")
-            if meta.judgements and not grades.get(report.report_id):
+            report_grades = grades.get(report.report_id, [])
+            if report.metadata.judgements and (areas or general) and not report_grades:
                 note = " (the April 2026 framework gives none)" if "overall" in area_phrase(plan.standalone) and _when(report) >= date(2026, 4, 1) else ""
                 lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
-            for grade in grades.get(report.report_id, []):
-                if grade.paragraph is None:
-                    continue
-                marker = str(len(sources) + 1)
-                sources[marker] = grade.paragraph
-                report_of[report.report_id] = report
-                lines.append(f"- {grade.text.rstrip('.')} [{marker}].")
-                # the report's own words for that judgement, where its summary states it
+            for grade in report_grades:
+                # one citation per grade: the report's own sentence giving it where there is one, else its table row
                 prose = prose_statement(self.index.paragraphs(report.report_id), grade.judgement)
-                if prose is not None and prose[0].paragraph_id != grade.paragraph.paragraph_id:
-                    marker = str(len(sources) + 1)
-                    sources[marker] = prose[0]
-                    lines.append(f"- {prose[1]} [{marker}]")
-            hits = self.retriever.retrieve(sub_plan, 3, [report.report_id])
-            evidence = []
-            for rank, hit in enumerate(hits):
-                for paragraph_id in hit.chunk.paragraph_ids:
-                    paragraph = self.index.paragraph(paragraph_id)
-                    if paragraph is not None:
-                        evidence.append(Evidence(str(len(sources) + len(evidence) + 1), paragraph, report, rank, hit.dense))
-            scored = sorted(score_sentences(expand_terms(topic), evidence, self.index.embedder), key=lambda s: -s.score)
-            used: set[str] = set()
-            for sentence in scored[:2]:
-                if sentence.similarity < self.refusal.min_sentence_similarity * 0.8:
-                    continue
-                pid = sentence.evidence.paragraph.paragraph_id
-                marker = next((m for m, p in sources.items() if p.paragraph_id == pid), None)
-                if marker is None:
-                    marker = str(len(sources) + 1)
-                    sources[marker] = sentence.evidence.paragraph
-                report_of[report.report_id] = report
-                if sentence.text not in used:
-                    used.add(sentence.text)
-                    lines.append(f"- {sentence.text} [{marker}]")
+                paragraph = prose[0] if prose is not None else grade.paragraph
+                if paragraph is not None:
+                    lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")
+            passage = passages.get(report.report_id)
+            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.8 and passage.score >= strongest * 0.75:
+                used.append(passage)
+                marker = marker_for(passage.paragraph)
+                lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
+            elif not report_grades:
+                lines.append("- _Nothing found on this in this report._")
             lines.append("")
         checked = check_citations("\n".join(lines), sources, {r.report_id: r for r in reports}, self._similarity)
         if not checked.citations:
             return None
         searched = self._searched(plan, report_ids)
-        trace = trace | {"route": "timeline", "searched": searched, "dropped_sentences": list(checked.dropped)}
+        trace = trace | {
+            "route": "timeline",
+            "searched": searched,
+            "timeline_reports": [r.report_id for r in reports],
+            "timeline_ends_named": bool(ends),
+            "grade_lines": bool(grades),
+            "dropped_sentences": list(checked.dropped),
+        }
         return Answer(
             answer=f"Oldest to newest:\n\n{checked.text}\n\n_{searched}_",
             refused=False,
             citations=checked.citations,
-            retrieved=tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in checked.citations),
+            retrieved=_retrieved_for(checked.citations, [h for p in used for h in p.hits]),
+            trace=trace,
+            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        )
+
+    def _comparison(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """Two or more authorities side by side: for each, its latest judgement on the question's area (when it
+        asks about a judged area) and its best passage on the topic, each found separately, one citation a claim."""
+        areas = wanted_areas(plan.standalone)
+        sources: dict[str, Paragraph] = {}
+        reports: dict[str, Report] = {}
+        lines: list[str] = []
+        used: list[Passage] = []
+        sides: list[tuple[str, list[Report], Passage | None]] = []
+        for authority in plan.authorities:
+            own = [r for r in (self.index.report(i) for i in report_ids) if r is not None and r.metadata.local_authority == authority]
+            passage = best_passage(
+                self.index, self.retriever, replace(plan, authorities=(authority,)), [r.report_id for r in own],
+                term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,
+            )
+            sides.append((authority, own, passage))
+        strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
+        if strongest < self.refusal.min_sentence_similarity and not areas:
+            return None  # the passage route refuses with its own reasons
+        for authority, own, passage in sides:
+            graded = [r for r in sorted(distinct_reports(own), key=_when) if r.metadata.judgements]
+            judged: list[tuple[str, Paragraph]] = []
+            latest = graded[-1] if graded else None
+            if areas and latest is not None:
+                paragraphs = self.index.paragraphs(latest.report_id)
+                for judgement in _judgements_for(latest, areas):
+                    prose = prose_statement(paragraphs, judgement)
+                    paragraph = prose[0] if prose is not None else _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+                    if paragraph is not None:
+                        judged.append((f"{judgement.label}: {judgement.grade}", paragraph))
+            strong = passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.9
+            quoted = passage if strong else None
+            one_report = {r.report_id for r in ([latest] if judged and latest else []) + ([quoted.report] if quoted else [])}
+            if len(one_report) == 1:
+                only = latest if judged and latest else quoted.report if quoted else None
+                lines.append(f"**{report_label(only)}**" if only is not None else f"**{authority}**")
+            else:
+                lines.append(f"**{authority}**")
+
+            def source_of(report: Report) -> str:
+                if len(one_report) == 1:
+                    return ""
+                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+                return f"{kind[0].upper()}{kind[1:]} of {_when(report):%-d %B %Y}: "
+
+            for statement, paragraph in judged:
+                marker = str(len(sources) + 1)
+                sources[marker] = paragraph
+                reports[paragraph.report_id] = latest  # type: ignore[assignment]
+                lines.append(f"- {source_of(latest)}{statement} [{marker}].")  # type: ignore[arg-type]
+            if quoted is not None:
+                used.append(quoted)
+                marker = next((m for m, p in sources.items() if p.paragraph_id == quoted.paragraph.paragraph_id), None)
+                if marker is None:
+                    marker = str(len(sources) + 1)
+                    sources[marker] = quoted.paragraph
+                reports[quoted.report.report_id] = quoted.report
+                for i, text in enumerate(in_text_order(quoted)):
+                    lines.append(f"- {source_of(quoted.report) if i == 0 else ''}{text} [{marker}]")
+            elif not judged:
+                lines.append(f"- _Nothing found on this for {authority}._")
+            lines.append("")
+        checked = check_citations("\n".join(lines), sources, reports, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": "comparison", "searched": searched, "dropped_sentences": list(checked.dropped)}
+        return Answer(
+            answer=f"{checked.text}\n\n_{searched}_",
+            refused=False,
+            citations=checked.citations,
+            retrieved=_retrieved_for(checked.citations, [h for p in used for h in p.hits]),
             trace=trace,
             timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
@@ -520,3 +622,19 @@ def _states_value(statement: str, paragraph: str) -> bool:
     """Whether a paragraph states the value a structured statement gives (its grade, dates or name)."""
     value = statement.rsplit(" - ", 1)[-1].rstrip(".") if " - " in statement else statement
     return normalise(value) in normalise(paragraph)
+
+
+def _retrieved_for(citations: Sequence[Citation], hits: Sequence[Scored]) -> tuple[RetrievedChunk, ...]:
+    """What a side-by-side answer drew on: the retrieved chunks holding its cited paragraphs first, then the rest."""
+    cited = {c.paragraph_id for c in citations}
+    ordered = sorted(enumerate(hits), key=lambda item: (not (set(item[1].chunk.paragraph_ids) & cited), item[0]))
+    out: list[RetrievedChunk] = []
+    seen: set[str] = set()
+    for _, hit in ordered:
+        if hit.chunk.chunk_id in seen:
+            continue
+        seen.add(hit.chunk.chunk_id)
+        out.append(RetrievedChunk(hit.chunk.chunk_id, hit.chunk.paragraph_ids, round(hit.score, 6), hit.chunk.text, hit.chunk.report_id))
+    covered = {pid for chunk in out for pid in chunk.paragraph_ids}
+    extra = tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in citations if c.paragraph_id not in covered)
+    return extra + tuple(out)

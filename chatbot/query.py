@@ -30,6 +30,20 @@ _AFTER = re.compile(rf"\b(?:after|post-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b
 _SINCE = re.compile(rf"\b(?:since|from)\s+(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
 _FROM_TO = re.compile(rf"\bfrom\s+{_YEAR}\s+(?:to|until|till)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
+# "between 2019 and the 2023 inspection", "from the 2018 SIF report to the 2025 inspection": a span of years
+_SPAN = re.compile(r"\b(?:between|from)\b.*\b(?:and|to|until|till)\b", re.I)
+# The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
+_COVID = re.compile(r"\b(?:covid(?:-19)?|coronavirus|pandemic|lockdowns?)\b", re.I)
+# A named report type used as a point in time, not as the scope: "since the 2024 focused visit",
+# "between the 2018 SIF report and the 2022 inspection"
+_TYPE_WORDS = r"(?:focus(?:s)?ed[- ]visits?|monitoring[- ]visits?|SIF|ILACS|(?:area\s+)?SEND\s+inspections?)"
+_REPORT_WORDS = rf"(?:{_TYPE_WORDS}|inspections?|visits?|reports?)"
+_TYPE_AS_TIME = re.compile(
+    rf"\b(?:since|after|following)\s+(?:the\s+|its\s+|their\s+|a\s+)?(?:[\w-]+\s+){{0,3}}?{_TYPE_WORDS}"
+    rf"|\b{_REPORT_WORDS}\b.{{0,60}}?\b(?:and|to|until|versus|vs\.?|with|compared (?:with|to))\s+"
+    rf"(?:the\s+|its\s+|their\s+|a\s+)?(?:[\w-]+\s+){{0,3}}?{_REPORT_WORDS}\b",
+    re.I,
+)
 
 _COMPARE = re.compile(
     r"\b(compare[sd]?|comparing|comparison|contrast|differ|differs|different|difference|differences|between|versus|vs\.?|"
@@ -236,9 +250,11 @@ def detect_dates(text: str) -> tuple[date | None, date | None]:
         start = date(int(match.group(1)) + 1, 1, 1)
     if match := _SINCE.search(text):
         start = date(int(match.group(1)), 1, 1)
+    years = sorted({int(y) for y in _IN_YEAR.findall(text)} | ({2020, 2021} if _COVID.search(text) else set()))
+    if len(years) > 1 and _SPAN.search(text):
+        return date(years[0], 1, 1), date(years[-1], 12, 31)
     if start or end:
         return start, end
-    years = sorted({int(y) for y in _IN_YEAR.findall(text)})
     if len(years) == 1:
         return date(years[0], 1, 1), date(years[0], 12, 31)
     if len(years) > 1:
@@ -291,6 +307,9 @@ def plan_query(
     filters = filters or Filters()
     named = gazetteer.find(question)
     report_types = detect_report_types(question)
+    type_as_time = len(report_types) == 1 and bool(_TYPE_AS_TIME.search(question))
+    if type_as_time:
+        report_types = ()  # the named report is a point in time: the question is about the reports around it
     start, end = detect_dates(question)
     latest = bool(_LATEST.search(question)) and start is None
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
@@ -336,6 +355,8 @@ def plan_query(
         follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_topic.split()) < 2 else "") if part)
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
+    if type_as_time:
+        notes.append("the named report type marks a point in time, so all report types are searched")
     authorities = tuple(named)
     if len(authorities) == 1 and _NEIGHBOURS.search(question):
         neighbours = gazetteer.neighbours(authorities[0])
@@ -362,7 +383,7 @@ def plan_query(
         topic = gazetteer.strip(topic)
     if start or end:
         topic = re.sub(r"\b(in|since|before|after|from|between|and|until|during)?\s*(19|20)\d{2}\b", " ", topic)
-    if report_types:
+    if report_types or type_as_time:
         for pattern, _ in REPORT_TYPE_PATTERNS:
             topic = pattern.sub(" ", topic)
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name

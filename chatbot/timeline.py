@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.structured import AREA_LABELS, _judgements_for, _stating_paragraph, _when, distinct_reports, wanted_areas
+from chatbot.structured import AREA_LABELS, GRADE_INTENT, _judgements_for, _stating_paragraph, _when, distinct_reports, wanted_areas
 from core.models import Judgement, Paragraph, Report
 
 TIMELINE_INTENT = re.compile(
@@ -23,11 +23,82 @@ TIMELINE_INTENT = re.compile(
     r"|\bhas\s+\w+(?:'s)?\s+(?:\w+\s+){0,4}?improved\b|\bhave\s+(?:\w+\s+){0,5}?improved\b",
     re.I,
 )
+# Sentences in which inspectors state a change: what a "how has it changed" answer needs first.
+CHANGE_FOCUS = re.compile(
+    r"\b(?:improv\w*|deteriorat\w*|progress\w*|strengthen\w*|declin\w*|weaken\w*|sustain\w*|better|worse|"
+    r"since the (?:last|previous)|at the (?:last|previous)|than (?:at|in|they did)|no longer|now|too slow|pace of)\b",
+    re.I,
+)
 _RANK = {"outstanding": 4, "good": 3, "requires improvement": 2, "inadequate": 1}
 
 
+# "the 2022 focused visit", "the 2018 SIF report", "the covid-era focused visit", "the 2025 inspection"
+_REFERENCE = re.compile(
+    r"\b(?:(?P<year>(?:19|20)\d\d)|(?P<covid>covid(?:-19)?(?:-era)?|pandemic(?:-era)?|lockdown))\b"
+    r"(?:\s+(?P<kind>focus(?:s)?ed[- ]visits?|monitoring[- ]visits?|SIF|ILACS|(?:area\s+)?SEND)\b)?"
+    r"(?:\s+(?P<noun>inspections?|visits?|reports?|letters?)\b)?",
+    re.I,
+)
+_KIND_TYPES = {"focused": "focused_visit", "focussed": "focused_visit", "monitoring": "monitoring_visit", "sif": "sif_inspection", "ilacs": "ilacs_inspection", "send": "area_send_inspection", "area": "area_send_inspection"}
+_COMPARE_TWO = re.compile(r"\b(compar\w*|contrast\w*|differ\w*|between)\b", re.I)
+_COMPARE_WORDS = re.compile(r"\b(compar\w*|contrast\w*|differ\w*)\b", re.I)
+
+
 def timeline_intent(question: str, authorities: Sequence[str]) -> bool:
-    return len(authorities) == 1 and bool(TIMELINE_INTENT.search(question))
+    """One authority over time: "how has X changed", or two of its reports compared."""
+    if len(authorities) != 1:
+        return False
+    return bool(TIMELINE_INTENT.search(question)) or (bool(_COMPARE_TWO.search(question)) and len(_references(question)) >= 2)
+
+
+def _references(question: str) -> list[tuple[tuple[int, ...], str | None]]:
+    """The reports a question points at by year (or era) and kind: [((years...), report type or noun), ...]."""
+    found: list[tuple[tuple[int, ...], str | None]] = []
+    bare: list[tuple[int, ...]] = []
+    for match in _REFERENCE.finditer(question):
+        years = (int(match.group("year")),) if match.group("year") else (2020, 2021)
+        kind, noun = match.group("kind"), match.group("noun")
+        if kind or noun:
+            named = _KIND_TYPES.get(kind.split()[0].split("-")[0].lower()) if kind else noun.lower().rstrip("s")
+            if (noun or kind or "").lower().endswith("s") and bare:
+                # "the 2019 and 2023 inspections": the years before a plural noun share it
+                found.extend((earlier, named) for earlier in bare)
+                bare = []
+            found.append((years, named))
+        elif match.group("year") and years not in bare:
+            bare.append(years)
+    if len(found) < 2 and bare and _COMPARE_WORDS.search(question):
+        # "compare ... in 2019 and in 2026": each year's report, when it has one; "from 2017 to 2025" is a span
+        found.extend((years, None) for years in bare)
+    return found
+
+
+def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]:
+    """The reports a question names as its two ends ("between the 2022 focused visit and the 2025 inspection"),
+    oldest first, when it names two and each matches exactly one report; else []."""
+    references = _references(question)
+    if len(references) != 2:
+        return []
+    chosen: list[Report] = []
+    for years, kind in references:
+        def matches(report: Report) -> bool:
+            meta = report.metadata
+            when = {d.year for d in (meta.visit_start, meta.visit_end, meta.published) if d}
+            if not when & set(years):
+                return False
+            if kind in ("inspection",):
+                return meta.report_type.endswith("_inspection")
+            if kind in ("visit",):
+                return meta.report_type.endswith("_visit")
+            if kind in ("report", "letter", None):
+                return True
+            return meta.report_type == kind
+
+        found = [r for r in distinct_reports(reports) if matches(r)]
+        if len(found) != 1 or found[0] in chosen:
+            return []
+        chosen.append(found[0])
+    return oldest_first(chosen)
 
 
 def grade_rank(grade: str) -> int | None:
@@ -65,9 +136,19 @@ class GradeLine:
         return f"{self.judgement.label}: {self.judgement.grade}{change}."
 
 
+def timeline_areas(question: str) -> list[str]:
+    """The judgement areas a timeline follows: those named; every area for "which judgements improved?"; else overall."""
+    named = wanted_areas(question)
+    if named:
+        return named
+    if GRADE_INTENT.search(question) and not re.search(r"\boverall\b", question, re.I):
+        return [a for a in AREA_LABELS if a not in ("lscb", "other")]
+    return ["overall_effectiveness"]
+
+
 def grade_lines(reports: Sequence[Report], question: str, paragraphs_of) -> dict[str, list[GradeLine]]:
     """Per report (oldest first), its judgements on the question's areas, with the movement since the last."""
-    areas = wanted_areas(question) or ["overall_effectiveness"]
+    areas = timeline_areas(question)
     previous: dict[str, str] = {}
     out: dict[str, list[GradeLine]] = {}
     for report in sorted(reports, key=_when):
@@ -83,7 +164,8 @@ def grade_lines(reports: Sequence[Report], question: str, paragraphs_of) -> dict
 
 
 def area_phrase(question: str) -> str:
-    return " and ".join(AREA_LABELS[a] for a in wanted_areas(question) or ["overall_effectiveness"])
+    areas = timeline_areas(question)
+    return "graded" if len(areas) > 2 else " and ".join(AREA_LABELS[a] for a in areas)
 
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:

@@ -1,0 +1,94 @@
+"""One report's (or one authority's) best passage on a topic: the unit of side-by-side answers.
+
+Timelines and comparisons set reports or authorities side by side, one claim each, so each side gets
+the single paragraph that says most about the topic and at most three of its sentences. A side
+whose best sentence is far weaker than the best side's is left out rather than padded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from chatbot.extractive import Evidence, ScoredSentence, score_sentences
+from chatbot.query import QueryPlan, expand_terms, search_text
+from chatbot.retrieval import HybridRetriever, Scored
+from core.models import Paragraph, Report
+from vectorstore.index import Index
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The best paragraph of one side, the sentences quoted from it, and how strongly it answers."""
+
+    paragraph: Paragraph
+    report: Report
+    sentences: tuple[ScoredSentence, ...]
+    hits: tuple[Scored, ...]  # what was retrieved for this side, best first
+
+    @property
+    def score(self) -> float:
+        return self.sentences[0].score
+
+    @property
+    def similarity(self) -> float:
+        return max(s.similarity for s in self.sentences)
+
+
+def best_passage(
+    index: Index,
+    retriever: HybridRetriever,
+    plan: QueryPlan,
+    report_ids: Sequence[str],
+    *,
+    term_weight: Callable[[str], float] | None = None,
+    focus: re.Pattern[str] | None = None,
+    chunks: int = 4,
+    max_sentences: int = 3,
+    same_paragraph_bar: float = 0.6,
+    summary_bonus: float = 0.0,
+) -> Passage | None:
+    """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
+
+    `summary_bonus` favours paragraphs early in their report, where inspectors sum up (a timeline wants each
+    report's verdict on the topic more than a detail of it): up to that much is added to a sentence's score."""
+    if not report_ids:
+        return None
+    hits = retriever.retrieve(plan, chunks, report_ids)
+    evidence: list[Evidence] = []
+    seen: set[str] = set()
+    for rank, hit in enumerate(hits):
+        report = index.report(hit.chunk.report_id)
+        if report is None:
+            continue
+        for paragraph_id in hit.chunk.paragraph_ids:
+            paragraph = index.paragraph(paragraph_id)
+            if paragraph is None or paragraph_id in seen:
+                continue
+            seen.add(paragraph_id)
+            evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
+    topic = expand_terms(plan.topic or search_text(plan.standalone))
+    scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus)
+    if summary_bonus:
+        lengths = {rid: max(1, len(index.paragraphs(rid))) for rid in {s.evidence.report.report_id for s in scored}}
+        scored = [
+            replace(s, score=s.score + summary_bonus * max(0.0, 1 - s.evidence.paragraph.order / lengths[s.evidence.report.report_id]))
+            for s in scored
+        ]
+    scored.sort(key=lambda s: -s.score)
+    if not scored:
+        return None
+    best = scored[0]
+    own = [
+        s
+        for s in scored
+        if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id and s.score >= best.score * same_paragraph_bar
+    ][:max_sentences]
+    return Passage(best.evidence.paragraph, best.evidence.report, tuple(own), tuple(hits))
+
+
+def in_text_order(passage: Passage) -> list[str]:
+    """The passage's sentences as they read in the paragraph."""
+    text = passage.paragraph.text
+    return [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]

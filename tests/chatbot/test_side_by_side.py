@@ -1,0 +1,190 @@
+"""Timelines and comparisons: which reports are set side by side, and one best passage per side.
+
+The reference parsing is table-driven; the routes run over the real sample index (read-only) with a real
+pipeline. Wording may change; these tests hold which reports and paragraphs an answer is built from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chatbot.authorities import Gazetteer
+from chatbot.extractive import ExtractiveAnswerer, score_sentences
+from chatbot.passages import best_passage
+from chatbot.pipeline import QAPipeline
+from chatbot.query import answer_focus, plan_query
+from chatbot.retrieval import HybridRetriever
+from chatbot.timeline import _references, referenced_reports, timeline_areas, timeline_intent
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+@pytest.fixture(scope="module")
+def pipeline(sample_index) -> QAPipeline:
+    return QAPipeline(sample_index, ExtractiveAnswerer(sample_index.embedder, term_weight=sample_index.term_weight))
+
+
+# ---- query planning: a named report type can be a point in time ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "types", "start", "end"),
+    [
+        ("Have Trafford's services improved since the 2024 focused visit?", (), date(2024, 1, 1), None),
+        ("How did support compare between the 2022 focused visit and the 2025 inspection?", (), date(2022, 1, 1), date(2025, 12, 31)),
+        ("How did leaders change between the 2018 SIF report and the 2022 inspection?", (), date(2018, 1, 1), date(2022, 12, 31)),
+        ("How has the front door changed from the 2018 SIF report to the 2025 inspection?", (), date(2018, 1, 1), date(2025, 12, 31)),
+        ("How has the front door changed between the covid-era focused visit and the 2026 inspection?", (), date(2020, 1, 1), date(2026, 12, 31)),
+        # the type is the scope
+        ("What did the 2021 focused visit say about care leavers?", ("focused_visit",), date(2021, 1, 1), date(2021, 12, 31)),
+        ("What did focused visits since 2021 say about care leavers?", ("focused_visit",), date(2021, 1, 1), None),
+        ("Compare the SIF and ILACS reports on care leavers", ("sif_inspection", "ilacs_inspection"), None, None),
+    ],
+)
+def test_report_type_as_point_in_time(gazetteer, question, types, start, end) -> None:
+    plan = plan_query(question, [], None, gazetteer)
+    assert (plan.report_types, plan.published_from, plan.published_to) == (types, start, end)
+    if not types and "visit" in question:
+        assert "visit" not in plan.topic  # the reference point is not a search term
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("between the 2022 focused visit and the 2025 inspection", [((2022,), "focused_visit"), ((2025,), "inspection")]),
+        ("between the 2018 SIF report and the 2022 inspection", [((2018,), "sif_inspection"), ((2022,), "inspection")]),
+        ("between the 2019 and 2023 inspections", [((2019,), "inspection"), ((2023,), "inspection")]),
+        ("between the covid-era focused visit and the 2026 inspection", [((2020, 2021), "focused_visit"), ((2026,), "inspection")]),
+        ("Compare what inspectors said in 2019 and in 2026.", [((2019,), None), ((2026,), None)]),
+        ("How has leadership changed from 2017 to 2025?", []),  # a span, not two reports
+        ("How has it changed since 2019?", []),
+    ],
+)
+def test_references(question, expected) -> None:
+    assert _references(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "authorities", "expected"),
+    [
+        ("How has Trafford changed since 2019?", ["Trafford"], True),
+        ("How did support compare between the 2022 focused visit and the 2025 inspection?", ["Buckinghamshire"], True),
+        ("Compare care leavers in Camden and Islington", ["Camden", "Islington"], False),
+        ("What did the 2023 inspection say about the front door?", ["Trafford"], False),
+    ],
+)
+def test_timeline_intent(question, authorities, expected) -> None:
+    assert timeline_intent(question, authorities) is expected
+
+
+def test_timeline_areas() -> None:
+    assert timeline_areas("How has Trafford's care leavers judgement changed?") == ["care_leavers"]
+    assert "leaders" in timeline_areas("Which of Trafford's judgements improved?")
+    assert timeline_areas("How has Trafford changed?") == ["overall_effectiveness"]
+
+
+def test_referenced_reports_pick_the_two_named_ends(sample_index) -> None:
+    bucks = [r for r in sample_index.reports() if r.metadata.local_authority == "Buckinghamshire"]
+    ends = referenced_reports("between the 2022 focused visit and the 2025 inspection", bucks)
+    assert [(r.metadata.report_type, r.metadata.published.year) for r in ends] == [("focused_visit", 2022), ("ilacs_inspection", 2025)]
+    # a reference that matches no report, or two, gives no ends: the whole timeline is used instead
+    assert referenced_reports("between the 2019 focused visit and the 2025 inspection", bucks) == []
+
+
+# ---- scoring --------------------------------------------------------------------------------------
+
+
+def test_rare_words_weigh_more(sample_index) -> None:
+    assert sample_index.term_weight("wheelchair") > sample_index.term_weight("children")
+    assert sample_index.term_weight("zzzunseen") >= sample_index.term_weight("wheelchair")
+
+
+@pytest.mark.parametrize(
+    ("question", "matches", "misses"),
+    [
+        ("What proportion of care leavers were at university?", "approximately 10% are attending", "most are attending"),
+        ("When did Buckinghamshire create its social work academy?", "created in 2019", "created recently"),
+        ("How long were children waiting for mental health help?", "two-year waits", "waits are common"),
+        ("What did inspectors say about care leavers?", None, None),
+    ],
+)
+def test_answer_focus(question, matches, misses) -> None:
+    focus = answer_focus(question)
+    if matches is None:
+        assert focus is None
+        return
+    assert focus is not None and focus.search(matches) and not focus.search(misses)
+
+
+def test_focus_lifts_the_sentence_that_holds_the_figure(sample_index) -> None:
+    from chatbot.extractive import Evidence
+
+    report = next(r for r in sample_index.reports() if r.metadata.local_authority == "Buckinghamshire")
+    paragraph = next(p for p in sample_index.paragraphs(report.report_id) if len(p.text.split()) > 20)
+    from dataclasses import replace
+
+    a = replace(paragraph, paragraph_id="a", text="Care leavers are supported into higher education by their advisers and the virtual school.")
+    b = replace(paragraph, paragraph_id="b", text="Around 10% of care leavers are in higher education, with support from advisers.")
+    items = [Evidence("1", a, report, 0, 0.5), Evidence("2", b, report, 0, 0.5)]
+    question = "What proportion of care leavers are in higher education?"
+    plain = {s.evidence.marker: s.score for s in score_sentences(question, items, sample_index.embedder)}
+    focused = {
+        s.evidence.marker: s.score
+        for s in score_sentences(question, items, sample_index.embedder, focus=answer_focus(question))
+    }
+    assert focused["2"] - plain["2"] == pytest.approx(0.1)
+    assert focused["1"] == pytest.approx(plain["1"])
+
+
+def test_best_passage_quotes_one_paragraph(sample_index, gazetteer) -> None:
+    plan = plan_query("What did inspectors say about return home interviews in Trafford?", [], None, gazetteer)
+    ids = [r.report_id for r in sample_index.reports() if r.metadata.local_authority == "Trafford"]
+    passage = best_passage(sample_index, HybridRetriever(sample_index), plan, ids, term_weight=sample_index.term_weight)
+    assert passage is not None
+    assert {s.evidence.paragraph.paragraph_id for s in passage.sentences} == {passage.paragraph.paragraph_id}
+    assert 1 <= len(passage.sentences) <= 3
+    assert "return home interview" in passage.paragraph.text.lower()
+    assert best_passage(sample_index, HybridRetriever(sample_index), plan, []) is None
+
+
+# ---- the routes -------------------------------------------------------------------------------------
+
+
+def test_timeline_between_two_named_reports_uses_those_two(pipeline) -> None:
+    answer = pipeline.ask("How did Trafford's front door for referrals change between the 2019 and 2023 inspections?")
+    assert answer.trace["route"] == "timeline"
+    assert answer.trace["timeline_reports"] == ["trafford-ilacs-2019-05-08", "trafford-ilacs-2023-01-31"]
+    assert {c.report_id for c in answer.citations} == set(answer.trace["timeline_reports"])
+    assert answer.answer.index("8 May 2019") < answer.answer.index("31 January 2023")
+    # one paragraph per report for a topic that is not a judged area: no grade lines
+    assert len({c.paragraph_id for c in answer.citations}) == 2
+    assert not answer.trace["grade_lines"]
+
+
+def test_timeline_on_a_judged_area_gives_each_grade_and_its_movement(pipeline) -> None:
+    answer = pipeline.ask("How has Trafford's care leavers judgement changed since 2019?")
+    assert answer.trace["route"] == "timeline" and answer.trace["grade_lines"]
+    assert "(unchanged)" in answer.answer or "up from" in answer.answer or "down from" in answer.answer
+
+
+def test_comparison_gives_each_authority_its_own_evidence(pipeline) -> None:
+    answer = pipeline.ask("Do social workers in Camden and Islington have manageable caseloads?")
+    assert answer.trace["route"] == "comparison"
+    by_authority = {}
+    for citation in answer.citations:
+        by_authority.setdefault(citation.local_authority, set()).add(citation.paragraph_id)
+    assert set(by_authority) == {"Camden", "Islington"}
+    assert all(len(paragraphs) == 1 for paragraphs in by_authority.values())  # one best passage a side
+    assert "caseload" in answer.answer.lower()
+
+
+def test_comparison_on_a_judged_area_leads_with_each_judgement(pipeline) -> None:
+    answer = pipeline.ask("Compare care leavers support in Camden and Islington.")
+    assert answer.trace["route"] == "comparison"
+    assert answer.answer.count("Outstanding") >= 2
+    assert answer.answer.index("Camden") < answer.answer.index("Islington")
