@@ -21,6 +21,8 @@ from vectorstore.keyword import tokenize
 _EPOCH = date(1900, 1, 1)
 _ENDS = re.compile(r"[.!?][\"'\u2019\u201d)]*\s*$")
 # Sentences about the report itself rather than about services ("Throughout this report, ...").
+# A field of the report's front matter or a table row: "Dates of previous inspection: 28 February to 4 March 2022".
+_FIELD = re.compile(r"^[A-Z][\w'\u2019 ,()-]{2,60}:\s+\S")
 _META = re.compile(r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)", re.I)
 
 
@@ -78,8 +80,9 @@ def score_sentences(
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
-            # whole sentences only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
-            if len(sentence.split()) >= 6 and not _META.match(sentence) and _ENDS.search(sentence):
+            # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
+            whole = len(sentence.split()) >= 6 and not _META.match(sentence) and _ENDS.search(sentence)
+            if whole or (len(sentence.split()) >= 4 and _FIELD.match(sentence)):
                 candidates.append((sentence, item))
     if not candidates:
         return []

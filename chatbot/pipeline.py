@@ -330,6 +330,8 @@ class QAPipeline:
         result = list_answer(plan, reports, self.index.paragraphs)
         searched = self._searched(plan, report_ids)
         trace = trace | {"route": "structured:list", "structured_reason": result.reason, "searched": searched}
+        if result.refusal and result.passages_may_answer:
+            return None
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)

@@ -72,6 +72,7 @@ class StructuredAnswer:
     facts: tuple[Fact, ...] = ()
     refusal: str | None = None  # set when the question's premise does not hold
     reason: str = ""
+    passages_may_answer: bool = False  # no report's metadata matches, but its text may: try the passage route
 
 
 def structured_intent(question: str) -> str | None:
@@ -303,7 +304,7 @@ def _first_sentence_with(text: str, phrase: str) -> str:
 
 
 LIST_INTENT = re.compile(
-    r"^\s*(?:which|what)\s+(?:local\s+)?(?:authorities|councils|las|areas|places|inspections|reports|visits|focused visits)\b"
+    r"^\s*(?:which|what)\s+(?:[\w'\u2019&-]+\s+){0,3}?(?:local\s+)?(?:authorities|councils|las|areas|places|inspections|reports|visits|focused visits)\b"
     r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
     r"|^\s*list\b"
     r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b",
@@ -316,7 +317,7 @@ _LIST_WORDS = frozenset(
         "which what list name how many authorities councils las areas places reports report inspections inspection "
         "visits visit focused letters looked look looking at on about for were was judged rated graded given "
         "all every the index in of overall hold holds held type types date dates its their with does do have has "
-        "there are is and what lead led involved"
+        "there are is and what lead led involved published publish full ilacs sif send inspector inspectors or"
     )
 )
 
@@ -409,5 +410,11 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         facts.append(Fact(statement, report, paragraph))
     summary = f"{len(matching)} of the {len(reports)} reports searched match"
     if not facts:
-        return StructuredAnswer("list", refusal=f"The reports do not answer this: none of the {len(reports)} reports searched match.", reason="no report matches")
+        return StructuredAnswer(
+            "list",
+            refusal=f"The reports do not answer this: none of the {len(reports)} reports searched match.",
+            reason="no report matches",
+            # "which reports mention young carers?": a theme no report is about may still be discussed in one
+            passages_may_answer=bool(theme) and not re.search(r"^\s*how many\b", question, re.I),
+        )
     return StructuredAnswer("list", tuple(facts), reason=summary + ".")

@@ -188,3 +188,32 @@ def test_comparison_on_a_judged_area_leads_with_each_judgement(pipeline) -> None
     assert answer.trace["route"] == "comparison"
     assert answer.answer.count("Outstanding") >= 2
     assert answer.answer.index("Camden") < answer.answer.index("Islington")
+
+
+# ---- lists and fields ------------------------------------------------------------------------------
+
+
+def test_list_of_reports_by_type_and_year(pipeline) -> None:
+    answer = pipeline.ask("Which full ILACS inspection reports were published in 2025?")
+    assert answer.trace["route"] == "structured:list"
+    assert {c.local_authority for c in answer.citations} == {"Buckinghamshire", "Camden", "Islington"}
+    assert all(c.report_type == "ilacs_inspection" for c in answer.citations)
+
+
+def test_list_naming_an_authority_before_the_noun(pipeline) -> None:
+    answer = pipeline.ask("Which Trafford inspections or visits involved Paula Thomson-Jones?")
+    assert answer.trace["route"] == "structured:list"
+    assert {c.published[:4] for c in answer.citations} >= {"2019", "2021"}
+
+
+def test_a_theme_no_report_is_about_falls_through_to_the_passages(pipeline) -> None:
+    answer = pipeline.ask("Which Trafford reports mention young carers?")
+    assert answer.trace["route"] == "passage"
+    assert not answer.refused and "young carer" in answer.answer.lower()
+
+
+def test_a_front_matter_field_can_answer(pipeline) -> None:
+    answer = pipeline.ask("When was Blackpool's previous area SEND inspection?")
+    assert not answer.refused
+    assert "2022" in answer.answer
+    assert any("Dates of previous inspection" in c.text for c in answer.citations)
