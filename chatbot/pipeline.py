@@ -121,6 +121,7 @@ class QAPipeline:
         self.index.require_ready()
         plan = plan_query(question, history, filters, self.gazetteer)
         trace: dict[str, object] = {"plan": plan.to_json(), "answerer": self.answerer.name, "route": "passage"}
+        plan = self._rewrite_follow_up(plan, question, history, filters, trace)
         if plan.personal:
             return self._refuse(
                 "I can't help with questions about identifiable children or individuals: the inspection "
@@ -285,6 +286,33 @@ class QAPipeline:
             else:
                 yield value  # type: ignore[misc]
                 return
+
+    def _rewrite_follow_up(
+        self, plan: QueryPlan, question: str, history: Sequence[Turn], filters: Filters | None, trace: dict[str, object]
+    ) -> QueryPlan:
+        """With an answerer that can rewrite follow-ups (the LLM), make a follow-up standalone with it and plan the
+        rewritten question. The rule-based plan stands when the rewrite names no authority while the
+        conversation did, or the model's reply is unusable (the rewrite returns the question unchanged)."""
+        rewrite = getattr(self.answerer, "rewrite_question", None)
+        if not plan.follow_up or rewrite is None:
+            return plan
+        rewritten = rewrite(history, question)
+        if not rewritten or rewritten.strip() == question.strip():
+            return plan
+        llm_plan = plan_query(rewritten, (), filters, self.gazetteer)
+        trace["rewritten_question"] = rewritten
+        if plan.authorities and not llm_plan.authorities:
+            trace["rewrite_used"] = False
+            return plan
+        trace["rewrite_used"] = True
+        llm_plan = replace(
+            llm_plan,
+            question=question,
+            follow_up=True,
+            notes=llm_plan.notes + ("follow-up made standalone by the language model",),
+        )
+        trace["plan"] = llm_plan.to_json()
+        return llm_plan
 
     def _comparison_grades(
         self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int

@@ -386,6 +386,46 @@ def test_rewrite_question_when_the_model_is_unreachable(sample_index, extractive
         LLMAnswerer(UnreachableChatModel(), sample_index.embedder).rewrite_question(history, "and care leavers?")
 
 
+def _rewrite_or_quote(rewritten: str) -> Callable[[list[BaseMessage]], str]:
+    """A model that rewrites follow-ups as `rewritten` and answers by quoting its first source."""
+
+    def reply(messages: list[BaseMessage]) -> str:
+        prompt = str(messages[-1].content)
+        if "<conversation>" in prompt:
+            return rewritten
+        return f"{quote(messages, '1')} [1]"
+
+    return reply
+
+
+def test_pipeline_plans_the_follow_up_the_model_rewrote(sample_index) -> None:
+    model = ScriptedChatModel(reply=_rewrite_or_quote("What did inspectors say about care leavers in Camden?"))
+    history = [Turn("How does Camden support children in care?", "Inspectors found ...")]
+    answer = pipeline_with(sample_index, model).ask("and the older ones who have left care?", history)
+
+    assert answer.trace["rewritten_question"] == "What did inspectors say about care leavers in Camden?"
+    assert answer.trace["rewrite_used"] is True
+    assert answer.trace["plan"]["authorities"] == ["Camden"]
+    assert "language model" in " ".join(answer.trace["plan"]["notes"])
+    assert answer.citations and {c.local_authority for c in answer.citations} == {"Camden"}
+
+
+def test_rule_based_plan_stands_when_the_rewrite_drops_the_authority(sample_index) -> None:
+    model = ScriptedChatModel(reply=_rewrite_or_quote("What did inspectors say about care leavers?"))
+    history = [Turn("How does Camden support children in care?", "Inspectors found ...")]
+    answer = pipeline_with(sample_index, model).ask("and care leavers?", history)
+
+    assert answer.trace["rewrite_used"] is False
+    assert answer.trace["plan"]["authorities"] == ["Camden"]
+
+
+def test_no_rewrite_without_a_conversation(sample_index) -> None:
+    model = ScriptedChatModel(reply=_rewrite_or_quote("should not be asked"))
+    answer = pipeline_with(sample_index, model).ask("What did inspectors say about care leavers in Camden?")
+    assert "rewritten_question" not in answer.trace
+    assert all("<conversation>" not in str(messages[-1].content) for messages in model.received)
+
+
 # ---- wiring ----------------------------------------------------------------------------------------
 
 
