@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci accept-baseline bench serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci accept-baseline bench bench-corpus serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ accept-baseline: setup  ## record the current results as the baseline, on purpos
 
 bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (prints ratios)
 	$(BIN)/python -m benchmarks.run
+
+bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-corpus` first for the full corpus)
+	$(BIN)/python -m benchmarks.run --index $${OFSTED_QA_INDEX_DIR:-data/index} --out benchmarks/results-corpus.json
 
 ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
 	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv
