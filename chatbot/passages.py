@@ -48,6 +48,7 @@ def best_passage(
     max_sentences: int = 3,
     same_paragraph_bar: float = 0.6,
     summary_bonus: float = 0.0,
+    lead_bonus: float = 0.0,
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
@@ -76,6 +77,12 @@ def best_passage(
             replace(s, score=s.score + summary_bonus * max(0.0, 1 - s.evidence.paragraph.order / lengths[s.evidence.report.report_id]))
             for s in scored
         ]
+    if lead_bonus:
+        leads = {rid: _section_positions(index.paragraphs(rid)) for rid in {s.evidence.report.report_id for s in scored}}
+        scored = [
+            replace(s, score=s.score + lead_bonus / (1 + leads[s.evidence.report.report_id].get(s.evidence.paragraph.paragraph_id, 9)))
+            for s in scored
+        ]
     scored.sort(key=lambda s: -s.score)
     if not scored:
         return None
@@ -92,3 +99,16 @@ def in_text_order(passage: Passage) -> list[str]:
     """The passage's sentences as they read in the paragraph."""
     text = passage.paragraph.text
     return [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]
+
+
+def _section_positions(paragraphs: Sequence[Paragraph]) -> dict[str, int]:
+    """Each paragraph's position under its heading (0 = the section's opening paragraph, where its verdict is)."""
+    positions: dict[str, int] = {}
+    seen: dict[tuple[str, ...], int] = {}
+    for paragraph in paragraphs:
+        if paragraph.kind == "heading":
+            continue
+        key = tuple(paragraph.heading_path)
+        positions[paragraph.paragraph_id] = seen.get(key, 0)
+        seen[key] = seen.get(key, 0) + 1
+    return positions

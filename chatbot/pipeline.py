@@ -6,6 +6,7 @@ It coordinates; the work is done by the pure functions and collaborators it is g
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,8 @@ from chatbot.structured import (
     structured_intent,
     wanted_areas,
 )
+from chatbot.improvements import improve_intent, reports_with_points
+from chatbot.improvements import topic_words as improvement_topic
 from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.timeline import CHANGE_FOCUS, area_phrase, timeline_areas, grade_lines, oldest_first, prose_statement, referenced_reports, timeline_intent
 from core.errors import BadQuestionError
@@ -174,6 +177,10 @@ class QAPipeline:
             structured = self._structured(kind, plan, report_ids, trace, started)
             if structured is not None:
                 return structured
+        if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
+            improvements = self._improvements(plan, report_ids, trace, started)
+            if improvements is not None:
+                return improvements
         if plan.authorities and report_ids:
             in_scope = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
             premise = self.structured.check_premise(plan, in_scope)
@@ -372,7 +379,11 @@ class QAPipeline:
         reports = ends or in_scope
         if len(reports) < 2:
             return None
-        topic_words = [w for w in tokenize(plan.topic) if w not in _CHANGE_WORDS and w not in _GRADE_WORDS]
+        # the topic in the question's own words, less the words that ask about change or grades
+        topic_words = [
+            w for w in re.findall(r"[\w'\u2019+-]+", plan.topic)
+            if any(t not in _CHANGE_WORDS and t not in _GRADE_WORDS for t in tokenize(w))
+        ]
         general = not topic_words
         areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
         grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
@@ -381,7 +392,7 @@ class QAPipeline:
         passages = {
             r.report_id: best_passage(
                 self.index, self.retriever, sub_plan, [r.report_id], term_weight=self.index.term_weight, focus=CHANGE_FOCUS,
-                summary_bonus=0.1,
+                summary_bonus=0.1, lead_bonus=0.1,
             )
             for r in reports
         }
@@ -410,7 +421,7 @@ class QAPipeline:
                 if paragraph is not None:
                     lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")
             passage = passages.get(report.report_id)
-            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.8 and passage.score >= strongest * 0.75:
+            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.75:
                 used.append(passage)
                 marker = marker_for(passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
@@ -438,6 +449,45 @@ class QAPipeline:
             timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
 
+    def _improvements(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """What the reports say the authority needs to improve: their own list, complete, each point cited. A question
+        on a narrower topic ("what must improve for care leavers?") keeps the points on that topic, or goes to passages."""
+        reports = [r for r in (self.index.report(i) for i in report_ids) if r is not None]
+        timed = bool(plan.published_from or plan.published_to or plan.report_types) and not plan.latest
+        found = reports_with_points(reports, self.index.paragraphs, every=timed)
+        if not found:
+            return None
+        wanted = improvement_topic(plan.topic)
+        lines: list[str] = []
+        sources: dict[str, Paragraph] = {}
+        for report, points in found:
+            if wanted:
+                words = set(tokenize(expand_terms(" ".join(wanted))))
+                points = [p for p in points if words & set(tokenize(p.text))]
+                if not points:
+                    continue
+            lines.append(f"**{report_label(report)}**: what needs to improve")
+            for point in points:
+                marker = str(len(sources) + 1)
+                sources[marker] = point
+                lines.append(f"- {point.text.rstrip()} [{marker}]")
+            lines.append("")
+        if not sources:
+            return None
+        checked = check_citations("\n".join(lines), sources, {r.report_id: r for r, _ in found}, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": "structured:improvements", "searched": searched, "improvement_reports": [r.report_id for r, _ in found]}
+        return Answer(
+            answer=f"{checked.text}\n\n_{searched}_",
+            refused=False,
+            citations=checked.citations,
+            retrieved=tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in checked.citations),
+            trace=trace,
+            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        )
+
     def _comparison(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """Two or more authorities side by side: for each, its latest judgement on the question's area (when it
         asks about a judged area) and its best passage on the topic, each found separately, one citation a claim."""
@@ -452,6 +502,7 @@ class QAPipeline:
             passage = best_passage(
                 self.index, self.retriever, replace(plan, authorities=(authority,)), [r.report_id for r in own],
                 term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,
+                lead_bonus=0.1,
             )
             sides.append((authority, own, passage))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)

@@ -1,0 +1,73 @@
+""""What does X need to improve?": the report's own list, from its "What needs to improve" section.
+
+Every ILACS report and focused-visit letter closes its summary with a short list of what the authority
+needs to improve (area SEND reports: "Areas for improvement"). A question that asks for that list is
+answered with the list itself, complete and each point cited, not with the passages nearest in meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from chatbot.structured import _when, distinct_reports
+from core.models import Paragraph, Report
+from vectorstore.keyword import tokenize
+
+IMPROVE_INTENT = re.compile(
+    r"\bwhat\s+(?:do|does|did|should|must|would)\s+.{0,60}?\b(?:need|needs|have|has|had)\s+to\s+(?:improve|do better|work on|get better)"
+    r"|\bwhat\s+(?:needs|need|needed)\s+(?:to\s+)?improv\w*"
+    r"|\bwhat\b.{0,60}?\bneeds?\s+to\s+(?:improve|do better|work on)\b"
+    r"|\bareas?\s+(?:for|of|needing|requiring)\s+improvement"
+    r"|\b(?:ask|asks|asked|tell|told|wanted|want|expect|expected|recommend|recommended|required)\b.{0,60}?\b(?:to\s+)?(?:improve|do better)\b"
+    r"|\bdo better\b"
+    r"|\brecommendations?\b"
+    r"|\bwhat\s+(?:should|must)\s+.{0,40}?\bimprove\b",
+    re.I,
+)
+_SECTION = re.compile(r"^\s*(?:what needs to improve|areas for improvement)", re.I)
+# Words of the intent itself: what is left names a topic ("for care leavers")
+_INTENT_WORDS = frozenset(
+    tokenize(
+        "what which does do did should must would need needs needed have has had to improve improvement improvements "
+        "improving areas area for of needing requiring asked told wanted want expected recommended recommendation "
+        "recommendations required better work on get one thing things inspectors inspector ofsted main key most "
+        "important biggest the a an is are was were it its their they them this that latest last report inspection visit "
+        "ask asks tell compare comparing focused"
+    )
+)
+
+
+def improve_intent(question: str) -> bool:
+    return bool(IMPROVE_INTENT.search(question))
+
+
+def topic_words(topic: str) -> list[str]:
+    """What the question is about beyond asking for improvements ("care leavers" in "what must improve for care leavers")."""
+    return [word for word in tokenize(topic) if word not in _INTENT_WORDS]
+
+
+def improvement_points(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
+    """The points listed under the report's "What needs to improve" (or "Areas for improvement") heading."""
+    return [
+        p
+        for p in paragraphs
+        if p.kind != "heading" and p.heading_path and _SECTION.match(p.heading_path[-1]) and len(p.text.split()) >= 3
+    ]
+
+
+def reports_with_points(
+    reports: Sequence[Report], paragraphs_of: Callable[[str], list[Paragraph]], *, every: bool
+) -> list[tuple[Report, list[Paragraph]]]:
+    """Each authority's latest report that lists what to improve (all of them when `every`), newest first."""
+    found: list[tuple[Report, list[Paragraph]]] = []
+    for report in sorted(distinct_reports(reports), key=_when, reverse=True):
+        points = improvement_points(paragraphs_of(report.report_id))
+        if points:
+            found.append((report, points))
+    if every:
+        return found
+    latest: dict[str, tuple[Report, list[Paragraph]]] = {}
+    for report, points in found:
+        latest.setdefault(report.metadata.local_authority or report.report_id, (report, points))
+    return list(latest.values())
