@@ -641,10 +641,12 @@ class QAPipeline:
         """Paragraphs of the best chunks, at most `per_report_cap` chunks from one report, numbered."""
         picked: list[tuple[int, Scored]] = []
         per_report: dict[str, int] = {}
+        # the cap spreads evidence over reports; with one or two reports in play it would only starve them
+        cap = max(self.per_report_cap, -(-self.evidence_chunks // max(1, len({h.chunk.report_id for h in hits}))))
         for rank, hit in enumerate(hits):
             if len(picked) >= self.evidence_chunks:
                 break
-            if per_report.get(hit.chunk.report_id, 0) >= self.per_report_cap:
+            if per_report.get(hit.chunk.report_id, 0) >= cap:
                 continue
             per_report[hit.chunk.report_id] = per_report.get(hit.chunk.report_id, 0) + 1
             picked.append((rank, hit))

@@ -30,6 +30,8 @@ _AFTER = re.compile(rf"\b(?:after|post-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b
 _SINCE = re.compile(rf"\b(?:since|from)\s+(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
 _FROM_TO = re.compile(rf"\bfrom\s+{_YEAR}\s+(?:to|until|till)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(_MONTHS)})\s+{_YEAR}\b", re.I)
 # "between 2019 and the 2023 inspection", "from the 2018 SIF report to the 2025 inspection": a span of years
 _SPAN = re.compile(r"\b(?:between|from)\b.*\b(?:and|to|until|till)\b", re.I)
 # The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
@@ -255,6 +257,13 @@ def detect_dates(text: str) -> tuple[date | None, date | None]:
         return date(years[0], 1, 1), date(years[-1], 12, 31)
     if start or end:
         return start, end
+    months = {(m.group(1).lower(), int(m.group(2))) for m in _MONTH_YEAR.finditer(text)}
+    if len(years) == 1 and len(months) == 1:
+        # "the December 2021 inspection": that month (a visit then, or a report published then)
+        month, year = next(iter(months))
+        number = _MONTHS.index(month) + 1
+        following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+        return date(year, number, 1), following - timedelta(days=1)
     if len(years) == 1:
         return date(years[0], 1, 1), date(years[0], 12, 31)
     if len(years) > 1:

@@ -183,7 +183,7 @@ class StructuredAnswerer:
 
     def _pick(self, plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
         """The reports a field question is about: each authority's latest unless a date scope was given."""
-        ordered = sorted(reports, key=_when)
+        ordered = sorted(distinct_reports(reports), key=_when)
         if plan.published_from or plan.published_to or plan.earliest:
             return ordered if not plan.earliest else ordered[:1]
         latest: dict[str, Report] = {}
@@ -218,6 +218,7 @@ class StructuredAnswerer:
             chosen = self._pick(plan, graded)
         facts: list[Fact] = []
         missing: list[str] = []
+        quoted: set[str] = set()  # prose paragraphs already quoted: one sentence can state several grades
         for report in chosen:
             if areas:
                 judgements = _judgements_for(report, areas)
@@ -241,7 +242,8 @@ class StructuredAnswerer:
                 paragraph = fact.paragraph
                 facts.append(fact)
                 prose = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
-                if prose is not None and paragraph is not None and prose.paragraph_id != paragraph.paragraph_id:
+                if prose is not None and paragraph is not None and prose.paragraph_id != paragraph.paragraph_id and prose.paragraph_id not in quoted:
+                    quoted.add(prose.paragraph_id)
                     facts.append(Fact(_first_sentence_with(prose.text, judgement.grade), report, prose))
         if not facts:
             return StructuredAnswer("grade", refusal="The reports do not answer this: " + "; ".join(missing) + ".", reason="no such judgement")

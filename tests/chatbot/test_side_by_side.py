@@ -217,3 +217,23 @@ def test_a_front_matter_field_can_answer(pipeline) -> None:
     assert not answer.refused
     assert "2022" in answer.answer
     assert any("Dates of previous inspection" in c.text for c in answer.citations)
+
+
+def test_a_month_and_year_scope_that_month(gazetteer) -> None:
+    plan = plan_query("Who was the lead inspector for the December 2021 inspection of Buckinghamshire?", [], None, gazetteer)
+    assert (plan.published_from, plan.published_to) == (date(2021, 12, 1), date(2021, 12, 31))
+    plan = plan_query("What did the February 2022 report say, compared with the April 2021 visit?", [], None, gazetteer)
+    assert plan.published_from == date(2021, 1, 1)  # two months: the years' span, not one month
+
+
+def test_the_december_inspection_is_the_one_visited_that_month(pipeline) -> None:
+    answer = pipeline.ask("Who was the lead inspector for the December 2021 inspection of Buckinghamshire children's services?")
+    assert answer.trace["route"] == "structured:inspector"
+    assert [c.report_id for c in answer.citations] == ["buckinghamshire-ilacs-2022-02-11"]
+    assert "Nick Stacey" in answer.answer
+
+
+def test_a_sentence_stating_several_grades_is_quoted_once(pipeline) -> None:
+    answer = pipeline.ask("Which Buckinghamshire services were judged inadequate at the 2017 re-inspection?")
+    lines = [line for line in answer.answer.split("\n") if line.startswith("- ")]
+    assert len(lines) == len(set(lines))
