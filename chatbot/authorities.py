@@ -80,6 +80,9 @@ class Authority:
     statistical_neighbours: tuple[str, ...]  # canonical names
 
 
+_YEAR_AFTER = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+|at\s+|from\s+)?(?:its\s+|their\s+|the\s+)?((?:19|20)\d\d)\b")
+
+
 class Gazetteer:
     """England's local authorities, their aliases and statistical neighbours."""
 
@@ -161,6 +164,22 @@ class Gazetteer:
             if name not in ordered:
                 ordered.append(name)
         return ordered
+
+    def years_named(self, text: str) -> dict[str, int]:
+        """A year written right after an authority's name: "Calderdale (2022) and Trafford (2024)", "Trafford's 2026
+        inspection". Each authority's own point in time in a comparison; only those that have one."""
+        found: dict[str, int] = {}
+        taken: list[tuple[int, int]] = []
+        for pattern, name in self._patterns:
+            for match in pattern.finditer(text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                taken.append(span)
+                year = _YEAR_AFTER.match(text[span[1] :])
+                if year and name not in found:
+                    found[name] = int(year.group(1))
+        return found
 
     def neighbours(self, name: str) -> tuple[str, ...]:
         authority = self.authorities.get(name)

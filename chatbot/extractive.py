@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from chatbot.improvements import improve_intent, in_improvement_list
 from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
@@ -136,6 +137,10 @@ class ExtractiveAnswerer:
         )
         if not scored:
             return Draft("", 0.0)
+        if not improve_intent(plan.standalone):
+            # the "What needs to improve" list names topics ("The quality of pathway plans"); it does not say how
+            # they are, so a statement about the topic ranks ahead of it unless the list is what was asked for
+            scored = [replace(s, score=s.score * 0.9) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
         chosen = self._select(scored, plan)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))

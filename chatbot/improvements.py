@@ -47,13 +47,14 @@ def topic_words(topic: str) -> list[str]:
     return [word for word in tokenize(topic) if word not in _INTENT_WORDS]
 
 
+def in_improvement_list(paragraph: Paragraph) -> bool:
+    """Whether a paragraph is a point under a "What needs to improve" (or "Areas for improvement") heading."""
+    return paragraph.kind != "heading" and bool(paragraph.heading_path) and bool(_SECTION.match(paragraph.heading_path[-1]))
+
+
 def improvement_points(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     """The points listed under the report's "What needs to improve" (or "Areas for improvement") heading."""
-    return [
-        p
-        for p in paragraphs
-        if p.kind != "heading" and p.heading_path and _SECTION.match(p.heading_path[-1]) and len(p.text.split()) >= 3
-    ]
+    return [p for p in paragraphs if in_improvement_list(p) and len(p.text.split()) >= 3]
 
 
 def reports_with_points(

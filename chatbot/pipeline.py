@@ -497,8 +497,13 @@ class QAPipeline:
         lines: list[str] = []
         used: list[Passage] = []
         sides: list[tuple[str, list[Report], Passage | None]] = []
+        years = self.gazetteer.years_named(plan.question)
         for authority in plan.authorities:
             own = [r for r in (self.index.report(i) for i in report_ids) if r is not None and r.metadata.local_authority == authority]
+            if authority in years:
+                # "Calderdale (2022) and Trafford (2024)": each side at its own point in time, when it has a report then
+                dated = [r for r in own if years[authority] in {d.year for d in (r.metadata.visit_start, r.metadata.visit_end, r.metadata.published) if d}]
+                own = dated or own
             passage = best_passage(
                 self.index, self.retriever, replace(plan, authorities=(authority,)), [r.report_id for r in own],
                 term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,

@@ -237,3 +237,28 @@ def test_a_sentence_stating_several_grades_is_quoted_once(pipeline) -> None:
     answer = pipeline.ask("Which Buckinghamshire services were judged inadequate at the 2017 re-inspection?")
     lines = [line for line in answer.answer.split("\n") if line.startswith("- ")]
     assert len(lines) == len(set(lines))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Compare the local offer in Calderdale (2022) and Trafford (2024).", {"Calderdale": 2022, "Trafford": 2024}),
+        ("Compare Trafford's 2026 inspection and Buckinghamshire's 2025 inspection.", {"Trafford": 2026, "Buckinghamshire": 2025}),
+        ("Compare care leavers in Camden and Islington.", {}),
+    ],
+)
+def test_years_named_after_an_authority(gazetteer, question, expected) -> None:
+    assert gazetteer.years_named(question) == expected
+
+
+def test_each_side_of_a_comparison_at_its_own_year(pipeline) -> None:
+    answer = pipeline.ask("Compare the local offer for care leavers in Calderdale (2022) and Trafford (2024).")
+    assert answer.trace["route"] == "comparison"
+    trafford = {c.published[:4] for c in answer.citations if c.local_authority == "Trafford" and "offer" in c.text.lower()}
+    assert trafford == {"2024"}
+
+
+def test_a_statement_outranks_the_improvement_list_unless_the_list_is_asked_for(pipeline) -> None:
+    answer = pipeline.ask("How good are the pathway plans written by Calderdale's pathways service?")
+    assert not any("What needs to improve" in c.heading for c in answer.citations)
+    assert "poor quality" in answer.answer
