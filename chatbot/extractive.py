@@ -140,7 +140,7 @@ class ExtractiveAnswerer:
         if not improve_intent(plan.standalone):
             # the "What needs to improve" list names topics ("The quality of pathway plans"); it does not say how
             # they are, so a statement about the topic ranks ahead of it unless the list is what was asked for
-            scored = [replace(s, score=s.score * 0.9) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
+            scored = [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
         chosen = self._select(scored, plan)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))
