@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from chatbot.extractive import Evidence, ScoredSentence, score_sentences
+from chatbot.improvements import improve_intent, in_improvement_list
 from chatbot.query import QueryPlan, expand_terms, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
@@ -71,6 +72,9 @@ def best_passage(
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
     topic = expand_terms(plan.topic or search_text(plan.standalone))
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus)
+    if not improve_intent(plan.standalone):
+        # the "What needs to improve" list names topics; a statement about the topic says how it is
+        scored = [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
     if summary_bonus:
         lengths = {rid: max(1, len(index.paragraphs(rid))) for rid in {s.evidence.report.report_id for s in scored}}
         scored = [

@@ -16,7 +16,10 @@ from typing import Protocol
 
 from chatbot.authorities import Gazetteer
 from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
-from chatbot.extractive import Draft, Evidence, report_label, score_sentences
+from chatbot.extractive import Draft, Evidence, report_label
+from chatbot.improvements import improve_intent, reports_with_points
+from chatbot.improvements import topic_words as improvement_topic
+from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.query import QueryPlan, answer_focus, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import (
@@ -31,13 +34,20 @@ from chatbot.structured import (
     structured_intent,
     wanted_areas,
 )
-from chatbot.improvements import improve_intent, reports_with_points
-from chatbot.improvements import topic_words as improvement_topic
-from chatbot.passages import Passage, best_passage, in_text_order
-from chatbot.timeline import CHANGE_FOCUS, area_phrase, timeline_areas, grade_lines, oldest_first, prose_statement, referenced_reports, timeline_intent
+from chatbot.timeline import (
+    CHANGE_FOCUS,
+    area_phrase,
+    grade_lines,
+    oldest_first,
+    prose_statement,
+    referenced_reports,
+    timeline_areas,
+    timeline_intent,
+)
 from core.errors import BadQuestionError
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
 from core.text import normalise
+from vectorstore.index import Index
 from vectorstore.keyword import tokenize
 
 # Words that ask about change over time, not what changed.
@@ -55,7 +65,6 @@ _INTENT_WORDS = frozenset(tokenize(
     "when which what date dates day days visit visited visits inspect inspected inspection inspections carried out "
     "took take place happen happened lead led leader inspector inspectors who last first latest report letter"
 ))
-from vectorstore.index import Index
 
 
 class Answerer(Protocol):
@@ -533,7 +542,7 @@ class QAPipeline:
             else:
                 lines.append(f"**{authority}**")
 
-            def source_of(report: Report) -> str:
+            def source_of(report: Report, one_report: set[str] = one_report) -> str:
                 if len(one_report) == 1:
                     return ""
                 kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")

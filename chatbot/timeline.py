@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatbot.structured import AREA_LABELS, GRADE_INTENT, _judgements_for, _stating_paragraph, _when, distinct_reports, wanted_areas
+from chatbot.structured import (
+    AREA_LABELS,
+    GRADE_INTENT,
+    _judgements_for,
+    _stating_paragraph,
+    _when,
+    distinct_reports,
+    wanted_areas,
+)
 from core.models import Judgement, Paragraph, Report
 
 TIMELINE_INTENT = re.compile(
@@ -73,6 +81,21 @@ def _references(question: str) -> list[tuple[tuple[int, ...], str | None]]:
     return found
 
 
+def _matches(report: Report, years: tuple[int, ...], kind: str | None) -> bool:
+    """Whether a report is the one a reference means: visited or published in one of the years, of that kind."""
+    meta = report.metadata
+    when = {d.year for d in (meta.visit_start, meta.visit_end, meta.published) if d}
+    if not when & set(years):
+        return False
+    if kind == "inspection":
+        return meta.report_type.endswith("_inspection")
+    if kind == "visit":
+        return meta.report_type.endswith("_visit")
+    if kind in ("report", "letter", None):
+        return True
+    return meta.report_type == kind
+
+
 def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]:
     """The reports a question names as its two ends ("between the 2022 focused visit and the 2025 inspection"),
     oldest first, when it names two and each matches exactly one report; else []."""
@@ -81,20 +104,7 @@ def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]
         return []
     chosen: list[Report] = []
     for years, kind in references:
-        def matches(report: Report) -> bool:
-            meta = report.metadata
-            when = {d.year for d in (meta.visit_start, meta.visit_end, meta.published) if d}
-            if not when & set(years):
-                return False
-            if kind in ("inspection",):
-                return meta.report_type.endswith("_inspection")
-            if kind in ("visit",):
-                return meta.report_type.endswith("_visit")
-            if kind in ("report", "letter", None):
-                return True
-            return meta.report_type == kind
-
-        found = [r for r in distinct_reports(reports) if matches(r)]
+        found = [r for r in distinct_reports(reports) if _matches(r, years, kind)]
         if len(found) != 1 or found[0] in chosen:
             return []
         chosen.append(found[0])

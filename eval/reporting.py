@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,7 @@ def baseline_payload(result: SuiteResult) -> dict[str, Any]:
     """What --accept-baseline stores: the summary, pass/fail per case and where it came from."""
     run = result.run
     return {
-        "accepted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "accepted": datetime.now(UTC).isoformat(timespec="seconds"),
         "system": result.name,
         "summary": result.summary,
         "cases": result.case_passes(),

@@ -8,7 +8,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ def run_suite(
     secrets excluded. Retrieval and generation timings come from `Answer.timings`
     ("retrieval_s", "generation_s") when the answerer reports them; the total is measured here.
     """
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     results = [ask_case(answerer, case) for case in cases]
     scores = [result.score for result in results]
     return SuiteResult(
@@ -111,7 +111,7 @@ def run_suite(
             settings=settings,
             model=model,
             started=started,
-            finished=datetime.now(timezone.utc),
+            finished=datetime.now(UTC),
         ),
     )
 

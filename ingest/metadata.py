@@ -309,7 +309,7 @@ _INSPECTION_DATES = re.compile(
 )
 _LETTER_VISIT_DATES = re.compile(
     r"(?:findings|outcome)s?\s+of\s+(?:the|a|an)\s+[^.]{0,200}?\bvisit\b[^.]{0,200}?\b(?:on|between)\s+"
-    rf"(?P<raw>\d{{1,2}}(?:st|nd|rd|th)?(?:[^.]{{0,60}}?)\b(?:\d{{4}}))",
+    r"(?P<raw>\d{1,2}(?:st|nd|rd|th)?(?:[^.]{0,60}?)\b(?:\d{4}))",
     re.IGNORECASE,
 )
 _PUBLISHED = re.compile(
@@ -756,7 +756,7 @@ def _split_numbered(label: str) -> list[str]:
     numbers = list(_ROW_NUMBER.finditer(label))
     if not numbers:
         return [label]
-    pieces = [label[m.end() : n.start() if n else len(label)] for m, n in zip(numbers, [*numbers[1:], None])]
+    pieces = [label[m.end() : n.start() if n else len(label)] for m, n in zip(numbers, [*numbers[1:], None], strict=True)]
     return [piece.strip(" :-") for piece in pieces if piece.strip(" :-")]
 
 

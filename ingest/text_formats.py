@@ -44,9 +44,9 @@ def parse_markdown(text: str) -> list[RawParagraph]:
         current: list[str] = []
         kind = "paragraph"
 
-        def flush() -> None:
-            if current:
-                blocks.append((kind, _strip_markdown(join_lines(current)), 0))
+        def flush() -> None:  # called within the iteration that fills `current`: late binding is intended
+            if current:  # noqa: B023
+                blocks.append((kind, _strip_markdown(join_lines(current)), 0))  # noqa: B023
 
         for line in lines:
             heading = _MD_HEADING.match(line)

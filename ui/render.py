@@ -14,8 +14,8 @@ from urllib.parse import quote
 from core.models import Citation
 from core.text import split_sentences
 from ui.conversation import Conversation, Exchange
-from ui.labels import format_date, report_label
 from ui.export import answer_to_markdown
+from ui.labels import report_label
 from vectorstore.keyword import tokenize
 
 MARKER = re.compile(r"\[(\d{1,3})\]")

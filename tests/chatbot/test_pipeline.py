@@ -141,7 +141,7 @@ def test_stream_yields_growing_text_then_the_answer(pipeline: QAPipeline) -> Non
     *texts, final = parts
     assert isinstance(final, Answer)
     assert texts and all(isinstance(t, str) for t in texts)
-    for shorter, longer in zip(texts, texts[1:]):
+    for shorter, longer in zip(texts, texts[1:], strict=False):
         assert longer.startswith(shorter) and len(longer) > len(shorter)
     assert texts[-1] == final.answer
     assert not final.refused and final.citations

@@ -163,7 +163,9 @@ def test_case_mix():
 
 @lru_cache(maxsize=1)
 def _paragraphs_by_document() -> dict[str, list[str]]:
-    from ingest.loaders import iter_document_paths, load_document  # the project's loader: headers/footers dropped, page breaks rejoined
+    from ingest.loaders import (  # the project's loader: headers/footers dropped, page breaks rejoined
+        load_document,
+    )
 
     out: dict[str, list[str]] = {}
     for path in _sample_documents():

@@ -239,7 +239,7 @@ def test_batch_reports_every_failure_and_ingests_the_good_files(tmp_path: Path, 
     )
     failed = dict(summary.failed)
     assert set(failed) == {str(p) for p in bad} | {str(unsupported), str(missing)}
-    for maker, reason in BAD_FILES:
+    for maker, _reason in BAD_FILES:
         if maker is not _unsupported:
             assert failed[str(folder / maker(tmp_path).name)]  # every reason is a real sentence
     assert "over the 210 MB limit" in failed[str(huge)]

@@ -11,7 +11,7 @@ from core.models import Paragraph
 from core.text import split_sentences
 from ingest.chunking import build_chunks, context_line, count_tokens
 from ingest.loaders import ParsedDocument, load_document
-from tests.conftest import BUCKS_FV_2021, BUCKS_FV_2021_SEED, BUCKS_ILACS_2025, BUCKS_SIF_TXT, SAMPLE_PDFS, SAMPLE_DIR
+from tests.conftest import BUCKS_FV_2021, BUCKS_FV_2021_SEED, BUCKS_ILACS_2025, BUCKS_SIF_TXT, SAMPLE_DIR, SAMPLE_PDFS
 
 DOCUMENTS = [*SAMPLE_PDFS, BUCKS_SIF_TXT, BUCKS_FV_2021_SEED]
 BUDGETS = [220, 64]

@@ -70,7 +70,7 @@ def _margin_page_numbers(path: Path) -> dict[int, str]:
     with pymupdf.open(path) as doc:
         for index, page in enumerate(doc):
             height = page.rect.height
-            for x0, y0, x1, y1, text, *_ in page.get_text("blocks"):
+            for _x0, y0, _x1, y1, text, *_ in page.get_text("blocks"):
                 if (y1 < height * 0.12 or y0 > height * 0.88) and text.strip() == str(index + 1):
                     found[index + 1] = text.strip()
     return found

@@ -13,11 +13,11 @@ from core.errors import StoreMismatchError
 from core.models import Filters
 from core.settings import Settings
 from ingest.loaders import load_document
+from tests.conftest import BUCKS_FV_2021_SEED, SAMPLE_DIR
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, build_chroma_client
 from vectorstore.index import Index
 from vectorstore.ingestion import ingest_targets
-from tests.conftest import BUCKS_FV_2021_SEED, SAMPLE_DIR
 
 SEED_NAME = "buckinghamshire_focused-visit_2021-04-12.md"
 SEED_REPORT_ID = "buckinghamshire-focused-visit-2021-04-12-md"
