@@ -513,11 +513,21 @@ class QAPipeline:
                 # "Calderdale (2022) and Trafford (2024)": each side at its own point in time, when it has a report then
                 dated = [r for r in own if years[authority] in {d.year for d in (r.metadata.visit_start, r.metadata.visit_end, r.metadata.published) if d}]
                 own = dated or own
-            passage = best_passage(
-                self.index, self.retriever, replace(plan, authorities=(authority,)), [r.report_id for r in own],
-                term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,
-                lead_bonus=0.1,
-            )
+            def side(ids: list[str], authority: str = authority) -> Passage | None:
+                return best_passage(
+                    self.index, self.retriever, replace(plan, authorities=(authority,)), ids,
+                    term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,
+                    lead_bonus=0.1,
+                )
+
+            passage = None
+            if own and not (plan.published_from or plan.published_to or plan.earliest or authority in years):
+                # side by side means as things stand: each authority's latest report first, older ones if it is silent
+                latest = max(distinct_reports(own), key=_when)
+                passage = side([latest.report_id])
+                if passage is not None and passage.similarity < self.refusal.min_sentence_similarity:
+                    passage = None
+            passage = passage or side([r.report_id for r in own])
             sides.append((authority, own, passage))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
         if strongest < self.refusal.min_sentence_similarity and not areas:

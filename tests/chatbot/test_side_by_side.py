@@ -262,3 +262,15 @@ def test_a_statement_outranks_the_improvement_list_unless_the_list_is_asked_for(
     answer = pipeline.ask("How good are the pathway plans written by Calderdale's pathways service?")
     assert not any("What needs to improve" in c.heading for c in answer.citations)
     assert "poor quality" in answer.answer
+
+
+def test_a_comparison_with_no_date_reads_each_authority_as_it_stands(pipeline, sample_index) -> None:
+    answer = pipeline.ask("Compare workforce stability in Buckinghamshire and Trafford.")
+    assert answer.trace["route"] == "comparison"
+    latest = {}
+    for report in sample_index.reports():
+        name = report.metadata.local_authority
+        if name in ("Buckinghamshire", "Trafford") and (name not in latest or report.metadata.published > latest[name]):
+            latest[name] = report.metadata.published
+    cited = {c.local_authority: c.published for c in answer.citations}
+    assert cited == {name: day.isoformat() for name, day in latest.items()}
