@@ -24,7 +24,19 @@ _ENDS = re.compile(r"[.!?][\"'\u2019\u201d)]*\s*$")
 # Sentences about the report itself rather than about services ("Throughout this report, ...").
 # A field of the report's front matter or a table row: "Dates of previous inspection: 28 February to 4 March 2022".
 _FIELD = re.compile(r"^[A-Z][\w'\u2019 ,()-]{2,60}:\s+\S")
-_META = re.compile(r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)", re.I)
+# Also the grade descriptors older reports print ("An LSCB requires improvement if it does not yet demonstrate ...").
+_META = re.compile(
+    r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)"
+    r"|\bcharacteristics of (good|outstanding)\b|\bif (it|they) (does|do) not yet demonstrate\b",
+    re.I,
+)
+# What inspectors did rather than what they found ("Inspectors looked at ..."): useful only when that is the question.
+_PROCEDURE = re.compile(
+    r"^\s*(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
+    r"(looked at|reviewed|evaluated|considered|examined|focused on|spoke|met|observed|sampled|tracked|scrutinised)\b",
+    re.I,
+)
+_ASKS_PROCEDURE = re.compile(r"\b(look(?:ed)? at|focus(?:ed)? on|review(?:ed)?|evaluat\w*|examin\w*|scope|what did (?:the )?inspectors do)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -82,12 +94,13 @@ def score_sentences(
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
             # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
-            whole = len(sentence.split()) >= 6 and not _META.match(sentence) and _ENDS.search(sentence)
+            whole = len(sentence.split()) >= 6 and not _META.search(sentence) and _ENDS.search(sentence)
             if whole or (len(sentence.split()) >= 4 and _FIELD.match(sentence)):
                 candidates.append((sentence, item))
     if not candidates:
         return []
     weight = term_weight or (lambda token: 1.0)
+    procedural = not _ASKS_PROCEDURE.search(question)  # demote "Inspectors looked at ..." unless that is asked
     query_terms = {term: weight(term) for term in tokenize(question)}
     total = sum(query_terms.values())
     vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
@@ -99,6 +112,8 @@ def score_sentences(
         score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)
         if focus is not None and focus.search(sentence):
             score += 0.1
+        if procedural and _PROCEDURE.search(sentence):
+            score *= 0.85
         scored.append(ScoredSentence(sentence, item, score, float(similarity)))
     return scored
 

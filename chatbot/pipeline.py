@@ -173,7 +173,7 @@ class QAPipeline:
                            notes=plan.notes + ("no report in the time window; searched all dates",))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
-        if list_intent(plan.standalone):
+        if list_intent(plan.standalone) and structured_intent(plan.standalone) != "focus":
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
                 return listed

@@ -28,6 +28,14 @@ DATE_INTENT = re.compile(
     r"|\b(inspection|visit) dates\b",
     re.I,
 )
+# "What did the 2020 focused visit look at?": a visit's focus, from the metadata
+FOCUS_INTENT = re.compile(
+    r"\b(?:what|which)\s+(?:(?:areas?|services?|topics?|themes?|things?)\s+)?(?:did|does|do|was|were)\b.{0,80}?"
+    r"\b(?:look(?:ing)?\s+at|focus(?:ed|ing)?\s+on|examine|review|cover)\b"
+    r"|\bwhat\s+(?:was|were|is)\s+the\s+(?:focus|scope|theme|subject)s?\b"
+    r"|\b(?:focus|scope|theme|subject)\s+of\s+(?:the|this|that|its|their)\b.{0,40}?\bvisit",
+    re.I,
+)
 INSPECTOR_INTENT = re.compile(r"\b(who|which inspectors?)\b.*\b(lead|led|inspect\w*|carried out)\b|\blead inspector\b", re.I)
 _RELATIVE = re.compile(r"\b(before|previous|prior|earlier|since|changed|improved|compare|comparison|why)\b", re.I)
 
@@ -81,6 +89,8 @@ def structured_intent(question: str) -> str | None:
         return None  # "before", "since", "why", "changed": prose questions, not a field lookup
     if DATE_INTENT.search(question):
         return "date"
+    if FOCUS_INTENT.search(question) and re.search(r"\bvisits?\b", question, re.I):
+        return "focus"
     if INSPECTOR_INTENT.search(question):
         return "inspector"
     if GRADE_INTENT.search(question):
@@ -179,6 +189,8 @@ class StructuredAnswerer:
             return self._dates(plan, reports)
         if kind == "inspector":
             return self._inspectors(plan, reports)
+        if kind == "focus":
+            return self._focus(plan, reports)
         return None
 
     def _pick(self, plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
@@ -279,6 +291,18 @@ class StructuredAnswerer:
             facts.append(Fact(statement, report, paragraph))
         return StructuredAnswer("date", tuple(facts))
 
+    def _focus(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer | None:
+        """What a focused visit looked at: its focus sentence, cited. None when no visit in scope records one."""
+        facts: list[Fact] = []
+        for report in self._pick(plan, [r for r in reports if r.metadata.report_type == "focused_visit"]):
+            focus = report.metadata.focus
+            if not focus:
+                continue
+            when = f"{_when(report):%-d %B %Y}"
+            statement = f"{report.metadata.local_authority}, focused visit of {when}: {focus.rstrip('.')}."
+            facts.append(Fact(statement, report, _stating_paragraph(self.paragraphs_of(report.report_id), [_opening_words(focus)])))
+        return StructuredAnswer("focus", tuple(facts)) if facts else None
+
     def _inspectors(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer:
         facts: list[Fact] = []
         for report in self._pick(plan, reports):
@@ -293,6 +317,11 @@ class StructuredAnswerer:
         if not facts:
             return StructuredAnswer("inspector", refusal="The reports searched do not name their inspectors.")
         return StructuredAnswer("inspector", tuple(facts))
+
+
+def _opening_words(text: str, count: int = 10) -> str:
+    """The first whole words of a text (a cut mid-word would name a word the paragraph does not contain)."""
+    return " ".join(text.split()[:count])
 
 
 def _first_sentence_with(text: str, phrase: str) -> str:
@@ -400,7 +429,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             focus = meta.focus or ""
             if not focus or not set(theme) <= set(tokenize(focus)):
                 continue
-            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [focus[:80]]) if focus else None
+            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [_opening_words(focus)]) if focus else None
         else:
             paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
         matching.append((report, paragraph))

@@ -237,3 +237,24 @@ def test_pipeline_gives_visit_dates_with_a_citation(sample_index, pipeline: QAPi
     assert citation.report_id == "calderdale-focused-visit-2022-03-21"
     assert "14 and 15 February 2022" in citation.text
     assert sample_index.paragraph(citation.paragraph_id).text == citation.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the 2024 focused visit to Trafford look at?",
+        "Which areas did inspectors look at in Trafford's 2024 focused visit?",
+        "What was the focus of Trafford's 2024 focused visit?",
+    ],
+)
+def test_a_visits_focus_comes_from_its_metadata(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:focus"
+    assert [c.report_id for c in answer.citations] == ["trafford-focused-visit-2024-08-01"]
+    assert "care leavers" in answer.answer
+    assert "Inspectors looked at" in answer.citations[0].text
+
+
+def test_focus_intent_needs_a_visit() -> None:
+    assert structured_intent("What did the 2024 focused visit look at?") == "focus"
+    assert structured_intent("What did inspectors look at when judging leadership?") is None
