@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from chatbot.query import DOMAIN_WORDS
 from chatbot.structured import _when, distinct_reports
 from core.models import Paragraph, Report
 from vectorstore.keyword import tokenize
@@ -17,7 +18,7 @@ from vectorstore.keyword import tokenize
 IMPROVE_INTENT = re.compile(
     r"\bwhat\s+(?:do|does|did|should|must|would)\s+.{0,60}?\b(?:need|needs|have|has|had)\s+to\s+(?:improve|do better|work on|get better)"
     r"|\bwhat\s+(?:needs|need|needed)\s+(?:to\s+)?improv\w*"
-    r"|\bwhat\b.{0,60}?\bneeds?\s+to\s+(?:improve|do better|work on)\b"
+    r"|\bwhat\b.{0,60}?\bneed(?:s|ed)?\s+to\s+(?:improve|do better|work on)\b"
     r"|\bareas?\s+(?:for|of|needing|requiring)\s+improvement"
     r"|\b(?:ask|asks|asked|tell|told|wanted|want|expect|expected|recommend|recommended|required)\b.{0,60}?\b(?:to\s+)?(?:improve|do better)\b"
     r"|\bdo better\b"
@@ -33,7 +34,9 @@ _INTENT_WORDS = frozenset(
         "improving areas area for of needing requiring asked told wanted want expected recommended recommendation "
         "recommendations required better work on get one thing things inspectors inspector ofsted main key most "
         "important biggest the a an is are was were it its their they them this that latest last report inspection visit "
-        "ask asks tell compare comparing focused"
+        "ask asks tell compare comparing focused identify identified identifies say said says find found list listed "
+        "give gave given make made set out point points raise raised mention mentioned highlight highlighted name named "
+        "after following from during send area local partnership partners council authority services service"
     )
 )
 
@@ -43,8 +46,12 @@ def improve_intent(question: str) -> bool:
 
 
 def topic_words(topic: str) -> list[str]:
-    """What the question is about beyond asking for improvements ("care leavers" in "what must improve for care leavers")."""
-    return [word for word in tokenize(topic) if word not in _INTENT_WORDS]
+    """What the question is about beyond asking for improvements ("care leavers" in "what must improve for care
+    leavers"): [] when what is left names no subject of the reports ("which two things ...", "the covid-era visit")."""
+    words = [word for word in re.findall(r"[\w'\u2019+-]+", topic) if any(t not in _INTENT_WORDS for t in tokenize(word))]
+    if not DOMAIN_WORDS.search(" ".join(words)):
+        return []
+    return [token for word in words for token in tokenize(word) if token not in _INTENT_WORDS]
 
 
 def in_improvement_list(paragraph: Paragraph) -> bool:

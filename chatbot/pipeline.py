@@ -41,6 +41,7 @@ from chatbot.timeline import (
     oldest_first,
     prose_statement,
     referenced_reports,
+    referenced_reports_one,
     timeline_areas,
     timeline_intent,
 )
@@ -173,6 +174,10 @@ class QAPipeline:
                            notes=plan.notes + ("no report in the time window; searched all dates",))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
+        if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
+            improvements = self._improvements(plan, report_ids, trace, started)
+            if improvements is not None:
+                return improvements
         if list_intent(plan.standalone) and structured_intent(plan.standalone) != "focus":
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
@@ -186,10 +191,6 @@ class QAPipeline:
             structured = self._structured(kind, plan, report_ids, trace, started)
             if structured is not None:
                 return structured
-        if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
-            improvements = self._improvements(plan, report_ids, trace, started)
-            if improvements is not None:
-                return improvements
         if plan.authorities and report_ids:
             in_scope = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
             premise = self.structured.check_premise(plan, in_scope)
@@ -463,6 +464,14 @@ class QAPipeline:
         on a narrower topic ("what must improve for care leavers?") keeps the points on that topic, or goes to passages."""
         reports = [r for r in (self.index.report(i) for i in report_ids) if r is not None]
         timed = bool(plan.published_from or plan.published_to or plan.report_types) and not plan.latest
+        if len(plan.authorities) == 1:
+            # "what was Trafford told to improve after the 2023 inspection?": the report named is the one meant
+            everything = scope_reports(self.index.reports(), replace(plan, published_from=None, published_to=None, latest=False, report_types=()))
+            named = referenced_reports_one(plan.question, [r for r in (self.index.report(i) for i in everything or []) if r is not None])
+            if named is not None:
+                reports, timed = [named], True
+                plan = replace(plan, published_from=None, published_to=None, latest=False, report_types=())
+                report_ids = everything or report_ids
         found = reports_with_points(reports, self.index.paragraphs, every=timed)
         if not found:
             return None
@@ -470,7 +479,8 @@ class QAPipeline:
         lines: list[str] = []
         sources: dict[str, Paragraph] = {}
         for report, points in found:
-            if wanted:
+            about_topic = report.metadata.focus and set(tokenize(" ".join(wanted))) <= set(tokenize(report.metadata.focus))
+            if wanted and not about_topic:  # a visit about care leavers: every point is about care leavers
                 words = set(tokenize(expand_terms(" ".join(wanted))))
                 points = [p for p in points if words & set(tokenize(p.text))]
                 if not points:

@@ -30,8 +30,9 @@ DATE_INTENT = re.compile(
 )
 # "What did the 2020 focused visit look at?": a visit's focus, from the metadata
 FOCUS_INTENT = re.compile(
-    r"\b(?:what|which)\s+(?:(?:areas?|services?|topics?|themes?|things?)\s+)?(?:did|does|do|was|were)\b.{0,80}?"
+    r"\b(?:what|which)\b.{0,40}?\b(?:did|does|do|was|were)\b.{0,80}?"
     r"\b(?:look(?:ing)?\s+at|focus(?:ed|ing)?\s+on|examine|review|cover)\b"
+    r"|\bwhat\s+(?:was|were|is)\b.{0,60}?\bvisits?\s+(?:about|on)\s*\??\s*$"
     r"|\bwhat\s+(?:was|were|is)\s+the\s+(?:focus|scope|theme|subject)s?\b"
     r"|\b(?:focus|scope|theme|subject)\s+of\s+(?:the|this|that|its|their)\b.{0,40}?\bvisit",
     re.I,

@@ -96,6 +96,16 @@ def _matches(report: Report, years: tuple[int, ...], kind: str | None) -> bool:
     return meta.report_type == kind
 
 
+def referenced_reports_one(question: str, reports: Sequence[Report]) -> Report | None:
+    """The one report a question names by year and kind ("the 2023 inspection"), when it names exactly one and
+    exactly one report matches; else None."""
+    references = [r for r in _references(question) if r[1] is not None]
+    if len(references) != 1:
+        return None
+    found = [r for r in distinct_reports(reports) if _matches(r, *references[0])]
+    return found[0] if len(found) == 1 else None
+
+
 def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]:
     """The reports a question names as its two ends ("between the 2022 focused visit and the 2025 inspection"),
     oldest first, when it names two and each matches exactly one report; else []."""
