@@ -83,19 +83,21 @@ def score_sentences(
     max_paragraphs: int = 12,
     term_weight: Callable[[str], float] | None = None,
     focus: re.Pattern[str] | None = None,
+    fields: bool = True,
 ) -> list[ScoredSentence]:
     """Every sentence of the top paragraphs, scored against the question.
 
     The score mixes the sentence's embedding similarity to the question, the share of the question's
     words it contains (weighted by how rare each word is in the index, when `term_weight` is given),
     how well its chunk matched the question as a whole and that chunk's retrieval rank, plus a bonus
-    when it contains what the question asks for (`focus`: a figure, a date, a duration)."""
+    when it contains what the question asks for (`focus`: a figure, a date, a duration). `fields` admits
+    front-matter fields and table rows ("Dates of previous inspection: ...") as sentences."""
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
             # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
             whole = len(sentence.split()) >= 6 and not _META.search(sentence) and _ENDS.search(sentence)
-            if whole or (len(sentence.split()) >= 4 and _FIELD.match(sentence)):
+            if whole or (fields and len(sentence.split()) >= 4 and _FIELD.match(sentence)):
                 candidates.append((sentence, item))
     if not candidates:
         return []

@@ -71,7 +71,8 @@ def best_passage(
             seen.add(paragraph_id)
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
     topic = expand_terms(plan.topic or search_text(plan.standalone))
-    scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus)
+    # judgement-table rows are stated by the grade lines, not quoted as a side's passage
+    scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
     if not improve_intent(plan.standalone):
         # the "What needs to improve" list names topics; a statement about the topic says how it is
         scored = [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]

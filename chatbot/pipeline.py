@@ -431,7 +431,7 @@ class QAPipeline:
                 if paragraph is not None:
                     lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")
             passage = passages.get(report.report_id)
-            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.75:
+            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.65:
                 used.append(passage)
                 marker = marker_for(passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))

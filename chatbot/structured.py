@@ -150,7 +150,7 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], 
             continue
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
-        if prefer_prose and (paragraph.kind == "heading" or len(paragraph.text.split()) < 14):
+        if prefer_prose and (paragraph.kind == "heading" or len(paragraph.text.split()) < 6 or ": " in paragraph.text[:120]):
             score -= 0.5  # headings and judgement-table rows: the prose statement reads better
         if best is None or score > best[0]:
             best = (score, paragraph)

@@ -197,6 +197,7 @@ def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tu
     from chatbot.structured import _first_sentence_with
 
     paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
-    if paragraph is None or paragraph.kind == "heading" or len(paragraph.text.split()) < 14:
+    # a sentence, not a heading or a table row ("Overall effectiveness: Inadequate")
+    if paragraph is None or paragraph.kind == "heading" or len(paragraph.text.split()) < 6 or ": " in paragraph.text[:120]:
         return None
     return paragraph, _first_sentence_with(paragraph.text, judgement.grade)

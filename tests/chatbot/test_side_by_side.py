@@ -274,3 +274,18 @@ def test_a_comparison_with_no_date_reads_each_authority_as_it_stands(pipeline, s
             latest[name] = report.metadata.published
     cited = {c.local_authority: c.published for c in answer.citations}
     assert cited == {name: day.isoformat() for name, day in latest.items()}
+
+
+def test_a_timeline_never_quotes_a_judgement_row_as_its_passage(pipeline) -> None:
+    answer = pipeline.ask("How has Trafford changed since 2019?")
+    blocks = answer.answer.split("**")[1::2]  # report headings alternate with their lines
+    assert blocks
+    for block in answer.answer.split("\n\n"):
+        rows = [line for line in block.split("\n") if line.startswith("- Overall effectiveness:")]
+        assert len(rows) <= 1, block  # the grade line, never the table row again as the passage
+
+
+def test_a_grade_cites_the_reports_own_sentence_when_it_has_one(pipeline) -> None:
+    answer = pipeline.ask("Compare care leavers support in Camden and Islington.")
+    camden = [c for c in answer.citations if c.local_authority == "Camden"]
+    assert any("care leavers are outstanding" in c.text for c in camden)
