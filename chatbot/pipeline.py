@@ -540,6 +540,7 @@ class QAPipeline:
             passage = passage or side([r.report_id for r in own])
             sides.append((authority, own, passage))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
+        best_score = max((p.score for _, _, p in sides if p is not None), default=0.0)
         if strongest < self.refusal.min_sentence_similarity and not areas:
             return None  # the passage route refuses with its own reasons
         for authority, own, passage in sides:
@@ -553,7 +554,12 @@ class QAPipeline:
                     paragraph = prose[0] if prose is not None else _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
                     if paragraph is not None:
                         judged.append((f"{judgement.label}: {judgement.grade}", paragraph))
-            strong = passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.9
+            # as in timelines: shown when it answers at all and is not far weaker than the strongest side
+            strong = (
+                passage is not None
+                and passage.similarity >= self.refusal.min_sentence_similarity * 0.6
+                and passage.score >= best_score * 0.65
+            )
             quoted = passage if strong else None
             one_report = {r.report_id for r in ([latest] if judged and latest else []) + ([quoted.report] if quoted else [])}
             if len(one_report) == 1:
