@@ -61,7 +61,8 @@ def in_improvement_list(paragraph: Paragraph) -> bool:
 
 def improvement_points(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     """The points listed under the report's "What needs to improve" (or "Areas for improvement") heading."""
-    return [p for p in paragraphs if in_improvement_list(p) and len(p.text.split()) >= 3]
+    # sub-headings inside the list ("Help and protection" in SIF reports) are labels, not points
+    return [p for p in paragraphs if in_improvement_list(p) and (len(p.text.split()) >= 5 or p.text.rstrip().endswith("."))]
 
 
 def reports_with_points(
