@@ -216,6 +216,14 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhomeless\b", re.I), "homeless 16- and 17-year-olds, housing"),
     (re.compile(r"\bworkforce\b|\bturnover\b|\bstaffing\b", re.I), "social worker turnover, recruitment and retention, agency staff, caseloads"),
     (re.compile(r"\bQA\b|\bquality assurance\b", re.I), "quality assurance, audits"),
+    (re.compile(r"\buniversit(?:y|ies)\b|\bhigher education\b|\bdegrees?\b", re.I), "higher education, education, employment and training"),
+    (re.compile(r"\bNEET\b|\bjobs?\b|\bapprenticeships?\b", re.I), "education, employment and training"),
+    (re.compile(r"\bCAMHS\b"), "child and adolescent mental health services"),
+    (re.compile(r"\bstaying put\b", re.I), "staying put arrangements, living with former foster carers after 18"),
+    (re.compile(r"\bcorporate parent(?:s|ing)?\b", re.I), "corporate parenting board, elected members"),
+    (re.compile(r"\bvoice of the child\b|\bchildren'?s views\b|\bparticipation\b", re.I), "children's views, participation, children in care council"),
+    (re.compile(r"\bsufficiency\b|\bunregistered\b", re.I), "placement sufficiency, homes for children in care, unregistered children's homes"),
+    (re.compile(r"\bcare proceedings\b|\bcourt\b", re.I), "care proceedings, Public Law Outline, court"),
 )
 
 
