@@ -574,11 +574,12 @@ class QAPipeline:
                 kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
                 return f"{kind[0].upper()}{kind[1:]} of {_when(report):%-d %B %Y}: "
 
-            for statement, paragraph in judged:
-                marker = str(len(sources) + 1)
-                sources[marker] = paragraph
-                reports[paragraph.report_id] = latest  # type: ignore[assignment]
-                lines.append(f"- {source_of(latest)}{statement} [{marker}].")  # type: ignore[arg-type]
+            if judged and latest is not None:
+                reports[latest.report_id] = latest
+                for statement, paragraph in judged:
+                    marker = str(len(sources) + 1)
+                    sources[marker] = paragraph
+                    lines.append(f"- {source_of(latest)}{statement} [{marker}].")
             if quoted is not None:
                 used.append(quoted)
                 marker = next((m for m, p in sources.items() if p.paragraph_id == quoted.paragraph.paragraph_id), None)
