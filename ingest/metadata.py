@@ -712,6 +712,24 @@ def split_names(raw: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+# Area SEND reports list the team as "Rebecca Sharples, Ofsted HMI lead inspector: Andrea Crosby-Josephs, CQC
+# lead inspector" and "Kathryn Grindrod, Ofsted HMI: Daniel Carrick, CQC inspector".
+_SEND_TEAM = re.compile(
+    r"(?P<name>[A-Z][\w'\u2019-]+(?: [A-Z][\w'\u2019-]+){1,3}),\s*(?P<role>Ofsted|CQC)\s+"
+    r"(?P<title>(?:HMI\s+)?(?:lead\s+)?[Ii]nspector|HMI)"
+)
+
+
+def find_send_team(text: str) -> tuple[str, ...]:
+    """An area SEND report's inspectors: Ofsted's lead first, then the others in the order printed."""
+    found = [(m.group("name"), m.group("role") == "Ofsted" and "lead" in m.group("title")) for m in _SEND_TEAM.finditer(text[:30000])]
+    names: list[str] = []
+    for name, _ in sorted(found, key=lambda item: not item[1]):
+        if looks_like_name(name) and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
 def find_inspectors(text: str, *, is_letter: bool) -> tuple[str, ...]:
     """Inspectors named in the report, lead inspector first."""
     if is_letter:
@@ -724,7 +742,7 @@ def find_inspectors(text: str, *, is_letter: bool) -> tuple[str, ...]:
         names = split_names(_LEAD_LIST_END.split(match.group("name"))[0])
         if names:
             return names
-    return ()
+    return find_send_team(text)
 
 
 # --- judgements -----------------------------------------------------------------------------
