@@ -120,6 +120,14 @@ def score_sentences(
     return scored
 
 
+def rank_below_statements(scored: list[ScoredSentence], question: str) -> list[ScoredSentence]:
+    """Points of a "What needs to improve" list at 0.8 of their score, unless the list is what was asked for: such a
+    point names a topic ("The quality of pathway plans") without saying how it is."""
+    if improve_intent(question):
+        return scored
+    return [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
+
+
 class ExtractiveAnswerer:
     """Composes an answer from retrieved sentences; needs no LLM."""
 
@@ -154,10 +162,7 @@ class ExtractiveAnswerer:
         )
         if not scored:
             return Draft("", 0.0)
-        if not improve_intent(plan.standalone):
-            # the "What needs to improve" list names topics ("The quality of pathway plans"); it does not say how
-            # they are, so a statement about the topic ranks ahead of it unless the list is what was asked for
-            scored = [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
+        scored = rank_below_statements(scored, plan.standalone)
         chosen = self._select(scored, plan)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))

@@ -11,8 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from chatbot.extractive import Evidence, ScoredSentence, score_sentences
-from chatbot.improvements import improve_intent, in_improvement_list
+from chatbot.extractive import Evidence, ScoredSentence, rank_below_statements, score_sentences
 from chatbot.query import QueryPlan, expand_terms, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
@@ -73,9 +72,7 @@ def best_passage(
     topic = expand_terms(plan.topic or search_text(plan.standalone))
     # judgement-table rows are stated by the grade lines, not quoted as a side's passage
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
-    if not improve_intent(plan.standalone):
-        # the "What needs to improve" list names topics; a statement about the topic says how it is
-        scored = [replace(s, score=s.score * 0.8) if in_improvement_list(s.evidence.paragraph) else s for s in scored]
+    scored = rank_below_statements(scored, plan.standalone)
     if summary_bonus:
         lengths = {rid: max(1, len(index.paragraphs(rid))) for rid in {s.evidence.report.report_id for s in scored}}
         scored = [

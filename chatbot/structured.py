@@ -140,6 +140,11 @@ def _judgements_for(report: Report, areas: Sequence[str]) -> list[Judgement]:
     return found
 
 
+def is_statement(paragraph: Paragraph) -> bool:
+    """A sentence of prose, not a heading or a judgement-table row ("Overall effectiveness: Inadequate")."""
+    return paragraph.kind != "heading" and len(paragraph.text.split()) >= 6 and ": " not in paragraph.text[:120]
+
+
 def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], *, prefer_prose: bool = False) -> Paragraph | None:
     """The paragraph that best states the given phrases (all words of the first must appear)."""
     required = set(tokenize(phrases[0])) if phrases else set()
@@ -150,7 +155,7 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], 
             continue
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
-        if prefer_prose and (paragraph.kind == "heading" or len(paragraph.text.split()) < 6 or ": " in paragraph.text[:120]):
+        if prefer_prose and not is_statement(paragraph):
             score -= 0.5  # headings and judgement-table rows: the prose statement reads better
         if best is None or score > best[0]:
             best = (score, paragraph)

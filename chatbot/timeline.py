@@ -18,6 +18,7 @@ from chatbot.structured import (
     _stating_paragraph,
     _when,
     distinct_reports,
+    is_statement,
     wanted_areas,
 )
 from core.models import Judgement, Paragraph, Report
@@ -48,7 +49,6 @@ _REFERENCE = re.compile(
     re.I,
 )
 _KIND_TYPES = {"focused": "focused_visit", "focussed": "focused_visit", "monitoring": "monitoring_visit", "sif": "sif_inspection", "ilacs": "ilacs_inspection", "send": "area_send_inspection", "area": "area_send_inspection"}
-_COMPARE_TWO = re.compile(r"\b(compar\w*|contrast\w*|differ\w*|between)\b", re.I)
 _COMPARE_WORDS = re.compile(r"\b(compar\w*|contrast\w*|differ\w*)\b", re.I)
 
 
@@ -56,7 +56,8 @@ def timeline_intent(question: str, authorities: Sequence[str]) -> bool:
     """One authority over time: "how has X changed", or two of its reports compared."""
     if len(authorities) != 1:
         return False
-    return bool(TIMELINE_INTENT.search(question)) or (bool(_COMPARE_TWO.search(question)) and len(_references(question)) >= 2)
+    two_ends = bool(_COMPARE_WORDS.search(question) or re.search(r"\bbetween\b", question, re.I))
+    return bool(TIMELINE_INTENT.search(question)) or (two_ends and len(_references(question)) >= 2)
 
 
 def _references(question: str) -> list[tuple[tuple[int, ...], str | None]]:
@@ -197,7 +198,6 @@ def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tu
     from chatbot.structured import _first_sentence_with
 
     paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
-    # a sentence, not a heading or a table row ("Overall effectiveness: Inadequate")
-    if paragraph is None or paragraph.kind == "heading" or len(paragraph.text.split()) < 6 or ": " in paragraph.text[:120]:
+    if paragraph is None or not is_statement(paragraph):
         return None
     return paragraph, _first_sentence_with(paragraph.text, judgement.grade)
