@@ -450,13 +450,12 @@ class QAPipeline:
             "grade_lines": bool(grades),
             "dropped_sentences": list(checked.dropped),
         }
-        return Answer(
-            answer=f"Oldest to newest:\n\n{checked.text}\n\n_{searched}_",
-            refused=False,
-            citations=checked.citations,
-            retrieved=_retrieved_for(checked.citations, [h for p in used for h in p.hits]),
-            trace=trace,
-            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        return _composed(
+            f"Oldest to newest:\n\n{checked.text}\n\n_{searched}_",
+            checked.citations,
+            _retrieved_for(checked.citations, [h for p in used for h in p.hits]),
+            trace,
+            started,
         )
 
     def _improvements(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
@@ -498,14 +497,7 @@ class QAPipeline:
             return None
         searched = self._searched(plan, report_ids)
         trace = trace | {"route": "structured:improvements", "searched": searched, "improvement_reports": [r.report_id for r, _ in found]}
-        return Answer(
-            answer=f"{checked.text}\n\n_{searched}_",
-            refused=False,
-            citations=checked.citations,
-            retrieved=tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in checked.citations),
-            trace=trace,
-            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
-        )
+        return _composed(f"{checked.text}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, []), trace, started)
 
     def _comparison(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """Two or more authorities side by side: for each, its latest judgement on the question's area (when it
@@ -597,13 +589,12 @@ class QAPipeline:
             return None
         searched = self._searched(plan, report_ids)
         trace = trace | {"route": "comparison", "searched": searched, "dropped_sentences": list(checked.dropped)}
-        return Answer(
-            answer=f"{checked.text}\n\n_{searched}_",
-            refused=False,
-            citations=checked.citations,
-            retrieved=_retrieved_for(checked.citations, [h for p in used for h in p.hits]),
-            trace=trace,
-            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+        return _composed(
+            f"{checked.text}\n\n_{searched}_",
+            checked.citations,
+            _retrieved_for(checked.citations, [h for p in used for h in p.hits]),
+            trace,
+            started,
         )
 
     def _reports_described(self, kind: str, plan: QueryPlan, reports: list[Report]) -> list[Report]:
@@ -656,16 +647,7 @@ class QAPipeline:
         if not citations:
             return None
         text = preamble + "\n".join(lines) + f"\n\n_{searched}_"
-        return Answer(
-            answer=text,
-            refused=False,
-            citations=tuple(citations),
-            retrieved=tuple(
-                RetrievedChunk(f"{c.paragraph_id}", (c.paragraph_id,), 1.0, c.text, c.report_id) for c in citations
-            ),
-            trace=trace,
-            timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
-        )
+        return _composed(text, tuple(citations), _retrieved_for(citations, []), trace, started)
 
     def _validate(self, question: str) -> str:
         question = (question or "").strip()
@@ -748,8 +730,23 @@ def _states_value(statement: str, paragraph: str) -> bool:
     return normalise(value) in normalise(paragraph)
 
 
+def _composed(
+    text: str, citations: tuple[Citation, ...], retrieved: tuple[RetrievedChunk, ...], trace: dict[str, object], started: float
+) -> Answer:
+    """An answer composed from the catalog and the reports' own sentences: no separate retrieval or generation step."""
+    return Answer(
+        answer=text,
+        refused=False,
+        citations=citations,
+        retrieved=retrieved,
+        trace=trace,
+        timings={"retrieval_s": 0.0, "generation_s": 0.0, "total_s": time.perf_counter() - started},
+    )
+
+
 def _retrieved_for(citations: Sequence[Citation], hits: Sequence[Scored]) -> tuple[RetrievedChunk, ...]:
-    """What a side-by-side answer drew on: the retrieved chunks holding its cited paragraphs first, then the rest."""
+    """What a composed answer drew on: retrieved chunks holding its cited paragraphs first, then the rest (cited
+    paragraphs no retrieved chunk holds, such as judgement rows read from the catalog, come first as they are)."""
     cited = {c.paragraph_id for c in citations}
     ordered = sorted(enumerate(hits), key=lambda item: (not (set(item[1].chunk.paragraph_ids) & cited), item[0]))
     out: list[RetrievedChunk] = []
