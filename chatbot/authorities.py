@@ -146,21 +146,23 @@ class Gazetteer:
                     taken.append(span)
         return taken
 
-    def find(self, text: str) -> list[str]:
-        """Canonical names of the authorities a text mentions, in order of first mention."""
-        found: list[tuple[int, str]] = []
-        taken: list[tuple[int, int]] = []
+    def _mentions(self, text: str) -> list[tuple[tuple[int, int], str]]:
+        """(span, canonical name) of each authority mention, longest names first, never overlapping."""
+        found: list[tuple[tuple[int, int], str]] = []
         for pattern, name in self._patterns:
             for match in pattern.finditer(text):
                 span = match.span()
-                if any(span[0] < end and start < span[1] for start, end in taken):
+                if any(span[0] < end and start < span[1] for (start, end), _ in found):
                     continue
                 if name == "Kingston upon Thames" and re.match(r"\s+upon\s+hull", text[span[1] :], re.IGNORECASE):
                     continue
-                taken.append(span)
-                found.append((span[0], name))
+                found.append((span, name))
+        return found
+
+    def find(self, text: str) -> list[str]:
+        """Canonical names of the authorities a text mentions, in order of first mention."""
         ordered: list[str] = []
-        for _, name in sorted(found):
+        for _, name in sorted(self._mentions(text)):
             if name not in ordered:
                 ordered.append(name)
         return ordered
@@ -169,16 +171,10 @@ class Gazetteer:
         """A year written right after an authority's name: "Calderdale (2022) and Trafford (2024)", "Trafford's 2026
         inspection". Each authority's own point in time in a comparison; only those that have one."""
         found: dict[str, int] = {}
-        taken: list[tuple[int, int]] = []
-        for pattern, name in self._patterns:
-            for match in pattern.finditer(text):
-                span = match.span()
-                if any(span[0] < end and start < span[1] for start, end in taken):
-                    continue
-                taken.append(span)
-                year = _YEAR_AFTER.match(text[span[1] :])
-                if year and name not in found:
-                    found[name] = int(year.group(1))
+        for (_, end), name in self._mentions(text):
+            year = _YEAR_AFTER.match(text[end:])
+            if year and name not in found:
+                found[name] = int(year.group(1))
         return found
 
     def neighbours(self, name: str) -> tuple[str, ...]:
