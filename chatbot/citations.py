@@ -48,6 +48,11 @@ def supports(sentence: str, paragraph: str, similarity: SimilarityFn | None = No
     return similarity is not None and similarity(MARKER.sub("", sentence), paragraph) >= EMBEDDING_THRESHOLD
 
 
+def cited_text(paragraph: Paragraph) -> str:
+    """What a citation shows: the paragraph under its headings (an ILACS heading gives the section's grade)."""
+    return "\n".join([*paragraph.heading_path[-1:], paragraph.text])
+
+
 def build_citation(marker: str, paragraph: Paragraph, report: Report | None, sentence: str) -> Citation:
     meta = report.metadata if report else None
     return Citation(
@@ -102,7 +107,9 @@ def check_citations(
             if paragraph is None:
                 removed.append(marker)
                 continue
-            if supports(body, paragraph.text, similarity) and marker not in good:
+            # a heading's words count too: "Care leavers: good" is stated by a paragraph under that ILACS heading
+            backed = lexical_support(body, cited_text(paragraph)) >= SUPPORT_THRESHOLD or supports(body, paragraph.text, similarity)
+            if backed and marker not in good:
                 good.append(marker)
         if not good:
             dropped.append(body.strip())

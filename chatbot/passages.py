@@ -16,6 +16,7 @@ from chatbot.query import QueryPlan, expand_terms, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
 from vectorstore.index import Index
+from vectorstore.keyword import tokenize
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def best_passage(
     same_paragraph_bar: float = 0.6,
     summary_bonus: float = 0.0,
     lead_bonus: float = 0.0,
+    heading_bonus: float = 0.0,
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
@@ -85,6 +87,14 @@ def best_passage(
             replace(s, score=s.score + lead_bonus / (1 + leads[s.evidence.report.report_id].get(s.evidence.paragraph.paragraph_id, 9)))
             for s in scored
         ]
+    if heading_bonus:
+        weight = term_weight or (lambda token: 1.0)
+        terms = {t: weight(t) for t in tokenize(topic)}
+        total = sum(terms.values()) or 1.0
+        def in_heading(s: ScoredSentence) -> float:
+            words = set(tokenize(" ".join(s.evidence.paragraph.heading_path[-1:])))
+            return sum(w for t, w in terms.items() if t in words) / total
+        scored = [replace(s, score=s.score + heading_bonus * in_heading(s)) for s in scored]
     scored.sort(key=lambda s: -s.score)
     if not scored:
         return None

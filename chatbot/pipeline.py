@@ -32,6 +32,7 @@ from chatbot.structured import (
     list_answer,
     list_intent,
     structured_intent,
+    under_judgement,
     wanted_areas,
 )
 from chatbot.timeline import (
@@ -46,7 +47,17 @@ from chatbot.timeline import (
     timeline_intent,
 )
 from core.errors import BadQuestionError
-from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Paragraph, Report, RetrievedChunk, Turn
+from core.models import (
+    REPORT_TYPE_LABELS,
+    Answer,
+    Citation,
+    Filters,
+    Judgement,
+    Paragraph,
+    Report,
+    RetrievedChunk,
+    Turn,
+)
 from core.text import normalise
 from vectorstore.index import Index
 from vectorstore.keyword import tokenize
@@ -331,6 +342,16 @@ class QAPipeline:
         trace["plan"] = llm_plan.to_json()
         return llm_plan
 
+    def _grade_source(self, report: Report, judgement: Judgement, quoted: Paragraph | None) -> Paragraph | None:
+        """The paragraph a grade line cites: the one already quoted when it sits under the heading giving the grade
+        (one citation for both), else the report's own sentence giving it; None leaves it to the judgement table."""
+        prose = prose_statement(self.index.paragraphs(report.report_id), judgement)
+        if prose is not None:
+            return prose[0]
+        if quoted is not None and under_judgement(quoted, judgement):
+            return quoted
+        return None
+
     def _comparison_grades(
         self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int
     ) -> tuple[list[str], dict[str, Paragraph], dict[str, Report]]:
@@ -424,14 +445,16 @@ class QAPipeline:
             if report.metadata.judgements and (areas or general) and not report_grades:
                 note = " (the April 2026 framework gives none)" if "overall" in area_phrase(plan.standalone) and _when(report) >= date(2026, 4, 1) else ""
                 lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
+            passage = passages.get(report.report_id)
+            if passage is not None and not (passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.65):
+                passage = None
             for grade in report_grades:
-                # one citation per grade: the report's own sentence giving it where there is one, else its table row
-                prose = prose_statement(self.index.paragraphs(report.report_id), grade.judgement)
-                paragraph = prose[0] if prose is not None else grade.paragraph
+                # one citation per grade: the passage quoted when it sits under the heading giving the grade, else the
+                # report's own sentence giving it where there is one, else its table row
+                paragraph = self._grade_source(report, grade.judgement, passage.paragraph if passage else None) or grade.paragraph
                 if paragraph is not None:
                     lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")
-            passage = passages.get(report.report_id)
-            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.65:
+            if passage is not None:
                 used.append(passage)
                 marker = marker_for(passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
@@ -539,19 +562,19 @@ class QAPipeline:
             graded = [r for r in sorted(distinct_reports(own), key=_when) if r.metadata.judgements]
             judged: list[tuple[str, Paragraph]] = []
             latest = graded[-1] if graded else None
-            if areas and latest is not None:
-                paragraphs = self.index.paragraphs(latest.report_id)
-                for judgement in _judgements_for(latest, areas):
-                    prose = prose_statement(paragraphs, judgement)
-                    paragraph = prose[0] if prose is not None else _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
-                    if paragraph is not None:
-                        judged.append((f"{judgement.label}: {judgement.grade}", paragraph))
             # as in timelines: shown when it answers at all and is not far weaker than the strongest side
             strong = (
                 passage is not None
                 and passage.similarity >= self.refusal.min_sentence_similarity * 0.6
                 and passage.score >= best_score * 0.65
             )
+            if areas and latest is not None:
+                paragraphs = self.index.paragraphs(latest.report_id)
+                for judgement in _judgements_for(latest, areas):
+                    quoted_here = passage.paragraph if strong and passage is not None and passage.report.report_id == latest.report_id else None
+                    paragraph = self._grade_source(latest, judgement, quoted_here) or _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+                    if paragraph is not None:
+                        judged.append((f"{judgement.label}: {judgement.grade}", paragraph))
             quoted = passage if strong else None
             one_report = {r.report_id for r in ([latest] if judged and latest else []) + ([quoted.report] if quoted else [])}
             if len(one_report) == 1:

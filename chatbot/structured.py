@@ -145,13 +145,31 @@ def is_statement(paragraph: Paragraph) -> bool:
     return paragraph.kind != "heading" and len(paragraph.text.split()) >= 6 and ": " not in paragraph.text[:120]
 
 
+_RI_PROSE = re.compile(r"\brequire[sd]? (?:further |some )?improvements? to be good\b")
+_GRADE_PHRASES = ("requires improvement to be good", "requires improvement", "outstanding", "good", "inadequate")
+
+
+def states_grade(text: str, grade: str) -> bool:
+    """Whether the text gives this grade: "good" is not stated by "requires improvement to be good"."""
+    wanted = normalise(grade)
+    # prose words the middle grade its own way: "services still require further improvements to be good"
+    found = _RI_PROSE.sub("requires improvement to be good", normalise(text))
+    for longer in _GRADE_PHRASES:
+        if wanted != longer and wanted in longer:
+            found = found.replace(longer, " ")
+    return re.search(rf"\b{re.escape(wanted)}\b", found) is not None
+
+
 def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], *, prefer_prose: bool = False) -> Paragraph | None:
-    """The paragraph that best states the given phrases (all words of the first must appear)."""
+    """The paragraph that best states the given phrases (all words of the first must appear; a grade, as a grade)."""
     required = set(tokenize(phrases[0])) if phrases else set()
+    grade = phrases[0] if phrases and normalise(phrases[0]) in _GRADE_PHRASES else None
     best: tuple[float, Paragraph] | None = None
     for paragraph in paragraphs:
         words = set(tokenize(paragraph.text))
         if required and not required <= words:
+            continue
+        if grade is not None and not states_grade(paragraph.text, grade):
             continue
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
@@ -160,6 +178,13 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], 
         if best is None or score > best[0]:
             best = (score, paragraph)
     return best[1] if best else None
+
+
+def under_judgement(paragraph: Paragraph, judgement: Judgement) -> bool:
+    """Whether the paragraph sits under the heading that gives this judgement ("The experiences and progress of care
+    leavers: requires improvement to be good"): its citation, heading and all, states the grade."""
+    heading = paragraph.heading_path[-1] if paragraph.heading_path else ""
+    return set(tokenize(judgement.label)) <= set(tokenize(heading)) and states_grade(heading, judgement.grade)
 
 
 def judgement_fact(report: Report, judgement: Judgement, paragraphs: Sequence[Paragraph]) -> Fact:
@@ -335,7 +360,7 @@ def _first_sentence_with(text: str, phrase: str) -> str:
 
     target = normalise(phrase)
     for sentence in split_sentences(text):
-        if target in normalise(sentence):
+        if states_grade(sentence, phrase) if target in _GRADE_PHRASES else target in normalise(sentence):
             return sentence
     return split_sentences(text)[0] if text else text
 

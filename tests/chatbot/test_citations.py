@@ -213,3 +213,21 @@ def test_lexical_support(sentence: str, paragraph: str, expected: float) -> None
 )
 def test_supports_lexically(sentence: str, expected: bool) -> None:
     assert supports(sentence, CARE_LEAVERS.text) is expected
+
+
+def test_a_paragraphs_heading_counts_as_what_it_states() -> None:
+    """An ILACS section heading gives the grade: a grade line may cite a paragraph under it."""
+    graded = Paragraph(
+        paragraph_id="trafford-2023:p9",
+        report_id="trafford-2023",
+        text="Personal advisers keep in touch with most young people and visit them regularly.",
+        page=9,
+        order=41,
+        heading_path=("Inspection of Trafford", "The experiences and progress of care leavers: requires improvement to be good"),
+    )
+    line = "- The experiences and progress of care leavers: Requires improvement to be good [1]."
+    checked = check_citations(line, {"1": graded}, {"trafford-2023": TRAFFORD})
+    assert [c.paragraph_id for c in checked.citations] == ["trafford-2023:p9"]
+    # the heading supports only what it says: another section's grade is not backed by it
+    other = "- The impact of leaders on social work practice with children and families: Inadequate [1]."
+    assert not check_citations(other, {"1": graded}, {"trafford-2023": TRAFFORD}).citations

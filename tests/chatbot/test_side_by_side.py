@@ -6,6 +6,7 @@ pipeline. Wording may change; these tests hold which reports and paragraphs an a
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -16,6 +17,7 @@ from chatbot.passages import best_passage
 from chatbot.pipeline import QAPipeline
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
+from chatbot.structured import states_grade
 from chatbot.timeline import _references, referenced_reports, timeline_areas, timeline_intent
 
 
@@ -289,3 +291,22 @@ def test_a_grade_cites_the_reports_own_sentence_when_it_has_one(pipeline) -> Non
     answer = pipeline.ask("Compare care leavers support in Camden and Islington.")
     camden = [c for c in answer.citations if c.local_authority == "Camden"]
     assert any("care leavers are outstanding" in c.text for c in camden)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How has the grade for Buckinghamshire's children in care changed since 2018?",
+        "How has Trafford's care leavers judgement changed since 2019?",
+        "Compare care leavers support in Camden and Islington.",
+        "Compare leadership in Camden and Trafford at their latest inspections.",
+    ],
+)
+def test_every_grade_line_cites_a_paragraph_that_gives_that_grade(pipeline, question) -> None:
+    answer = pipeline.ask(question)
+    by_marker = {c.marker: c for c in answer.citations}
+    grade_lines = re.findall(r"^- .*?: (Outstanding|Good|Requires improvement to be good|Inadequate)\b.*?\[(\d+)\]", answer.answer, re.M)
+    assert grade_lines, answer.answer
+    for grade, marker in grade_lines:
+        cited = by_marker[marker]
+        assert states_grade(f"{cited.heading}\n{cited.text}", grade), (grade, cited.heading, cited.text[:200])

@@ -13,7 +13,15 @@ from chatbot.extractive import ExtractiveAnswerer
 from chatbot.pipeline import QAPipeline
 from chatbot.query import plan_query
 from chatbot.retrieval import scope_reports
-from chatbot.structured import StructuredAnswerer, presupposed_grade, structured_intent, wanted_areas
+from chatbot.structured import (
+    StructuredAnswerer,
+    presupposed_grade,
+    states_grade,
+    structured_intent,
+    under_judgement,
+    wanted_areas,
+)
+from core.models import Judgement, Paragraph
 from core.text import normalise
 
 
@@ -60,6 +68,36 @@ def test_wanted_areas(question: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "grade", "expected"),
+    [
+        ("adoption performance: good", "Good", True),
+        ("adoption performance: requires improvement to be good", "Good", False),  # the middle grade is not "good"
+        ("adoption performance: requires improvement to be good", "Requires improvement to be good", True),
+        ("Services still require further improvements to be good.", "Requires improvement to be good", True),
+        ("Services still require further improvements to be good.", "Good", False),
+        ("The overall effectiveness of services is inadequate.", "Inadequate", True),
+        ("Goodwill between partners is strong.", "Good", False),
+        ("Good and outstanding practice", "Outstanding", True),
+    ],
+)
+def test_states_grade(text: str, grade: str, expected: bool) -> None:
+    assert states_grade(text, grade) is expected
+
+
+def test_under_judgement_reads_the_section_heading() -> None:
+    leavers = Judgement("care_leavers", "The experiences and progress of care leavers", "Requires improvement to be good")
+    in_care = Judgement("in_care", "The experiences and progress of children in care", "Good")
+
+    def under(heading: str) -> Paragraph:
+        return Paragraph("r:p1", "r", "Most young people live in suitable accommodation.", 1, 1, heading_path=("Inspection", heading))
+
+    assert under_judgement(under("The experiences and progress of care leavers: requires improvement to be good"), leavers)
+    assert not under_judgement(under("The experiences and progress of care leavers: requires improvement to be good"), in_care)
+    assert not under_judgement(under("The experiences and progress of children in care: good"), leavers)
+    assert not under_judgement(under("Main findings"), leavers)
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         ("Why was Islington judged inadequate for care leavers?", "inadequate"),
@@ -102,7 +140,9 @@ def ask_structured(sample_index, answerer: StructuredAnswerer, gazetteer: Gazett
         ("What was Trafford's overall grade in 2019?", "trafford-ilacs-2019-05-08", "inadequate"),
         ("What grade did Trafford's 2026 inspection give for leaders?", "trafford-ilacs-2026-08-03", "inadequate"),
         ("What grade did Trafford get for children in care in 2026?", "trafford-ilacs-2026-08-03", "good"),
-        ("What was Buckinghamshire's overall effectiveness grade?", "buckinghamshire-ilacs-2025-05-14", "requires improvement"),
+        ("What was Buckinghamshire's overall effectiveness grade?", "buckinghamshire-ilacs-2025-05-14", "requires improvement to be good"),
+        # the SIF report also lists the previous inspection's grades: "adoption performance: requires improvement to be good"
+        ("What was Buckinghamshire's adoption performance grade in the SIF report?", "buckinghamshire-sif-2018-01-29-txt", "good"),
     ],
 )
 def test_grade_facts_cite_a_paragraph_stating_the_grade(sample_index, answerer, gazetteer, question, report_id, grade) -> None:
@@ -112,7 +152,7 @@ def test_grade_facts_cite_a_paragraph_stating_the_grade(sample_index, answerer, 
     for fact in result.facts:
         assert fact.report.report_id == report_id
         assert grade in normalise(fact.text)
-        assert fact.paragraph is not None and grade in normalise(fact.paragraph.text)
+        assert fact.paragraph is not None and states_grade(fact.paragraph.text, grade)
         assert sample_index.paragraph(fact.paragraph.paragraph_id) == fact.paragraph
 
 
