@@ -33,10 +33,16 @@ _META = re.compile(
 # What inspectors did rather than what they found ("Inspectors looked at ..."): useful only when that is the question.
 _PROCEDURE = re.compile(
     r"^\s*(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
-    r"(looked at|reviewed|evaluated|considered|examined|focused on|spoke|met|observed|sampled|tracked|scrutinised)\b",
+    r"(looked at|reviewed|evaluated|considered|examined|focused on|spoke|met|observed|sampled|tracked|scrutinised)\b"
+    r"|^\s*the methodology for this (?:visit|inspection)\b|\bagreed arrangements to deliver this (?:visit|inspection)\b"
+    r"|\bis leading ofsted['\u2019]s work into\b",  # the covid-era visits' framing: why and how the visit was done
     re.I,
 )
-_ASKS_PROCEDURE = re.compile(r"\b(look(?:ed)? at|focus(?:ed)? on|review(?:ed)?|evaluat\w*|examin\w*|scope|what did (?:the )?inspectors do)\b", re.I)
+_ASKS_PROCEDURE = re.compile(
+    r"\b(look(?:ed)? at|focus(?:ed)? on|review(?:ed)?|evaluat\w*|examin\w*|scope|what did (?:the )?inspectors do"
+    r"|methodology|carried out|conducted|arrangements for the (?:visit|inspection))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class ScoredSentence:
     evidence: Evidence
     score: float
     similarity: float
+    overlap: float = 0.0  # share of the question's words it contains, weighted by rarity
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,6 @@ def score_sentences(
     if not candidates:
         return []
     weight = term_weight or (lambda token: 1.0)
-    procedural = not _ASKS_PROCEDURE.search(question)  # demote "Inspectors looked at ..." unless that is asked
     query_terms = {term: weight(term) for term in tokenize(question)}
     total = sum(query_terms.values())
     vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
@@ -114,10 +120,16 @@ def score_sentences(
         score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)
         if focus is not None and focus.search(sentence):
             score += 0.1
-        if procedural and _PROCEDURE.search(sentence):
+        if about_the_visit(sentence, question):  # demoted: what inspectors did, unless that is asked
             score *= 0.85
-        scored.append(ScoredSentence(sentence, item, score, float(similarity)))
+        scored.append(ScoredSentence(sentence, item, score, float(similarity), overlap))
     return scored
+
+
+def about_the_visit(sentence: str, question: str) -> bool:
+    """A sentence on what inspectors did ("Inspectors looked at ...", "The methodology for this visit ..."), when the
+    question is not about that: it says nothing about the services."""
+    return bool(_PROCEDURE.search(sentence)) and not _ASKS_PROCEDURE.search(question)
 
 
 def rank_below_statements(scored: list[ScoredSentence], question: str) -> list[ScoredSentence]:
@@ -143,7 +155,9 @@ class ExtractiveAnswerer:
         max_reports: int = 4,
         other_bar: float = 0.95,
         same_paragraph_bar: float = 0.6,
+        other_overlap: float = 0.8,
     ) -> None:
+        self.other_overlap = other_overlap
         self.embedder = embedder
         self.term_weight = term_weight
         self.same_paragraph_bar = same_paragraph_bar
@@ -209,6 +223,8 @@ class ExtractiveAnswerer:
             from_best = pid == own_best.evidence.paragraph.paragraph_id
             if sentence not in leaders and sentence.score < own_best.score * (self.same_paragraph_bar if from_best else self.other_bar):
                 continue  # adds little to the best evidence
+            if sentence not in leaders and not from_best and sentence.overlap < own_best.overlap * self.other_overlap:
+                continue  # another paragraph that misses the question's telling words
             seen.add(key)
             per_paragraph[pid] = per_paragraph.get(pid, 0) + 1
             per_authority[authority] = per_authority.get(authority, 0) + 1

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from chatbot.extractive import Evidence, ScoredSentence, rank_below_statements, score_sentences
-from chatbot.query import QueryPlan, expand_terms, search_text
+from chatbot.extractive import Evidence, ScoredSentence, about_the_visit, rank_below_statements, score_sentences
+from chatbot.query import QueryPlan, expand_terms, glossary_meanings, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
 from vectorstore.index import Index
@@ -27,6 +27,7 @@ class Passage:
     report: Report
     sentences: tuple[ScoredSentence, ...]
     hits: tuple[Scored, ...]  # what was retrieved for this side, best first
+    on_topic: float = 1.0  # share of the topic's words (weighted by rarity) that the quoted sentences contain
 
     @property
     def score(self) -> float:
@@ -50,7 +51,6 @@ def best_passage(
     same_paragraph_bar: float = 0.6,
     summary_bonus: float = 0.0,
     lead_bonus: float = 0.0,
-    heading_bonus: float = 0.0,
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
@@ -71,10 +71,12 @@ def best_passage(
                 continue
             seen.add(paragraph_id)
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
-    topic = expand_terms(plan.topic or search_text(plan.standalone))
+    asked = plan.topic or search_text(plan.standalone)
+    topic = expand_terms(asked)
     # judgement-table rows are stated by the grade lines, not quoted as a side's passage
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
-    scored = rank_below_statements(scored, plan.standalone)
+    # a side is a finding: never what inspectors did, unless that is the question
+    scored = [s for s in rank_below_statements(scored, plan.standalone) if not about_the_visit(s.text, plan.standalone)]
     if summary_bonus:
         lengths = {rid: max(1, len(index.paragraphs(rid))) for rid in {s.evidence.report.report_id for s in scored}}
         scored = [
@@ -87,14 +89,6 @@ def best_passage(
             replace(s, score=s.score + lead_bonus / (1 + leads[s.evidence.report.report_id].get(s.evidence.paragraph.paragraph_id, 9)))
             for s in scored
         ]
-    if heading_bonus:
-        weight = term_weight or (lambda token: 1.0)
-        terms = {t: weight(t) for t in tokenize(topic)}
-        total = sum(terms.values()) or 1.0
-        def in_heading(s: ScoredSentence) -> float:
-            words = set(tokenize(" ".join(s.evidence.paragraph.heading_path[-1:])))
-            return sum(w for t, w in terms.items() if t in words) / total
-        scored = [replace(s, score=s.score + heading_bonus * in_heading(s)) for s in scored]
     scored.sort(key=lambda s: -s.score)
     if not scored:
         return None
@@ -104,7 +98,25 @@ def best_passage(
         for s in scored
         if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id and s.score >= best.score * same_paragraph_bar
     ][:max_sentences]
-    return Passage(best.evidence.paragraph, best.evidence.report, tuple(own), tuple(hits))
+    return Passage(
+        best.evidence.paragraph,
+        best.evidence.report,
+        tuple(own),
+        tuple(hits),
+        # the topic as asked or in any one of its glossary meanings ("the front door": "contacts and referrals ...")
+        max(topic_share(words, own, term_weight) for words in [asked, *glossary_meanings(asked)]),
+    )
+
+
+def topic_share(topic: str, sentences: Sequence[ScoredSentence], term_weight: Callable[[str], float] | None = None) -> float:
+    """How much of the topic the sentences name: the share of its words they contain, each weighted by rarity."""
+    weight = term_weight or (lambda token: 1.0)
+    terms = {t: weight(t) for t in tokenize(topic)}
+    total = sum(terms.values())
+    if not total:
+        return 1.0
+    words = set(tokenize(" ".join(s.text for s in sentences)))
+    return sum(w for t, w in terms.items() if t in words) / total
 
 
 def in_text_order(passage: Passage) -> list[str]:

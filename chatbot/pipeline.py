@@ -93,6 +93,7 @@ class RefusalPolicy:
 
     min_sentence_similarity: float = 0.42
     min_chunk_similarity: float = 0.20
+    min_side_topic_share: float = 0.15  # a timeline's or comparison's side names at least this share of the topic
 
 
 class QAPipeline:
@@ -342,6 +343,16 @@ class QAPipeline:
         trace["plan"] = llm_plan.to_json()
         return llm_plan
 
+    def _shown(self, passage: Passage, strongest: float) -> bool:
+        """Whether a side's passage is worth setting beside the others: it answers at all (similarity), is not far weaker
+        than the strongest side's, and names the topic (a passage on something else scores well on a visit's generic
+        sentences)."""
+        return (
+            passage.similarity >= self.refusal.min_sentence_similarity * 0.6
+            and passage.score >= strongest * 0.65
+            and passage.on_topic >= self.refusal.min_side_topic_share
+        )
+
     def _grade_source(self, report: Report, judgement: Judgement, quoted: Paragraph | None) -> Paragraph | None:
         """The paragraph a grade line cites: the one already quoted when it sits under the heading giving the grade
         (one citation for both), else the report's own sentence giving it; None leaves it to the judgement table."""
@@ -446,7 +457,7 @@ class QAPipeline:
                 note = " (the April 2026 framework gives none)" if "overall" in area_phrase(plan.standalone) and _when(report) >= date(2026, 4, 1) else ""
                 lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
             passage = passages.get(report.report_id)
-            if passage is not None and not (passage.similarity >= self.refusal.min_sentence_similarity * 0.6 and passage.score >= strongest * 0.65):
+            if passage is not None and not self._shown(passage, strongest):
                 passage = None
             for grade in report_grades:
                 # one citation per grade: the passage quoted when it sits under the heading giving the grade, else the
@@ -562,12 +573,7 @@ class QAPipeline:
             graded = [r for r in sorted(distinct_reports(own), key=_when) if r.metadata.judgements]
             judged: list[tuple[str, Paragraph]] = []
             latest = graded[-1] if graded else None
-            # as in timelines: shown when it answers at all and is not far weaker than the strongest side
-            strong = (
-                passage is not None
-                and passage.similarity >= self.refusal.min_sentence_similarity * 0.6
-                and passage.score >= best_score * 0.65
-            )
+            strong = passage is not None and self._shown(passage, best_score)
             if areas and latest is not None:
                 paragraphs = self.index.paragraphs(latest.report_id)
                 for judgement in _judgements_for(latest, areas):

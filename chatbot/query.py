@@ -227,9 +227,14 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+def glossary_meanings(text: str) -> list[str]:
+    """The plain-English meaning of each piece of Ofsted shorthand in the text."""
+    return [meaning for pattern, meaning in GLOSSARY if pattern.search(text)]
+
+
 def expand_terms(text: str) -> str:
     """The text with the plain-English meaning of Ofsted shorthand appended, for searching."""
-    extra = [meaning for pattern, meaning in GLOSSARY if pattern.search(text)]
+    extra = glossary_meanings(text)
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 

@@ -106,3 +106,23 @@ def test_draft_without_evidence_is_empty(embedder) -> None:
     plan = QueryPlan(question="care leavers", standalone="care leavers", topic="care leavers")
     draft = ExtractiveAnswerer(embedder).draft(plan, [])
     assert (draft.text, draft.confidence) == ("", 0.0)
+
+
+def test_another_paragraph_must_name_the_questions_telling_words() -> None:
+    """A second paragraph scoring almost as well is added only when it names the question's words about as well as
+    the best: "custody" decides, not "after-care workers"."""
+    general = evidence("1", TRAFFORD_2024, "After-care workers know young people well and visit them regularly.", order=1)
+    custody = evidence("2", TRAFFORD_2024, "For young people in custody, after-care workers make persistent efforts to visit.", order=2)
+    scored = [
+        ScoredSentence(custody.paragraph.text, custody, 0.80, 0.7, overlap=0.9),
+        ScoredSentence(general.paragraph.text, general, 0.79, 0.7, overlap=0.4),
+    ]
+    plan = QueryPlan(
+        question="How do after-care workers support young people in custody?",
+        standalone="How do after-care workers support young people in custody?",
+        topic="after-care workers support young people in custody",
+    )
+    strict = ExtractiveAnswerer(embedder=None)._select(scored, plan)
+    assert [s.evidence.marker for s in strict] == ["2"]
+    lenient = ExtractiveAnswerer(embedder=None, other_overlap=0.0)._select(scored, plan)
+    assert [s.evidence.marker for s in lenient] == ["2", "1"]
