@@ -28,6 +28,7 @@ class Passage:
     sentences: tuple[ScoredSentence, ...]
     hits: tuple[Scored, ...]  # what was retrieved for this side, best first
     on_topic: float = 1.0  # share of the topic's words (weighted by rarity) that the quoted sentences contain
+    verdict: bool = False  # the opening paragraph of the report's section on the judged area asked about
 
     @property
     def score(self) -> float:
@@ -51,16 +52,25 @@ def best_passage(
     same_paragraph_bar: float = 0.6,
     summary_bonus: float = 0.0,
     lead_bonus: float = 0.0,
+    only: Sequence[Paragraph] = (),
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
     `summary_bonus` favours paragraphs early in their report, where inspectors sum up (a timeline wants each
-    report's verdict on the topic more than a detail of it): up to that much is added to a sentence's score."""
+    report's verdict on the topic more than a detail of it): up to that much is added to a sentence's score.
+    `only` names the paragraphs to choose from instead of searching (a judged section's opening paragraph)."""
     if not report_ids:
         return None
-    hits = retriever.retrieve(plan, chunks, report_ids)
+    hits = [] if only else retriever.retrieve(plan, chunks, report_ids)
     evidence: list[Evidence] = []
     seen: set[str] = set()
+    if only:
+        topic_vector = index.embedder.embed_query(expand_terms(plan.topic or search_text(plan.standalone)))
+        vectors = index.embedder.embed_documents([p.text for p in only])
+        for paragraph, vector in zip(only, vectors, strict=True):
+            report = index.report(paragraph.report_id)
+            if report is not None:
+                evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, 0, float(vector @ topic_vector)))
     for rank, hit in enumerate(hits):
         report = index.report(hit.chunk.report_id)
         if report is None:

@@ -28,7 +28,9 @@ from chatbot.structured import (
     _judgements_for,
     _stating_paragraph,
     _when,
+    about_areas_only,
     distinct_reports,
+    is_statement,
     list_answer,
     list_intent,
     structured_intent,
@@ -343,10 +345,26 @@ class QAPipeline:
         trace["plan"] = llm_plan.to_json()
         return llm_plan
 
+    def _verdict(self, plan: QueryPlan, report: Report, areas: Sequence[str], focus: re.Pattern[str] | None) -> Passage | None:
+        """The opening paragraph of the report's section on a judged area ("The experiences and progress of care
+        leavers: ..."), where inspectors give their verdict on it; None when the report has no such section."""
+        paragraphs = self.index.paragraphs(report.report_id)
+        # only a section on that area alone: "children in care and care leavers" may open on children in care
+        for judgement in [j for j in _judgements_for(report, areas) if j.area in areas]:
+            opener = next((p for p in paragraphs if under_judgement(p, judgement) and is_statement(p)), None)
+            if opener is not None:
+                found = best_passage(
+                    self.index, self.retriever, plan, [report.report_id], term_weight=self.index.term_weight, focus=focus, only=[opener]
+                )
+                return replace(found, verdict=True) if found is not None else None
+        return None
+
     def _shown(self, passage: Passage, strongest: float) -> bool:
         """Whether a side's passage is worth setting beside the others: it answers at all (similarity), is not far weaker
         than the strongest side's, and names the topic (a passage on something else scores well on a visit's generic
         sentences)."""
+        if passage.verdict:
+            return True  # the section's heading names the area; its opening paragraph is the verdict on it
         return (
             passage.similarity >= self.refusal.min_sentence_similarity * 0.6
             and passage.score >= strongest * 0.65
@@ -564,6 +582,12 @@ class QAPipeline:
                 if passage is not None and passage.similarity < self.refusal.min_sentence_similarity:
                     passage = None
             passage = passage or side([r.report_id for r in own])
+            if areas and about_areas_only(plan.topic) and own:
+                # a judged area and nothing narrower: the verdict that opens the latest graded report's section on it
+                graded = [r for r in distinct_reports(own) if r.metadata.judgements]
+                latest_graded = max(graded, key=_when) if graded else None
+                verdict = self._verdict(replace(plan, authorities=(authority,)), latest_graded, areas, answer_focus(plan.standalone)) if latest_graded else None
+                passage = verdict or passage
             sides.append((authority, own, passage))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
         best_score = max((p.score for _, _, p in sides if p is not None), default=0.0)

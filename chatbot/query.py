@@ -21,6 +21,11 @@ REPORT_TYPE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bSIF\b|\bsingle inspection framework\b", re.I), "sif_inspection"),
     (re.compile(r"\bILACS\b|\bfull inspections?\b|\bstandard inspections?\b|\bshort inspections?\b", re.I), "ilacs_inspection"),
 )
+_SCOPE_PHRASE = re.compile(
+    r"\b(?:(?:at|in|from|for|of|during|by)\s+)?(?:(?:their|its|the|each|his|her)\s+)?"
+    r"(?:latest|most recent|last|newest|current)\s+(?:full\s+)?(?:inspections?|reports?|visits?)\b",
+    re.I,
+)
 _LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
 _EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
@@ -408,10 +413,12 @@ def plan_query(
     if report_types or type_as_time:
         for pattern, _ in REPORT_TYPE_PATTERNS:
             topic = pattern.sub(" ", topic)
+    if latest:
+        topic = _SCOPE_PHRASE.sub(" ", topic)  # "at their latest inspections" says when, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
     topic = " ".join(topic.split()).strip(" ,;")
     topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)
-    if len(re.findall(r"\w+", topic)) < 2:
+    if not re.findall(r"\w+", topic):
         topic = search_text(standalone)
     personal = bool(PERSONAL.search(question))
     off_topic = not authorities and not DOMAIN_WORDS.search(standalone)

@@ -43,7 +43,7 @@ _RELATIVE = re.compile(r"\b(before|previous|prior|earlier|since|changed|improved
 AREA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("care_leavers", re.compile(r"\bcare[- ]leavers?\b|\bleaving care\b|\bcare[- ]experienced\b|\bafter ?care\b", re.I)),
     ("in_care", re.compile(r"\bchildren in care\b|\blooked[- ]after\b|\bin care\b(?! leavers)", re.I)),
-    ("help_protection", re.compile(r"\bhelp and protection\b|\bneed (?:of )?help\b|\bchild protection\b", re.I)),
+    ("help_protection", re.compile(r"\bhelp (?:and )?protection\b|\bneed (?:of )?help\b|\bchild protection\b", re.I)),
     ("leaders", re.compile(r"\bleaders?\b|\bleadership\b|\bmanagement\b|\bgovernance\b", re.I)),
     ("adoption", re.compile(r"\badoption\b", re.I)),
     ("overall_effectiveness", re.compile(r"\boverall\b|\boutcome\b", re.I)),
@@ -101,6 +101,26 @@ def structured_intent(question: str) -> str | None:
 
 def wanted_areas(question: str) -> list[str]:
     return [area for area, pattern in AREA_PATTERNS if pattern.search(question)]
+
+
+# Words that add nothing to a judged area: "help and protection services", "support for care leavers".
+_AREA_FILLER = frozenset(
+    tokenize(
+        "services service support supported provision practice work experiences experience progress quality "
+        "children child young people families local authority council compare comparison latest last recent "
+        "inspection inspections visit findings judgement judgements grade grades rated rating view views"
+    )
+)
+
+
+def about_areas_only(topic: str) -> bool:
+    """Whether the topic is a judged area and nothing narrower ("help and protection", not "care leavers' housing")."""
+    if not wanted_areas(topic):
+        return False
+    rest = topic
+    for _, pattern in AREA_PATTERNS:
+        rest = pattern.sub(" ", rest)
+    return not [t for t in tokenize(rest) if t not in _AREA_FILLER]
 
 
 def presupposed_grade(question: str) -> str | None:

@@ -17,7 +17,7 @@ from chatbot.passages import best_passage
 from chatbot.pipeline import QAPipeline
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
-from chatbot.structured import states_grade
+from chatbot.structured import about_areas_only, states_grade
 from chatbot.timeline import _references, referenced_reports, timeline_areas, timeline_intent
 
 
@@ -310,3 +310,36 @@ def test_every_grade_line_cites_a_paragraph_that_gives_that_grade(pipeline, ques
     for grade, marker in grade_lines:
         cited = by_marker[marker]
         assert states_grade(f"{cited.heading}\n{cited.text}", grade), (grade, cited.heading, cited.text[:200])
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("help and protection", True),
+        ("help protection.", True),  # the planner drops "and"
+        ("care leavers support", True),
+        ("leadership", True),
+        ("children in care services", True),
+        ("care leavers accommodation", False),
+        ("support for care leavers aged over 21", False),
+        ("the front door", False),
+        ("workforce stability", False),
+    ],
+)
+def test_about_areas_only(topic, expected) -> None:
+    assert about_areas_only(topic) is expected
+
+
+def test_a_comparison_on_a_judged_area_alone_quotes_each_sections_opening_verdict(pipeline, sample_index) -> None:
+    answer = pipeline.ask("Compare help and protection in Islington and Trafford at their latest inspections.")
+    assert answer.trace["route"] == "comparison"
+    by_authority: dict[str, set[str]] = {}
+    for citation in answer.citations:
+        by_authority.setdefault(citation.local_authority, set()).add(citation.paragraph_id)
+    assert set(by_authority) == {"Islington", "Trafford"}
+    for authority, cited in by_authority.items():
+        assert len(cited) == 1, authority  # the grade line and the verdict share the section's opening paragraph
+        paragraph = sample_index.paragraph(next(iter(cited)))
+        section = [p for p in sample_index.paragraphs(paragraph.report_id) if p.heading_path == paragraph.heading_path and p.kind != "heading"]
+        assert "help and protection" in paragraph.heading_path[-1].lower()
+        assert paragraph == section[0]
