@@ -207,6 +207,27 @@ def under_judgement(paragraph: Paragraph, judgement: Judgement) -> bool:
     return set(tokenize(judgement.label)) <= set(tokenize(heading)) and states_grade(heading, judgement.grade)
 
 
+# A sentence about an earlier judgement ("when all services were judged to require improvement") does not give this one.
+_EARLIER = re.compile(r"\b(?:last|previous|prior|earlier|preceding)\s+(?:full\s+|standard\s+|ilacs\s+)?(?:inspection|visit|judgement)s?\b|\b(?:in|since) (?:19|20)\d{2}\b", re.I)
+# Words of a judgement's label that do not tell one area from another.
+_LABEL_FILLER = frozenset(tokenize("experiences progress impact social work practice families children child local authority services"))
+
+
+def grade_sentence(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
+    """The first sentence of the report's prose that gives this judgement's grade: it names the grade and the
+    area ("The progress and experiences of care leavers are outstanding") and is not about an earlier inspection."""
+    from core.text import split_sentences
+
+    area = set(tokenize(judgement.label)) - _LABEL_FILLER
+    for paragraph in paragraphs:
+        if not is_statement(paragraph):
+            continue
+        for sentence in split_sentences(paragraph.text):
+            if states_grade(sentence, judgement.grade) and area <= set(tokenize(sentence)) and not _EARLIER.search(sentence):
+                return paragraph, sentence
+    return None
+
+
 def judgement_fact(report: Report, judgement: Judgement, paragraphs: Sequence[Paragraph]) -> Fact:
     """ "Trafford, ILACS inspection of 31 January 2023: <judgement> - <grade>.", with the paragraph stating it."""
     kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
@@ -304,10 +325,10 @@ class StructuredAnswerer:
                 fact = judgement_fact(report, judgement, paragraphs)
                 paragraph = fact.paragraph
                 facts.append(fact)
-                prose = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
-                if prose is not None and paragraph is not None and prose.paragraph_id != paragraph.paragraph_id and prose.paragraph_id not in quoted:
-                    quoted.add(prose.paragraph_id)
-                    facts.append(Fact(_first_sentence_with(prose.text, judgement.grade), report, prose))
+                stated = grade_sentence(paragraphs, judgement)
+                if stated is not None and paragraph is not None and stated[0].paragraph_id != paragraph.paragraph_id and stated[0].paragraph_id not in quoted:
+                    quoted.add(stated[0].paragraph_id)
+                    facts.append(Fact(stated[1], report, stated[0]))
         if not facts:
             return StructuredAnswer("grade", refusal="The reports do not answer this: " + "; ".join(missing) + ".", reason="no such judgement")
         if supposed and not any(supposed in normalise(f.text) for f in facts):

@@ -18,7 +18,7 @@ from chatbot.structured import (
     _stating_paragraph,
     _when,
     distinct_reports,
-    is_statement,
+    grade_sentence,
     wanted_areas,
 )
 from core.models import Judgement, Paragraph, Report
@@ -195,9 +195,4 @@ def oldest_first(reports: Sequence[Report]) -> list[Report]:
 
 def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
     """A sentence in the report's prose that gives this judgement's grade, and its paragraph."""
-    from chatbot.structured import _first_sentence_with
-
-    paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label], prefer_prose=True)
-    if paragraph is None or not is_statement(paragraph):
-        return None
-    return paragraph, _first_sentence_with(paragraph.text, judgement.grade)
+    return grade_sentence(paragraphs, judgement)

@@ -15,6 +15,7 @@ from chatbot.query import plan_query
 from chatbot.retrieval import scope_reports
 from chatbot.structured import (
     StructuredAnswerer,
+    grade_sentence,
     presupposed_grade,
     states_grade,
     structured_intent,
@@ -82,6 +83,19 @@ def test_wanted_areas(question: str, expected: list[str]) -> None:
 )
 def test_states_grade(text: str, grade: str, expected: bool) -> None:
     assert states_grade(text, grade) is expected
+
+
+def test_grade_sentence_names_the_grade_and_the_area_and_not_an_earlier_inspection() -> None:
+    leavers = Judgement("care_leavers", "The experiences and progress of care leavers", "Requires improvement to be good")
+
+    def para(i: int, text: str) -> Paragraph:
+        return Paragraph(f"r:p{i}", "r", text, 1, i)
+
+    earlier = para(1, "The last full inspection was in 2021 when all services were judged to require improvement to be good.")
+    other_area = para(2, "Children in care receive a service that requires improvement to be good.")
+    stating = para(3, "Plans are improving. Services for care leavers still require improvement to be good.")
+    assert grade_sentence([earlier, other_area], leavers) is None
+    assert grade_sentence([earlier, other_area, stating], leavers) == (stating, "Services for care leavers still require improvement to be good.")
 
 
 def test_under_judgement_reads_the_section_heading() -> None:
