@@ -34,6 +34,7 @@ from chatbot.structured import (
     list_answer,
     list_intent,
     structured_intent,
+    structured_intents,
     under_judgement,
     wanted_areas,
 )
@@ -200,9 +201,9 @@ class QAPipeline:
             timeline = self._timeline(plan, report_ids, trace, started)
             if timeline is not None:
                 return timeline
-        kind = structured_intent(plan.standalone)
-        if kind and (plan.authorities or plan.report_types) and report_ids:
-            structured = self._structured(kind, plan, report_ids, trace, started)
+        kinds = structured_intents(plan.standalone)
+        if kinds and (plan.authorities or plan.report_types) and report_ids:
+            structured = self._structured(kinds, plan, report_ids, trace, started)
             if structured is not None:
                 return structured
         if plan.authorities and report_ids:
@@ -665,10 +666,12 @@ class QAPipeline:
                 best.setdefault(report.metadata.local_authority or report.report_id, report)
         return list(best.values()) or reports
 
-    def _structured(self, kind: str, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
-        """Answer a grade, date or inspector question from metadata, citing the paragraph that states it."""
-        reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
-        reports = self._reports_described(kind, plan, reports)
+    def _structured(self, kinds: Sequence[str], plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """Answer grade, date, focus or inspector questions from metadata, citing the paragraph that states each fact.
+        A second question in the same sentence ("... and when were inspectors on site?") adds its facts."""
+        all_reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
+        kind, *others = kinds
+        reports = self._reports_described(kind, plan, all_reports)
         result = self.structured.answer(kind, plan, reports)
         if result is None:
             return None
@@ -676,7 +679,13 @@ class QAPipeline:
         trace = trace | {"route": f"structured:{kind}", "structured_reason": result.reason, "searched": searched}
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
-        return self._facts_answer(result.facts, "", searched, trace, started)
+        facts = list(result.facts)
+        for other in others:
+            more = self.structured.answer(other, plan, self._reports_described(other, plan, all_reports))
+            if more is not None and not more.refusal:
+                facts.extend(f for f in more.facts if f not in facts)
+                trace["route"] = f"{trace['route']}+{other}"
+        return self._facts_answer(facts, "", searched, trace, started)
 
     def _facts_answer(self, facts, preamble: str, searched: str, trace: dict[str, object], started: float) -> Answer | None:
         """Compose cited statements of fact; each cited paragraph must state the value it is cited for."""

@@ -99,6 +99,19 @@ def structured_intent(question: str) -> str | None:
     return None
 
 
+def structured_intents(question: str) -> list[str]:
+    """Every structured question asked, first the main one: "Who led the inspection and when was it?" asks two."""
+    first = structured_intent(question)
+    if first is None:
+        return []
+    kinds = [first]
+    for clause in re.split(r"\band\b|[,;]", question)[1:]:
+        kind = structured_intent(clause.strip())
+        if kind is not None and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
 def wanted_areas(question: str) -> list[str]:
     return [area for area, pattern in AREA_PATTERNS if pattern.search(question)]
 
@@ -384,7 +397,8 @@ class StructuredAnswerer:
             kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
             others = f" (with {', '.join(meta.inspectors[1:])})" if len(meta.inspectors) > 1 else ""
             statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{others}: lead inspector - {meta.inspectors[0]}."
-            paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), [meta.inspectors[0]])
+            # the paragraph naming the whole team where there is one, not the lead's signature alone
+            paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), list(meta.inspectors))
             facts.append(Fact(statement, report, paragraph))
         if not facts:
             return StructuredAnswer("inspector", refusal="The reports searched do not name their inspectors.")
@@ -488,7 +502,8 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                     role = "lead inspector" if meta.inspectors and meta.inspectors[0] == name else "inspector"
                     kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
                     statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}: {role} - {name}."
-                    facts.append(Fact(statement, report, _stating_paragraph(paragraphs_of(report.report_id), [name])))
+                    team = [name, *(other for other in meta.inspectors if other != name)]
+                    facts.append(Fact(statement, report, _stating_paragraph(paragraphs_of(report.report_id), team)))
         if facts:
             return StructuredAnswer("list", tuple(facts), reason=f"{len(facts)} of the {len(reports)} reports searched name {', '.join(named)}.")
     # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")

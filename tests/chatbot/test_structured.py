@@ -19,6 +19,7 @@ from chatbot.structured import (
     presupposed_grade,
     states_grade,
     structured_intent,
+    structured_intents,
     under_judgement,
     wanted_areas,
 )
@@ -239,6 +240,28 @@ def test_lead_inspector(sample_index, answerer, gazetteer) -> None:
     assert fact.paragraph is not None and "Nick Bennison" in fact.paragraph.text
 
 
+def test_a_visit_team_is_cited_from_the_paragraph_naming_it(sample_index, answerer, gazetteer) -> None:
+    result = ask_structured(sample_index, answerer, gazetteer, "Who carried out Trafford's 2021 focused visit?")
+    (fact,) = result.facts
+    team = fact.report.metadata.inspectors
+    assert len(team) > 1 and all(name in fact.text for name in team)
+    # the letter's sentence naming all of them, not the lead's signature
+    assert fact.paragraph is not None and all(name in fact.paragraph.text for name in team)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who led Islington's ILACS inspection and when were inspectors on site?", ["inspector", "date"]),
+        ("When was Merton last inspected?", ["date"]),
+        ("Who led the Trafford inspection?", ["inspector"]),
+        ("What did inspectors say about care leavers and leaders?", []),
+    ],
+)
+def test_structured_intents_reads_each_clause(question: str, expected: list[str]) -> None:
+    assert structured_intents(question) == expected
+
+
 # ---- routed through the pipeline -----------------------------------------------------------------------
 
 
@@ -280,6 +303,13 @@ def test_pipeline_refuses_false_premises_without_citations(pipeline: QAPipeline,
     assert answer.refused
     assert answer.citations == ()
     assert answer.trace["refusal"] in ("structured", "false-premise")
+
+
+def test_pipeline_answers_two_structured_questions_in_one(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Who led Islington's ILACS inspection and when were inspectors on site?")
+    assert answer.trace["route"] == "structured:inspector+date"
+    assert "Sarah Canto" in answer.answer and "December 2024" in answer.answer
+    assert len({c.paragraph_id for c in answer.citations}) == 2
 
 
 def test_pipeline_gives_visit_dates_with_a_citation(sample_index, pipeline: QAPipeline) -> None:
