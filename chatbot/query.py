@@ -410,6 +410,7 @@ def plan_query(
         topic = gazetteer.strip(topic)
     if start or end:
         topic = re.sub(r"\b(in|since|before|after|from|between|and|until|during)?\s*(19|20)\d{2}\b", " ", topic)
+        topic = re.sub(r"\b(?:covid(?:-19)?|pandemic|lockdown)[- ]era\b", " ", topic, flags=re.I)  # a time, not a topic
     if report_types or type_as_time:
         for pattern, _ in REPORT_TYPE_PATTERNS:
             topic = pattern.sub(" ", topic)

@@ -336,3 +336,20 @@ def test_expected_answer_type(question: str, expected: str | None) -> None:
 )
 def test_has_answer_type(kind: str, text: str, expected: bool) -> None:
     assert has_answer_type(kind, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "dropped"),
+    [
+        # a time written as a topic word is the scope, not what to search for
+        ("How has Trafford's front door changed between the covid-era focused visit and the 2026 inspection?", "front door", "covid"),
+        ("Compare help and protection in Islington and Trafford at their latest inspections.", "help", "latest"),
+        # "during covid" can be the subject: it stays
+        ("How did Buckinghamshire keep an eye on home-educated children during covid?", "covid", "Buckinghamshire"),
+        # "previous" describes which report is meant when there is no "latest": it stays
+        ("When was Blackpool's previous area SEND inspection?", "previous", "Blackpool"),
+    ],
+)
+def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: str, dropped: str) -> None:
+    topic = plan_query(question, (), None, gazetteer).topic.lower()
+    assert kept.lower() in topic and dropped.lower() not in topic
