@@ -26,6 +26,11 @@ _SCOPE_PHRASE = re.compile(
     r"(?:latest|most recent|last|newest|current)\s+(?:full\s+)?(?:inspections?|reports?|visits?)\b",
     re.I,
 )
+_COUNTED_REPORTS = re.compile(
+    r"\b(?:(?:across|over|in|at|from|between)\s+)?(?:(?:its|their|the|all|both)\s+)?(?:two|three|four|five|six|\d+|all|both)\s+"
+    r"(?:(?:full|ilacs|sif|send|focused)\s+)?(?:inspections|reports|visits)\b",
+    re.I,
+)
 _LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
 _EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
@@ -229,6 +234,7 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bvoice of the child\b|\bchildren'?s views\b|\bparticipation\b", re.I), "children's views, participation, children in care council"),
     (re.compile(r"\bsufficiency\b|\bunregistered\b", re.I), "placement sufficiency, homes for children in care, unregistered children's homes"),
     (re.compile(r"\bcare proceedings\b|\bcourt\b", re.I), "care proceedings, Public Law Outline, court"),
+    (re.compile(r"\bleadership\b", re.I), "leaders, senior leaders and managers"),
 )
 
 
@@ -416,6 +422,7 @@ def plan_query(
             topic = pattern.sub(" ", topic)
     if latest:
         topic = _SCOPE_PHRASE.sub(" ", topic)  # "at their latest inspections" says when, not what
+    topic = _COUNTED_REPORTS.sub(" ", topic)  # "across its three inspections" says which, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
     topic = " ".join(topic.split()).strip(" ,;")
     topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)

@@ -12,6 +12,7 @@ from chatbot.query import (
     QueryPlan,
     detect_dates,
     detect_report_types,
+    expand_terms,
     expected_answer_type,
     has_answer_type,
     is_follow_up,
@@ -344,6 +345,7 @@ def test_has_answer_type(kind: str, text: str, expected: bool) -> None:
         # a time written as a topic word is the scope, not what to search for
         ("How has Trafford's front door changed between the covid-era focused visit and the 2026 inspection?", "front door", "covid"),
         ("Compare help and protection in Islington and Trafford at their latest inspections.", "help", "latest"),
+        ("How has Trafford's leadership judgement changed across its three ILACS inspections?", "leadership", "three"),
         # "during covid" can be the subject: it stays
         ("How did Buckinghamshire keep an eye on home-educated children during covid?", "covid", "Buckinghamshire"),
         # "previous" describes which report is meant when there is no "latest": it stays
@@ -353,3 +355,20 @@ def test_has_answer_type(kind: str, text: str, expected: bool) -> None:
 def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: str, dropped: str) -> None:
     topic = plan_query(question, (), None, gazetteer).topic.lower()
     assert kept.lower() in topic and dropped.lower() not in topic
+
+
+@pytest.mark.parametrize(
+    ("text", "meaning"),
+    [
+        ("the front door", "referrals"),
+        ("leadership", "leaders"),  # the stemmer does not take "leadership" to "leaders"
+        ("Did the EDT respond at night?", "emergency duty team"),
+        ("PAs for care leavers", "personal advisers"),
+    ],
+)
+def test_glossary_spells_out_shorthand(text: str, meaning: str) -> None:
+    assert meaning in expand_terms(text)
+
+
+def test_glossary_leaves_plain_words_alone() -> None:
+    assert expand_terms("How are children in care supported?") == "How are children in care supported?"
