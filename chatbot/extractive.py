@@ -132,6 +132,28 @@ def about_the_visit(sentence: str, question: str) -> bool:
     return bool(_PROCEDURE.search(sentence)) and not _ASKS_PROCEDURE.search(question)
 
 
+# A sentence that qualifies the one before it: quoting the first without it would tell half the finding.
+_CONTRAST = re.compile(r"^\s*(?:however|but|yet|nevertheless|nonetheless|despite this|even so|although this|that said)\b", re.I)
+
+
+def with_contrasts(chosen: Sequence[ScoredSentence], candidates: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The chosen sentences and, for each paragraph quoted, the first later sentence of it that qualifies what was
+    quoted ("... they receive prompt assessments. ... However, there are serious delays ...")."""
+    out = list(chosen)
+    for paragraph_id in dict.fromkeys(s.evidence.paragraph.paragraph_id for s in chosen):
+        quoted = [s for s in out if s.evidence.paragraph.paragraph_id == paragraph_id]
+        text = quoted[0].evidence.paragraph.text
+        first = min(text.find(s.text) for s in quoted)
+        later = sorted(
+            (c for c in candidates if c.evidence.paragraph.paragraph_id == paragraph_id and text.find(c.text) > first),
+            key=lambda c: text.find(c.text),
+        )
+        contrast = next((c for c in later if _CONTRAST.match(c.text)), None)
+        if contrast is not None and contrast not in out:
+            out.append(contrast)
+    return out
+
+
 def rank_below_statements(scored: list[ScoredSentence], question: str) -> list[ScoredSentence]:
     """Points of a "What needs to improve" list at 0.8 of their score, unless the list is what was asked for: such a
     point names a topic ("The quality of pathway plans") without saying how it is."""
@@ -177,7 +199,7 @@ class ExtractiveAnswerer:
         if not scored:
             return Draft("", 0.0)
         scored = rank_below_statements(scored, plan.standalone)
-        chosen = self._select(scored, plan)
+        chosen = with_contrasts(self._select(scored, plan), scored)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))
 

@@ -11,7 +11,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from chatbot.extractive import Evidence, ScoredSentence, about_the_visit, rank_below_statements, score_sentences
+from chatbot.extractive import (
+    Evidence,
+    ScoredSentence,
+    about_the_visit,
+    rank_below_statements,
+    score_sentences,
+    with_contrasts,
+)
 from chatbot.query import QueryPlan, expand_terms, glossary_meanings, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
@@ -108,6 +115,7 @@ def best_passage(
         for s in scored
         if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id and s.score >= best.score * same_paragraph_bar
     ][:max_sentences]
+    own = with_contrasts(own, [s for s in scored if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id])
     return Passage(
         best.evidence.paragraph,
         best.evidence.report,

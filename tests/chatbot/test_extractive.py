@@ -7,7 +7,15 @@ from datetime import date
 
 import pytest
 
-from chatbot.extractive import Evidence, ExtractiveAnswerer, ScoredSentence, compose, report_label, score_sentences
+from chatbot.extractive import (
+    Evidence,
+    ExtractiveAnswerer,
+    ScoredSentence,
+    compose,
+    report_label,
+    score_sentences,
+    with_contrasts,
+)
 from chatbot.query import QueryPlan
 from core.models import Paragraph, Report, ReportMetadata
 
@@ -126,3 +134,17 @@ def test_another_paragraph_must_name_the_questions_telling_words() -> None:
     assert [s.evidence.marker for s in strict] == ["2"]
     lenient = ExtractiveAnswerer(embedder=None, other_overlap=0.0)._select(scored, plan)
     assert [s.evidence.marker for s in lenient] == ["2", "1"]
+
+
+def test_a_qualifying_sentence_follows_what_it_qualifies() -> None:
+    text = (
+        "Homeless 16- and 17-year-olds receive prompt and thorough assessments. Children are helped to return home when safe. "
+        "However, there are serious delays in agreeing for these children to come into care. Leaders know this."
+    )
+    item = evidence("1", TRAFFORD_2024, text)
+    sentences = [ScoredSentence(t, item, score, 0.5) for t, score in zip(re.split(r"(?<=\.) ", text), (0.9, 0.5, 0.4, 0.3), strict=True)]
+    chosen = with_contrasts(sentences[:1], sentences)
+    assert [s.text for s in chosen] == [sentences[0].text, sentences[2].text]
+    # nothing to add when no later sentence qualifies the quote
+    assert with_contrasts(sentences[2:3], sentences) == sentences[2:3]
+    assert with_contrasts([], sentences) == []
