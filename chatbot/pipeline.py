@@ -97,6 +97,7 @@ class RefusalPolicy:
     min_sentence_similarity: float = 0.42
     min_chunk_similarity: float = 0.20
     min_side_topic_share: float = 0.15  # a timeline's or comparison's side names at least this share of the topic
+    side_bar: float = 0.65  # ... and its passage scores at least this share of the strongest side's
 
 
 class QAPipeline:
@@ -368,7 +369,7 @@ class QAPipeline:
             return True  # the section's heading names the area; its opening paragraph is the verdict on it
         return (
             passage.similarity >= self.refusal.min_sentence_similarity * 0.6
-            and passage.score >= strongest * 0.65
+            and passage.score >= strongest * self.refusal.side_bar
             and passage.on_topic >= self.refusal.min_side_topic_share
         )
 
