@@ -63,7 +63,11 @@ _COMPARE = re.compile(
     re.I,
 )
 _NEIGHBOURS = re.compile(r"\bstatistical(?:ly)?\s+neighbou?r", re.I)
-_RELATIVE_TIME = re.compile(r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older)\b", re.I)
+# "the older report" is a time; "the older ones" (young people) is not.
+_RELATIVE_TIME = re.compile(
+    r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older(?=\s+(?:report|inspection|visit|letter|one)\b))\b",
+    re.I,
+)
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
 )

@@ -181,6 +181,9 @@ def test_follow_up_walks_back_to_the_turn_that_named_the_authority(gazetteer: Ga
         # "previous" moves it before and takes the last report in it
         ("What did the previous one say?", "What did Trafford's 2023 inspection say about leaders?", None, date(2022, 12, 31), True, False),
         ("And the earlier inspection?", "What did Buckinghamshire's 2022 inspection say about leaders?", None, date(2021, 12, 31), True, False),
+        ("What did the older report say?", "What did Buckinghamshire's 2025 inspection say about care leavers?", None, date(2024, 12, 31), True, False),
+        # "the older ones" are young people, not a report: the time scope stays
+        ("What's the problem with support for the older ones?", "How were Buckinghamshire care leavers judged in 2025?", date(2025, 1, 1), date(2025, 12, 31), False, False),
     ],
 )
 def test_relative_follow_up_moves_the_time_scope(
