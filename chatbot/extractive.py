@@ -45,6 +45,9 @@ _ASKS_PROCEDURE = re.compile(
 )
 
 
+_SHORT_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|remains?|continues?|needs?|works?|improved|improving|declined)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A retrieved paragraph offered to an answerer under a marker."""
@@ -103,7 +106,9 @@ def score_sentences(
     for item in evidence[:max_paragraphs]:
         for sentence in split_sentences(item.paragraph.text):
             # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
-            whole = len(sentence.split()) >= 6 and not _META.search(sentence) and _ENDS.search(sentence)
+            words = len(sentence.split())
+            # a short sentence counts when it has a verb ("Joint commissioning is improving."); a fragment does not
+            whole = (words >= 6 or (words >= 3 and _SHORT_VERB.search(sentence))) and not _META.search(sentence) and _ENDS.search(sentence)
             if whole or (fields and len(sentence.split()) >= 4 and _FIELD.match(sentence)):
                 candidates.append((sentence, item))
     if not candidates:

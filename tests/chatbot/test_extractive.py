@@ -148,3 +148,11 @@ def test_a_qualifying_sentence_follows_what_it_qualifies() -> None:
     # nothing to add when no later sentence qualifies the quote
     assert with_contrasts(sentences[2:3], sentences) == sentences[2:3]
     assert with_contrasts([], sentences) == []
+
+
+def test_a_short_sentence_with_a_verb_can_be_quoted_but_not_a_fragment(embedder) -> None:
+    text = "Joint commissioning is improving. Key strengths. Partners identify needs well and plan services together."
+    scored = score_sentences("joint commissioning", [evidence("1", TRAFFORD_2023, text)], embedder)
+    quoted = {s.text for s in scored}
+    assert "Joint commissioning is improving." in quoted
+    assert "Key strengths." not in quoted
