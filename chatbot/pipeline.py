@@ -347,6 +347,30 @@ class QAPipeline:
         trace["plan"] = llm_plan.to_json()
         return llm_plan
 
+    def _side_passage(self, plan: QueryPlan, own: Sequence[Report], areas: Sequence[str], as_it_stands: bool) -> Passage | None:
+        """One authority's passage in a comparison, found on its own reports only."""
+        if not own:
+            return None
+        focus = answer_focus(plan.standalone)
+        if areas and about_areas_only(plan.topic):
+            # a judged area and nothing narrower: the verdict that opens the latest graded report's section on it
+            graded = [r for r in distinct_reports(own) if r.metadata.judgements]
+            verdict = self._verdict(plan, max(graded, key=_when), areas, focus) if graded else None
+            if verdict is not None:
+                return verdict
+
+        def side(ids: list[str]) -> Passage | None:
+            return best_passage(
+                self.index, self.retriever, plan, ids, term_weight=self.index.term_weight, focus=focus, summary_bonus=0.1, lead_bonus=0.1
+            )
+
+        if as_it_stands:
+            # side by side means as things stand: each authority's latest report first, older ones if it is silent
+            passage = side([max(distinct_reports(own), key=_when).report_id])
+            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity:
+                return passage
+        return side([r.report_id for r in own])
+
     def _verdict(self, plan: QueryPlan, report: Report, areas: Sequence[str], focus: re.Pattern[str] | None) -> Passage | None:
         """The opening paragraph of the report's section on a judged area ("The experiences and progress of care
         leavers: ..."), where inspectors give their verdict on it; None when the report has no such section."""
@@ -569,28 +593,8 @@ class QAPipeline:
                 # "Calderdale (2022) and Trafford (2024)": each side at its own point in time, when it has a report then
                 dated = [r for r in own if years[authority] in {d.year for d in (r.metadata.visit_start, r.metadata.visit_end, r.metadata.published) if d}]
                 own = dated or own
-            def side(ids: list[str], authority: str = authority) -> Passage | None:
-                return best_passage(
-                    self.index, self.retriever, replace(plan, authorities=(authority,)), ids,
-                    term_weight=self.index.term_weight, focus=answer_focus(plan.standalone), summary_bonus=0.1,
-                    lead_bonus=0.1,
-                )
-
-            passage = None
-            if own and not (plan.published_from or plan.published_to or plan.earliest or authority in years):
-                # side by side means as things stand: each authority's latest report first, older ones if it is silent
-                latest = max(distinct_reports(own), key=_when)
-                passage = side([latest.report_id])
-                if passage is not None and passage.similarity < self.refusal.min_sentence_similarity:
-                    passage = None
-            passage = passage or side([r.report_id for r in own])
-            if areas and about_areas_only(plan.topic) and own:
-                # a judged area and nothing narrower: the verdict that opens the latest graded report's section on it
-                graded = [r for r in distinct_reports(own) if r.metadata.judgements]
-                latest_graded = max(graded, key=_when) if graded else None
-                verdict = self._verdict(replace(plan, authorities=(authority,)), latest_graded, areas, answer_focus(plan.standalone)) if latest_graded else None
-                passage = verdict or passage
-            sides.append((authority, own, passage))
+            as_it_stands = not (plan.published_from or plan.published_to or plan.earliest or authority in years)
+            sides.append((authority, own, self._side_passage(replace(plan, authorities=(authority,)), own, areas, as_it_stands)))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
         best_score = max((p.score for _, _, p in sides if p is not None), default=0.0)
         if strongest < self.refusal.min_sentence_similarity and not areas:
