@@ -236,7 +236,11 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bstaying put\b", re.I), "staying put arrangements, living with former foster carers after 18"),
     (re.compile(r"\bcorporate parent(?:s|ing)?\b", re.I), "corporate parenting board, elected members"),
     (re.compile(r"\bvoice of the child\b|\bchildren'?s views\b|\bparticipation\b", re.I), "children's views, participation, children in care council"),
-    (re.compile(r"\bsufficiency\b|\bunregistered\b", re.I), "placement sufficiency, homes for children in care, unregistered children's homes"),
+    (re.compile(r"\bsufficiency\b|\bunregistered\b|\bnot registered\b", re.I), "placement sufficiency, homes for children in care, unregistered children's homes"),
+    (
+        re.compile(r"\blos[et]\s+(?:their|his|her|a)\s+(?:homes?|tenanc(?:y|ies)|flats?)\b|\bevict(?:ed|ions?)?\b|\btenanc(?:y|ies)\b", re.I),
+        "tenancy breakdowns, tenancy sustainment, care leavers' accommodation",
+    ),
     (re.compile(r"\bcare proceedings\b|\bcourt\b", re.I), "care proceedings, Public Law Outline, court"),
     (re.compile(r"\bleadership\b", re.I), "leaders, senior leaders and managers"),
 )

@@ -367,6 +367,8 @@ def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: 
         ("leadership", "leaders"),  # the stemmer does not take "leadership" to "leaders"
         ("Did the EDT respond at night?", "emergency duty team"),
         ("PAs for care leavers", "personal advisers"),
+        ("Have any care leavers lost their homes?", "tenancy breakdowns"),
+        ("homes that are not registered with Ofsted", "unregistered children's homes"),
     ],
 )
 def test_glossary_spells_out_shorthand(text: str, meaning: str) -> None:
