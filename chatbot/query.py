@@ -132,6 +132,20 @@ ANSWER_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\bhow (?:long|quickly|soon|early|late|often|frequently)\b|\bwaiting times?\b", re.I),
         re.compile(r"\d|\b(?:one|two|three|four|five|six|several|many)[- ](?:day|week|month|year)s?\b|\b(?:days?|weeks?|months?|years?|birthday|hours?|daily|weekly|monthly)\b", re.I),
     ),
+    # "why was leadership rated so low?": the reasons are the shortcomings
+    (
+        re.compile(r"\bwhy\b.*\b(?:low|poor(?:ly)?|badly|bad|inadequate|weak|criticis\w*|downgraded|fail\w*|worse)\b", re.I),
+        re.compile(
+            r"\b(?:not|no longer|too (?:slow|long|many|few|much|little)|deteriorat\w*|weak\w*|inconsistent|insufficient\w*|lack\w*|"
+            r"delay\w*|fail\w*|poor\w*|ineffective|gaps?|variable|serious|concerns?|declin\w*)\b",
+            re.I,
+        ),
+    ),
+    # "why was Camden judged outstanding?": the reasons are the strengths
+    (
+        re.compile(r"\bwhy\b.*\b(?:high(?:ly)?|outstanding|good|strong|praised|upgraded|improved|better)\b", re.I),
+        re.compile(r"\b(?:strong\w*|effective\w*|excellent|exceptional\w*|outstanding|well|improv\w*|timely|consistent\w*|highly|robust)\b", re.I),
+    ),
 )
 
 

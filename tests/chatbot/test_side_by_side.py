@@ -112,6 +112,8 @@ def test_rare_words_weigh_more(sample_index) -> None:
         ("What proportion of care leavers were at university?", "approximately 10% are attending", "most are attending"),
         ("When did Buckinghamshire create its social work academy?", "created in 2019", "created recently"),
         ("How long were children waiting for mental health help?", "two-year waits", "waits are common"),
+        ("Why was leadership rated so low?", "the pace of change has been too slow", "leaders know their services"),
+        ("Why was Camden judged outstanding?", "leadership is exceptionally strong", "leaders met in May"),
         ("What did inspectors say about care leavers?", None, None),
     ],
 )
