@@ -682,6 +682,8 @@ class QAPipeline:
             return None
         searched = self._searched(plan, report_ids)
         trace = trace | {"route": f"structured:{kind}", "structured_reason": result.reason, "searched": searched}
+        if result.refusal and result.passages_may_answer:
+            return None
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         facts = list(result.facts)

@@ -307,6 +307,8 @@ class StructuredAnswerer:
                 "grade",
                 refusal=f"The reports do not give a grade here: the reports searched ({listing}) carry no graded judgements; Ofsted does not grade focused or monitoring visits.",
                 reason="no graded report in scope",
+                # "according to the visit letter, how was the last full inspection judged?": the letter's text may say
+                passages_may_answer=bool(_EARLIER.search(question)),
             )
         if supposed and not (plan.published_from or plan.published_to):
             # "when was X rated outstanding?": look through every graded report for that grade

@@ -305,6 +305,15 @@ def test_pipeline_refuses_false_premises_without_citations(pipeline: QAPipeline,
     assert answer.trace["refusal"] in ("structured", "false-premise")
 
 
+def test_a_visit_letters_account_of_the_last_full_inspection_is_read_not_refused(pipeline: QAPipeline) -> None:
+    # a focused visit has no grade of its own, but its letter says how the last full inspection judged the area
+    answer = pipeline.ask("According to Calderdale's 2022 focused visit letter, how were care leavers judged at the last full inspection?")
+    assert not answer.refused and answer.trace["route"] == "passage"  # was refused: "focused visits are not graded"
+    assert answer.citations and all(c.report_type == "focused_visit" for c in answer.citations)
+    # asked of the visit itself, it is still a question with no grade to give
+    assert pipeline.ask("What grade did Calderdale's 2022 focused visit get?").refused
+
+
 def test_pipeline_answers_two_structured_questions_in_one(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Who led Islington's ILACS inspection and when were inspectors on site?")
     assert answer.trace["route"] == "structured:inspector+date"
