@@ -35,7 +35,8 @@ _PROCEDURE = re.compile(
     r"^\s*(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
     r"(looked at|reviewed|evaluated|considered|examined|focused on|spoke|met|observed|sampled|tracked|scrutinised)\b"
     r"|^\s*the methodology for this (?:visit|inspection)\b|\bagreed arrangements to deliver this (?:visit|inspection)\b"
-    r"|\bis leading ofsted['\u2019]s work into\b",  # the covid-era visits' framing: why and how the visit was done
+    r"|\bis leading ofsted['\u2019]s work into\b"  # the covid-era visits' framing: why and how the visit was done
+    r"|^\s*(?:this|the) (?:visit|inspection) was (?:carried out|conducted|undertaken)\b|^\s*the delivery model was adapted\b",
     re.I,
 )
 _ASKS_PROCEDURE = re.compile(

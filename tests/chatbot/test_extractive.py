@@ -11,6 +11,7 @@ from chatbot.extractive import (
     Evidence,
     ExtractiveAnswerer,
     ScoredSentence,
+    about_the_visit,
     compose,
     report_label,
     score_sentences,
@@ -156,3 +157,17 @@ def test_a_short_sentence_with_a_verb_can_be_quoted_but_not_a_fragment(embedder)
     quoted = {s.text for s in scored}
     assert "Joint commissioning is improving." in quoted
     assert "Key strengths." not in quoted
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "expected"),
+    [
+        ("Inspectors looked at the quality of plans.", "What about care leavers?", True),
+        ("This visit was carried out in line with the ILACS framework.", "What about care leavers?", True),
+        ("The methodology for this visit was in line with the ILACS framework.", "What about children in care?", True),
+        ("This visit was carried out in line with the ILACS framework.", "How was the visit carried out?", False),  # asked
+        ("Care leavers are well supported.", "What about care leavers?", False),
+    ],
+)
+def test_about_the_visit(sentence: str, question: str, expected: bool) -> None:
+    assert about_the_visit(sentence, question) is expected
