@@ -221,7 +221,11 @@ def under_judgement(paragraph: Paragraph, judgement: Judgement) -> bool:
 
 
 # A sentence about an earlier judgement ("when all services were judged to require improvement") does not give this one.
-_EARLIER = re.compile(r"\b(?:last|previous|prior|earlier|preceding)\s+(?:full\s+|standard\s+|ilacs\s+)?(?:inspection|visit|judgement)s?\b|\b(?:in|since) (?:19|20)\d{2}\b", re.I)
+_EARLIER = re.compile(
+    r"\b(?:last|previous|prior|earlier|preceding)\s+(?:full\s+|standard\s+|ilacs\s+)?(?:inspection|visit|judgement)s?\b"
+    r"|\bwhen (?:all )?(?:services|it|they|the \w+) (?:was|were) (?:judged|rated|found)\b",
+    re.I,
+)
 # Words of a judgement's label that do not tell one area from another.
 _LABEL_FILLER = frozenset(tokenize("experiences progress impact social work practice families children child local authority services"))
 
