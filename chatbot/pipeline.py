@@ -30,6 +30,7 @@ from chatbot.structured import (
     _when,
     about_areas_only,
     distinct_reports,
+    grade_sentence,
     is_statement,
     list_answer,
     list_intent,
@@ -43,7 +44,6 @@ from chatbot.timeline import (
     area_phrase,
     grade_lines,
     oldest_first,
-    prose_statement,
     referenced_reports,
     referenced_reports_one,
     timeline_areas,
@@ -398,9 +398,10 @@ class QAPipeline:
         )
 
     def _grade_source(self, report: Report, judgement: Judgement, quoted: Paragraph | None) -> Paragraph | None:
-        """The paragraph a grade line cites: the one already quoted when it sits under the heading giving the grade
-        (one citation for both), else the report's own sentence giving it; None leaves it to the judgement table."""
-        prose = prose_statement(self.index.paragraphs(report.report_id), judgement)
+        """The paragraph a grade line cites: the report's own sentence giving that grade for that area, else the
+        paragraph already quoted when it sits under the heading giving the grade (one citation for both); None
+        leaves it to the judgement table."""
+        prose = grade_sentence(self.index.paragraphs(report.report_id), judgement)
         if prose is not None:
             return prose[0]
         if quoted is not None and under_judgement(quoted, judgement):
@@ -504,8 +505,8 @@ class QAPipeline:
             if passage is not None and not self._shown(passage, strongest):
                 passage = None
             for grade in report_grades:
-                # one citation per grade: the passage quoted when it sits under the heading giving the grade, else the
-                # report's own sentence giving it where there is one, else its table row
+                # one citation per grade: the report's own sentence giving it, else the quoted passage when it sits
+                # under the heading giving the grade, else its table row
                 paragraph = self._grade_source(report, grade.judgement, passage.paragraph if passage else None) or grade.paragraph
                 if paragraph is not None:
                     lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")

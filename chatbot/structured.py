@@ -193,7 +193,7 @@ def states_grade(text: str, grade: str) -> bool:
     return re.search(rf"\b{re.escape(wanted)}\b", found) is not None
 
 
-def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], *, prefer_prose: bool = False) -> Paragraph | None:
+def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str]) -> Paragraph | None:
     """The paragraph that best states the given phrases (all words of the first must appear; a grade, as a grade)."""
     required = set(tokenize(phrases[0])) if phrases else set()
     grade = phrases[0] if phrases and normalise(phrases[0]) in _GRADE_PHRASES else None
@@ -206,8 +206,6 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str], 
             continue
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
-        if prefer_prose and not is_statement(paragraph):
-            score -= 0.5  # headings and judgement-table rows: the prose statement reads better
         if best is None or score > best[0]:
             best = (score, paragraph)
     return best[1] if best else None
@@ -414,16 +412,6 @@ class StructuredAnswerer:
 def _opening_words(text: str, count: int = 10) -> str:
     """The first whole words of a text (a cut mid-word would name a word the paragraph does not contain)."""
     return " ".join(text.split()[:count])
-
-
-def _first_sentence_with(text: str, phrase: str) -> str:
-    from core.text import split_sentences
-
-    target = normalise(phrase)
-    for sentence in split_sentences(text):
-        if states_grade(sentence, phrase) if target in _GRADE_PHRASES else target in normalise(sentence):
-            return sentence
-    return split_sentences(text)[0] if text else text
 
 
 LIST_INTENT = re.compile(

@@ -18,7 +18,6 @@ from chatbot.structured import (
     _stating_paragraph,
     _when,
     distinct_reports,
-    grade_sentence,
     wanted_areas,
 )
 from core.models import Judgement, Paragraph, Report
@@ -191,8 +190,3 @@ def area_phrase(question: str) -> str:
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:
     return sorted(distinct_reports(reports), key=lambda r: _when(r) or date.min)
-
-
-def prose_statement(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
-    """A sentence in the report's prose that gives this judgement's grade, and its paragraph."""
-    return grade_sentence(paragraphs, judgement)
