@@ -42,15 +42,11 @@ def lexical_support(sentence: str, paragraph: str) -> float:
     return len(words & set(tokenize(paragraph))) / len(words)
 
 
-def supports(sentence: str, paragraph: str, similarity: SimilarityFn | None = None) -> bool:
-    if lexical_support(sentence, paragraph) >= SUPPORT_THRESHOLD:
+def supports(sentence: str, paragraph: str, similarity: SimilarityFn | None = None, heading: str = "") -> bool:
+    """Whether the paragraph backs the sentence: its words (a heading's count too), else its meaning."""
+    if lexical_support(sentence, f"{heading}\n{paragraph}" if heading else paragraph) >= SUPPORT_THRESHOLD:
         return True
     return similarity is not None and similarity(MARKER.sub("", sentence), paragraph) >= EMBEDDING_THRESHOLD
-
-
-def cited_text(paragraph: Paragraph) -> str:
-    """What a citation shows: the paragraph under its headings (an ILACS heading gives the section's grade)."""
-    return "\n".join([*paragraph.heading_path[-1:], paragraph.text])
 
 
 def build_citation(marker: str, paragraph: Paragraph, report: Report | None, sentence: str) -> Citation:
@@ -108,8 +104,8 @@ def check_citations(
                 removed.append(marker)
                 continue
             # a heading's words count too: "Care leavers: good" is stated by a paragraph under that ILACS heading
-            backed = lexical_support(body, cited_text(paragraph)) >= SUPPORT_THRESHOLD or supports(body, paragraph.text, similarity)
-            if backed and marker not in good:
+            heading = paragraph.heading_path[-1] if paragraph.heading_path else ""
+            if supports(body, paragraph.text, similarity, heading) and marker not in good:
                 good.append(marker)
         if not good:
             dropped.append(body.strip())

@@ -110,7 +110,7 @@ def score_sentences(
             words = len(sentence.split())
             # a short sentence counts when it has a verb ("Joint commissioning is improving."); a fragment does not
             whole = (words >= 6 or (words >= 3 and _SHORT_VERB.search(sentence))) and not _META.search(sentence) and _ENDS.search(sentence)
-            if whole or (fields and len(sentence.split()) >= 4 and _FIELD.match(sentence)):
+            if whole or (fields and words >= 4 and _FIELD.match(sentence)):
                 candidates.append((sentence, item))
     if not candidates:
         return []
@@ -185,7 +185,6 @@ class ExtractiveAnswerer:
         same_paragraph_bar: float = 0.6,
         other_overlap: float = 0.8,
     ) -> None:
-        self.other_overlap = other_overlap
         self.embedder = embedder
         self.term_weight = term_weight
         self.same_paragraph_bar = same_paragraph_bar
@@ -193,6 +192,7 @@ class ExtractiveAnswerer:
         self.other_bar = other_bar
         self.max_sentences = max_sentences
         self.per_paragraph = per_paragraph
+        self.other_overlap = other_overlap
 
     def draft(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> Draft:
         scored = score_sentences(

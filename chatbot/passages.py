@@ -68,11 +68,13 @@ def best_passage(
     `only` names the paragraphs to choose from instead of searching (a judged section's opening paragraph)."""
     if not report_ids:
         return None
+    asked = plan.topic or search_text(plan.standalone)
+    topic = expand_terms(asked)
     hits = [] if only else retriever.retrieve(plan, chunks, report_ids)
     evidence: list[Evidence] = []
     seen: set[str] = set()
     if only:
-        topic_vector = index.embedder.embed_query(expand_terms(plan.topic or search_text(plan.standalone)))
+        topic_vector = index.embedder.embed_query(topic)
         vectors = index.embedder.embed_documents([p.text for p in only])
         for paragraph, vector in zip(only, vectors, strict=True):
             report = index.report(paragraph.report_id)
@@ -88,8 +90,6 @@ def best_passage(
                 continue
             seen.add(paragraph_id)
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
-    asked = plan.topic or search_text(plan.standalone)
-    topic = expand_terms(asked)
     # judgement-table rows are stated by the grade lines, not quoted as a side's passage
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
     # a side is a finding: never what inspectors did, unless that is the question
