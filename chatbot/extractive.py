@@ -32,11 +32,14 @@ _META = re.compile(
 )
 # What inspectors did rather than what they found ("Inspectors looked at ..."): useful only when that is the question.
 _PROCEDURE = re.compile(
-    r"^\s*(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
+    r"^\s*(?:in addition,?\s+|also,?\s+)?(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
     r"(looked at|reviewed|evaluated|considered|examined|focused on|spoke|met|observed|sampled|tracked|scrutinised)\b"
+    r"|^\s*they\s+also\s+(?:looked at|sampled|tracked|spoke)\b"  # the inspectors again, in a letter's opening
     r"|^\s*the methodology for this (?:visit|inspection)\b|\bagreed arrangements to deliver this (?:visit|inspection)\b"
     r"|\bis leading ofsted['\u2019]s work into\b"  # the covid-era visits' framing: why and how the visit was done
-    r"|^\s*(?:this|the) (?:visit|inspection) was (?:carried out|conducted|undertaken)\b|^\s*the delivery model was adapted\b",
+    r"|^\s*(?:this|the) (?:visit|inspection) was (?:carried out|conducted|undertaken)\b|^\s*the delivery model was adapted\b"
+    # where the visit sits among the others ("This was the first focused visit since the full inspection ...")
+    r"|^\s*this (?:was|is) the (?:first|second|third|fourth|latest|last) (?:\w+ )?(?:visit|inspection|monitoring visit)\b",
     re.I,
 )
 _ASKS_PROCEDURE = re.compile(
@@ -130,6 +133,23 @@ def score_sentences(
             score *= 0.85
         scored.append(ScoredSentence(sentence, item, score, float(similarity), overlap))
     return scored
+
+
+def is_meta(sentence: str) -> bool:
+    """A sentence about the report itself ("Throughout this report, ...") or a grade descriptor."""
+    return bool(_META.search(sentence))
+
+
+def in_scope_list(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> bool:
+    """Whether a bullet lists what the visit looked at ("Inspectors looked at ... This included:" then "Staying in
+    touch."): the scope of the visit, not a finding."""
+    if paragraph.kind != "bullet":
+        return False
+    before = [p for p in paragraphs if p.order < paragraph.order and p.kind != "bullet"]
+    if not before:
+        return False
+    lead = before[-1]
+    return lead.kind != "heading" and lead.text.rstrip().endswith(":") and bool(_PROCEDURE.search(lead.text))
 
 
 def about_the_visit(sentence: str, question: str) -> bool:

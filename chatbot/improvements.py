@@ -54,6 +54,11 @@ def topic_words(topic: str) -> list[str]:
     return [token for word in words for token in tokenize(word) if token not in _INTENT_WORDS]
 
 
+def is_improvement_heading(text: str) -> bool:
+    """Whether a heading opens the "What needs to improve" (or "Areas for improvement") list."""
+    return bool(_SECTION.match(text))
+
+
 def in_improvement_list(paragraph: Paragraph) -> bool:
     """Whether a paragraph is a point under a "What needs to improve" (or "Areas for improvement") heading."""
     return paragraph.kind != "heading" and bool(paragraph.heading_path) and bool(_SECTION.match(paragraph.heading_path[-1]))

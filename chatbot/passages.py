@@ -15,6 +15,7 @@ from chatbot.extractive import (
     Evidence,
     ScoredSentence,
     about_the_visit,
+    in_scope_list,
     rank_below_statements,
     score_sentences,
     with_contrasts,
@@ -60,6 +61,7 @@ def best_passage(
     summary_bonus: float = 0.0,
     lead_bonus: float = 0.0,
     only: Sequence[Paragraph] = (),
+    extra: Sequence[Paragraph] = (),
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
@@ -74,12 +76,7 @@ def best_passage(
     evidence: list[Evidence] = []
     seen: set[str] = set()
     if only:
-        topic_vector = index.embedder.embed_query(topic)
-        vectors = index.embedder.embed_documents([p.text for p in only])
-        for paragraph, vector in zip(only, vectors, strict=True):
-            report = index.report(paragraph.report_id)
-            if report is not None:
-                evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, 0, float(vector @ topic_vector)))
+        evidence.extend(_embedded(index, topic, only, 0))
     for rank, hit in enumerate(hits):
         report = index.report(hit.chunk.report_id)
         if report is None:
@@ -90,10 +87,17 @@ def best_passage(
                 continue
             seen.add(paragraph_id)
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
+    # paragraphs weighed even when the search missed them (a report's opening summary, for "how has it changed?")
+    evidence.extend(_embedded(index, topic, [p for p in extra if p.paragraph_id not in seen], len(hits)))
     # judgement-table rows are stated by the grade lines, not quoted as a side's passage
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
     # a side is a finding: never what inspectors did, unless that is the question
-    scored = [s for s in rank_below_statements(scored, plan.standalone) if not about_the_visit(s.text, plan.standalone)]
+    listed = {rid: index.paragraphs(rid) for rid in {s.evidence.report.report_id for s in scored}}
+    scored = [
+        s
+        for s in rank_below_statements(scored, plan.standalone)
+        if not about_the_visit(s.text, plan.standalone) and not in_scope_list(s.evidence.paragraph, listed[s.evidence.report.report_id])
+    ]
     if summary_bonus:
         lengths = {rid: max(1, len(index.paragraphs(rid))) for rid in {s.evidence.report.report_id for s in scored}}
         scored = [
@@ -124,6 +128,20 @@ def best_passage(
         # the topic as asked or in any one of its glossary meanings ("the front door": "contacts and referrals ...")
         max(topic_share(words, own, term_weight) for words in [asked, *glossary_meanings(asked)]),
     )
+
+
+def _embedded(index: Index, topic: str, paragraphs: Sequence[Paragraph], rank: int) -> list[Evidence]:
+    """Paragraphs as evidence, each with its own similarity to the topic."""
+    if not paragraphs:
+        return []
+    topic_vector = index.embedder.embed_query(topic)
+    vectors = index.embedder.embed_documents([p.text for p in paragraphs])
+    out = []
+    for paragraph, vector in zip(paragraphs, vectors, strict=True):
+        report = index.report(paragraph.report_id)
+        if report is not None:
+            out.append(Evidence("", paragraph, report, rank, float(vector @ topic_vector)))
+    return out
 
 
 def topic_share(topic: str, sentences: Sequence[ScoredSentence], term_weight: Callable[[str], float] | None = None) -> float:

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Protocol
 
 from chatbot.authorities import Gazetteer
@@ -40,10 +39,12 @@ from chatbot.structured import (
     wanted_areas,
 )
 from chatbot.timeline import (
+    APRIL_2026,
     CHANGE_FOCUS,
     area_phrase,
     grade_lines,
     oldest_first,
+    opening_summary,
     referenced_reports,
     referenced_reports_one,
     timeline_areas,
@@ -401,11 +402,11 @@ class QAPipeline:
         """The paragraph a grade line cites: the report's own sentence giving that grade for that area, else the
         paragraph already quoted when it sits under the heading giving the grade (one citation for both); None
         leaves it to the judgement table."""
+        if quoted is not None and under_judgement(quoted, judgement):
+            return quoted
         prose = grade_sentence(self.index.paragraphs(report.report_id), judgement)
         if prose is not None:
             return prose[0]
-        if quoted is not None and under_judgement(quoted, judgement):
-            return quoted
         return None
 
     def _comparison_grades(
@@ -480,9 +481,20 @@ class QAPipeline:
             r.report_id: best_passage(
                 self.index, self.retriever, sub_plan, [r.report_id], term_weight=self.index.term_weight, focus=CHANGE_FOCUS,
                 summary_bonus=0.1, lead_bonus=0.1,
+                # the authority as a whole: each report's own summary of how things stand and have changed
+                only=opening_summary(self.index.paragraphs(r.report_id)) if general else (),
             )
             for r in reports
         }
+        if general:
+            # a report's summary is its verdict on the whole: always set beside the others
+            passages = {rid: replace(p, verdict=True) if p is not None else None for rid, p in passages.items()}
+        elif areas and about_areas_only(topic):
+            # a judged area and nothing narrower: each graded report's verdict on it, as in a comparison
+            for report in reports:
+                verdict = self._verdict(sub_plan, report, areas, CHANGE_FOCUS) if report.metadata.judgements else None
+                if verdict is not None:
+                    passages[report.report_id] = verdict
         strongest = max((p.score for p in passages.values() if p is not None), default=0.0)
         sources: dict[str, Paragraph] = {}
 
@@ -498,8 +510,10 @@ class QAPipeline:
         for report in reports:
             lines.append(f"**{report_label(report)}**")
             report_grades = grades.get(report.report_id, [])
-            if report.metadata.judgements and (areas or general) and not report_grades:
-                note = " (the April 2026 framework gives none)" if "overall" in area_phrase(plan.standalone) and _when(report) >= date(2026, 4, 1) else ""
+            overall_asked = "overall" in area_phrase(plan.standalone)
+            no_overall = overall_asked and _when(report) >= APRIL_2026 and all(g.judgement.area != "overall_effectiveness" for g in report_grades)
+            if report.metadata.judgements and (areas or general) and (no_overall or not report_grades):
+                note = " (the April 2026 framework gives none" + ("; its judgements follow)" if report_grades else ")") if no_overall else ""
                 lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
             passage = passages.get(report.report_id)
             if passage is not None and not self._shown(passage, strongest):

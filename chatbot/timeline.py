@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from chatbot.extractive import about_the_visit, is_meta
+from chatbot.improvements import in_improvement_list, is_improvement_heading
 from chatbot.structured import (
     AREA_LABELS,
     GRADE_INTENT,
@@ -18,6 +20,7 @@ from chatbot.structured import (
     _stating_paragraph,
     _when,
     distinct_reports,
+    is_statement,
     wanted_areas,
 )
 from core.models import Judgement, Paragraph, Report
@@ -37,6 +40,7 @@ CHANGE_FOCUS = re.compile(
     r"since the (?:last|previous)|at the (?:last|previous)|than (?:at|in|they did)|no longer|now|too slow|pace of)\b",
     re.I,
 )
+APRIL_2026 = date(2026, 4, 1)  # the framework from which ILACS reports give no overall grade
 _RANK = {"outstanding": 4, "good": 3, "requires improvement": 2, "inadequate": 1}
 
 
@@ -167,20 +171,33 @@ def timeline_areas(question: str) -> list[str]:
 
 
 def grade_lines(reports: Sequence[Report], question: str, paragraphs_of) -> dict[str, list[GradeLine]]:
-    """Per report (oldest first), its judgements on the question's areas, with the movement since the last."""
+    """Per report (oldest first), its judgements on the question's areas, with the movement since the last.
+
+    A report of the April 2026 framework gives no overall grade: where the overall grade is asked for, such a
+    report's grade lines are its area judgements instead, each with its movement since the last grade for it."""
     areas = timeline_areas(question)
     previous: dict[str, str] = {}
     out: dict[str, list[GradeLine]] = {}
     for report in sorted(reports, key=_when):
+        wanted = _judgements_for(report, areas)
+        if not wanted and areas == ["overall_effectiveness"] and _when(report) >= APRIL_2026:
+            wanted = list(report.metadata.judgements)
         lines = []
-        for judgement in _judgements_for(report, areas):
-            key = judgement.area if judgement.area != "in_care" or "care leavers" not in judgement.label.lower() else "care_leavers"
+        for judgement in report.metadata.judgements:
+            key = _area_key(judgement)
             change = movement(previous.get(key), judgement.grade)
             previous[key] = judgement.grade
-            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
-            lines.append(GradeLine(report, judgement, change, paragraph))
+            if judgement in wanted:
+                paragraph = _stating_paragraph(paragraphs_of(report.report_id), [judgement.grade, judgement.label])
+                lines.append(GradeLine(report, judgement, change, paragraph))
         out[report.report_id] = lines
     return out
+
+
+def _area_key(judgement: Judgement) -> str:
+    """The area a grade is followed by over time: an older "children in care and care leavers" grade continues
+    as the care leavers grade."""
+    return judgement.area if judgement.area != "in_care" or "care leavers" not in judgement.label.lower() else "care_leavers"
 
 
 def area_phrase(question: str) -> str:
@@ -190,3 +207,16 @@ def area_phrase(question: str) -> str:
 
 def oldest_first(reports: Sequence[Report]) -> list[Report]:
     return sorted(distinct_reports(reports), key=lambda r: _when(r) or date.min)
+
+
+def opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
+    """A report's own summary of how things stand: the findings that open it, before its "What needs to improve"
+    list (an ILACS report's headline paragraphs, a letter's headline findings). A letter that opens with the list
+    (the covid-era focused visits) is summed up by the first findings after it."""
+    # what comes before the first heading is the letter's address, not a finding
+    findings = [p for p in paragraphs if p.heading_path and is_statement(p) and not about_the_visit(p.text, "") and not is_meta(p.text)]
+    end = next((p.order for p in paragraphs if p.kind == "heading" and is_improvement_heading(p.text)), None)
+    opening = [p for p in findings if end is None or p.order < end]
+    if len(opening) < 2:
+        opening = [p for p in findings if not in_improvement_list(p)][:8]
+    return opening[:12]

@@ -12,6 +12,7 @@ from chatbot.extractive import (
     ExtractiveAnswerer,
     ScoredSentence,
     about_the_visit,
+    in_scope_list,
     compose,
     report_label,
     score_sentences,
@@ -167,7 +168,27 @@ def test_a_short_sentence_with_a_verb_can_be_quoted_but_not_a_fragment(embedder)
         ("The methodology for this visit was in line with the ILACS framework.", "What about children in care?", True),
         ("This visit was carried out in line with the ILACS framework.", "How was the visit carried out?", False),  # asked
         ("Care leavers are well supported.", "What about care leavers?", False),
+        ("In addition, inspectors spoke to care-experienced young people and their workers.", "What about care leavers?", True),
+        ("They also looked at performance management and quality assurance information.", "What about audits?", True),
+        ("This was the first focused visit since the full inspection in December 2022.", "What about care leavers?", True),
+        ("They also have a clear plan for care leavers.", "What about care leavers?", False),  # leaders, not inspectors
+        ("This was the first time that leaders had audited plans.", "What about audits?", False),
     ],
 )
 def test_about_the_visit(sentence: str, question: str, expected: bool) -> None:
     assert about_the_visit(sentence, question) is expected
+
+
+def test_a_list_of_what_the_visit_looked_at_is_its_scope_not_a_finding() -> None:
+    def para(order: int, text: str, kind: str = "paragraph") -> Paragraph:
+        return Paragraph(f"p{order}", "r", text, 1, order, kind)  # type: ignore[arg-type]
+
+    paragraphs = [
+        para(0, "Inspectors looked at the local authority's arrangements for care leavers. This included:"),
+        para(1, "Staying in touch.", "bullet"),
+        para(2, "Care leavers at risk of specific harm.", "bullet"),
+        para(3, "Headline findings", "heading"),
+        para(4, "Leaders have strengthened the service and now know it well:"),
+        para(5, "Care leavers are seen often.", "bullet"),
+    ]
+    assert [in_scope_list(p, paragraphs) for p in paragraphs] == [False, True, True, False, False, False]

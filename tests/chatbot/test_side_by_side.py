@@ -18,7 +18,7 @@ from chatbot.pipeline import QAPipeline
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
 from chatbot.structured import about_areas_only, states_grade
-from chatbot.timeline import _references, referenced_reports, timeline_areas, timeline_intent
+from chatbot.timeline import _references, opening_summary, referenced_reports, timeline_areas, timeline_intent
 
 
 @pytest.fixture(scope="module")
@@ -345,3 +345,54 @@ def test_a_comparison_on_a_judged_area_alone_quotes_each_sections_opening_verdic
         section = [p for p in sample_index.paragraphs(paragraph.report_id) if p.heading_path == paragraph.heading_path and p.kind != "heading"]
         assert "help and protection" in paragraph.heading_path[-1].lower()
         assert paragraph == section[0]
+
+
+def test_a_general_timeline_quotes_each_reports_own_opening_summary(pipeline, sample_index) -> None:
+    answer = pipeline.ask("How has Trafford changed since 2019?")
+    assert answer.trace["route"] == "timeline"
+    by_marker = {c.marker: c for c in answer.citations}
+    grade = re.compile(r": (?:Outstanding|Good|Requires improvement to be good|Inadequate)\b")
+    quoted = [by_marker[m] for line in answer.answer.splitlines() if not grade.search(line) for m in re.findall(r"\[(\d+)\]", line)]
+    assert {c.report_id for c in quoted} == set(answer.trace["timeline_reports"])  # every report says something
+    for citation in quoted:
+        paragraphs = sample_index.paragraphs(citation.report_id)
+        assert sample_index.paragraph(citation.paragraph_id) in opening_summary(paragraphs)
+    assert "_Nothing found" not in answer.answer
+    # the 2026 report's headline verdict, not a detail from its leadership section
+    assert "serious deterioration in service areas" in answer.answer
+
+
+def test_opening_summary_stops_at_the_improvement_list_and_skips_procedure(sample_index) -> None:
+    paragraphs = sample_index.paragraphs("trafford-focused-visit-2024-08-01")
+    summary = opening_summary(paragraphs)
+    assert summary and all(p.kind != "heading" for p in summary)
+    assert not any(p.text.startswith(("This letter summarises", "Inspectors looked at", "This was the first focused visit")) for p in summary)
+    improvement = next(p.order for p in paragraphs if p.kind == "heading" and p.text.lower().startswith("what needs to improve"))
+    assert all(p.order < improvement for p in summary)
+    # a covid-era letter opens with its list: its first findings stand in
+    covid = opening_summary(sample_index.paragraphs("trafford-focused-visit-2021-05-10"))
+    assert covid and all(p.heading_path and p.heading_path[-1] == "Findings" for p in covid)  # not the address above it
+
+
+def test_a_general_timeline_gives_an_april_2026_reports_area_grades_with_their_movement(pipeline) -> None:
+    answer = pipeline.ask("How has Trafford changed since 2019?")
+    block = next(b for b in answer.answer.split("\n\n") if "3 August 2026" in b)
+    assert "the April 2026 framework gives none" in block
+    assert re.search(r"help and protection: Inadequate \(down from requires improvement to be good\) \[\d+\]", block), block
+    assert re.search(r"care leavers: Requires improvement to be good \(unchanged\) \[\d+\]", block), block
+    by_marker = {c.marker: c for c in answer.citations}
+    for grade, marker in re.findall(r": (Good|Requires improvement to be good|Inadequate)\b.*?\[(\d+)\]", block):
+        assert states_grade(f"{by_marker[marker].heading}\n{by_marker[marker].text}", grade)
+
+
+def test_a_timeline_on_a_judged_area_alone_quotes_each_graded_reports_verdict(pipeline, sample_index) -> None:
+    answer = pipeline.ask("How has Buckinghamshire's help and protection changed over its inspections?")
+    assert answer.trace["route"] == "timeline"
+    verdicts = 0
+    for citation in answer.citations:
+        paragraph = sample_index.paragraph(citation.paragraph_id)
+        if paragraph.heading_path and "help and protection" in paragraph.heading_path[-1].lower():
+            section = [p for p in sample_index.paragraphs(paragraph.report_id) if p.heading_path == paragraph.heading_path and p.kind != "heading"]
+            assert paragraph == section[0]  # the section's opening paragraph, where its verdict is
+            verdicts += 1
+    assert verdicts >= 2  # the 2022 and 2025 ILACS reports
