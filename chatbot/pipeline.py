@@ -42,6 +42,7 @@ from chatbot.timeline import (
     APRIL_2026,
     CHANGE_FOCUS,
     area_phrase,
+    between_ends,
     grade_lines,
     oldest_first,
     opening_summary,
@@ -464,7 +465,7 @@ class QAPipeline:
         the question is about a judged area or about the authority as a whole, and its best passage on the topic."""
         in_scope = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
         ends = referenced_reports(plan.question, in_scope)
-        reports = ends or in_scope
+        reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
         if len(reports) < 2:
             return None
         # the topic in the question's own words, less the words that ask about change or grades

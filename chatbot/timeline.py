@@ -125,6 +125,20 @@ def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]
     return oldest_first(chosen)
 
 
+# "How has X changed between A and B?", "... from A to B": the path between them, every report on it; "how did X
+# change between A and B?" and "compare A and B" ask about the two ends alone.
+_PATH = re.compile(r"\bhow\s+(?:has|have)\b|\bfrom\b.+\bto\b", re.I)
+
+
+def between_ends(question: str, reports: Sequence[Report], ends: Sequence[Report]) -> list[Report]:
+    """The reports a timeline sets side by side when the question names two ends: the two alone, or every report
+    from one to the other when it asks how things have changed along the way."""
+    if len(ends) != 2 or not _PATH.search(question) or _COMPARE_WORDS.search(question):
+        return list(ends)
+    first, last = _when(ends[0]), _when(ends[1])
+    return [r for r in oldest_first(reports) if first <= _when(r) <= last]
+
+
 def grade_rank(grade: str) -> int | None:
     text = grade.lower()
     for name, rank in _RANK.items():

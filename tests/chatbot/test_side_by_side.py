@@ -396,3 +396,34 @@ def test_a_timeline_on_a_judged_area_alone_quotes_each_graded_reports_verdict(pi
             assert paragraph == section[0]  # the section's opening paragraph, where its verdict is
             verdicts += 1
     assert verdicts >= 2  # the 2022 and 2025 ILACS reports
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # how it has changed along the way: every report from one end to the other
+        (
+            "How has support for Buckinghamshire care leavers changed from the 2018 SIF report to the 2025 inspection?",
+            [
+                "buckinghamshire-sif-2018-01-29-txt",
+                "buckinghamshire-focused-visit-2021-04-12",
+                "buckinghamshire-ilacs-2022-02-11",
+                "buckinghamshire-focused-visit-2022-11-16",
+                "buckinghamshire-ilacs-2025-05-14",
+            ],
+        ),
+        # how it changed between two reports: those two alone
+        (
+            "How did inspectors' view of Buckinghamshire's leaders change between the 2018 SIF report and the 2022 inspection?",
+            ["buckinghamshire-sif-2018-01-29-txt", "buckinghamshire-ilacs-2022-02-11"],
+        ),
+        (
+            "How has the front door in Buckinghamshire compared between the 2022 focused visit and the 2025 inspection?",
+            ["buckinghamshire-focused-visit-2022-11-16", "buckinghamshire-ilacs-2025-05-14"],
+        ),
+    ],
+)
+def test_a_timeline_between_two_named_reports_takes_the_path_only_when_asked_how_it_has_changed(pipeline, question, expected) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "timeline"
+    assert answer.trace["timeline_reports"] == expected
