@@ -15,6 +15,9 @@
 - `stream_draft` yields the reply's deltas for the UI; the caller joins them and passes the text through
   `draft_from_reply` and the citation check before showing the final answer.
 - `rewrite_question(history, question)` makes a follow-up standalone with `prompts/rewrite.txt`.
+- `summarise(question, evidence)` sums up a side-by-side answer (a timeline or a comparison) in a few cited
+  sentences with `prompts/summary_system.txt` and `prompts/summary_user.txt`; the pipeline checks those
+  sentences like any others and sets the survivors above the side-by-side lines.
 
 LangChain objects stay inside this module: callers pass and receive our own types and plain strings.
 """
@@ -204,6 +207,8 @@ class LLMAnswerer:
             system = (prompt_dir / "answer_system.txt").read_text(encoding="utf-8")
             user = (prompt_dir / "answer_user.txt").read_text(encoding="utf-8")
             rewrite = (prompt_dir / "rewrite.txt").read_text(encoding="utf-8")
+            summary_system = (prompt_dir / "summary_system.txt").read_text(encoding="utf-8")
+            summary_user = (prompt_dir / "summary_user.txt").read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read the LLM prompt files in {prompt_dir}: {exc}") from exc
         answer_prompt = ChatPromptTemplate.from_messages([("system", system), ("human", user)])
@@ -214,6 +219,11 @@ class LLMAnswerer:
         self._answer_variables = set(answer_prompt.input_variables)
         rewrite_prompt = ChatPromptTemplate.from_messages([("human", rewrite)])
         self._rewrite_chain = rewrite_prompt | chat_model | StrOutputParser()
+        summary_prompt = ChatPromptTemplate.from_messages([("system", summary_system), ("human", summary_user)])
+        missing = {"question", "sources"} - set(summary_prompt.input_variables)
+        if missing:
+            raise ConfigError(f"{prompt_dir / 'summary_user.txt'} must use {sorted(missing)} placeholders")
+        self._summary_chain = summary_prompt | chat_model | StrOutputParser()
 
     # ---- Answerer --------------------------------------------------------------------------------
 
@@ -320,6 +330,28 @@ class LLMAnswerer:
         if not rewritten or len(rewritten) > 3 * len(question) + 200 or "</" in rewritten:
             return question
         return rewritten
+
+    def summarise(self, question: str, evidence: Sequence[Evidence]) -> str:
+        """A few cited sentences summing up an answer that sets reports or authorities side by side (timelines,
+        comparisons), over the paragraphs that answer cites, numbered with its own markers.
+
+        Returns "" when the model has nothing to sum up or its endpoint fails (the side-by-side answer stands on
+        its own, so a failure here is logged, not raised). Sentences without a marker are removed; the caller
+        must still put the text through the citation check."""
+        if not evidence:
+            return ""
+        try:
+            reply = self._summary_chain.invoke(
+                {"question": escape_data(question), "sources": format_sources(evidence, max_chars=self.max_source_chars)}
+            )
+        except Exception as exc:
+            if not _is_endpoint_failure(exc):
+                raise
+            log.warning("LLM unavailable for the side-by-side summary, answering without it: %s", self._unavailable(exc))
+            return ""
+        if is_refusal(reply):
+            return ""
+        return keep_cited(normalise_markers(reply.strip()))
 
     # ---- failure ---------------------------------------------------------------------------------
 

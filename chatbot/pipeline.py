@@ -63,7 +63,7 @@ from core.models import (
     RetrievedChunk,
     Turn,
 )
-from core.text import normalise
+from core.text import normalise, split_sentences
 from vectorstore.index import Index
 from vectorstore.keyword import tokenize
 
@@ -435,6 +435,18 @@ class QAPipeline:
                 lines.append(f"- {authority} ({kind}, {_when(report):%-d %B %Y}): {judgement.label}: {judgement.grade} [{marker}].")
         return lines, sources, {r.report_id: r for r in latest.values()}
 
+    def _summary_lines(self, plan: QueryPlan, sources: dict[str, Paragraph], reports: dict[str, Report]) -> list[str]:
+        """With an LLM answerer: a few sentences summing up a side-by-side answer, over the paragraphs it cites and
+        numbered as it numbers them, one line each under "In short" (they go through the same citation check);
+        [] with the extractive answerer, or when the model has nothing to add or cannot be reached."""
+        summarise = getattr(self.answerer, "summarise", None)
+        if summarise is None or not sources:
+            return []
+        evidence = [Evidence(m, p, reports[p.report_id], 0, 0.0) for m, p in sources.items() if p.report_id in reports]
+        text = summarise(plan.standalone, evidence)
+        sentences = [s for line in text.splitlines() for s in split_sentences(line.lstrip("-* ").strip()) if s.strip()]
+        return ["**In short**", *(f"- {s}" for s in sentences), ""] if sentences else []
+
     def _draft(self, plan: QueryPlan, evidence: Sequence[Evidence], on_text: Callable[[str], None] | None) -> Draft:
         stream_draft = getattr(self.answerer, "stream_draft", None)
         finish = getattr(self.answerer, "draft_from_reply", None)
@@ -532,11 +544,14 @@ class QAPipeline:
             elif not report_grades:
                 lines.append("- _Nothing found on this in this report._")
             lines.append("")
-        checked = check_citations("\n".join(lines), sources, {r.report_id: r for r in reports}, self._similarity)
+        by_id = {r.report_id: r for r in reports}
+        summary = self._summary_lines(plan, sources, by_id)
+        checked = check_citations("\n".join([*summary, "Oldest to newest:", "", *lines]), sources, by_id, self._similarity)
         if not checked.citations:
             return None
         searched = self._searched(plan, report_ids)
         trace = trace | {
+            "summary": "llm" if summary else "none",
             "route": "timeline",
             "searched": searched,
             "timeline_reports": [r.report_id for r in reports],
@@ -545,7 +560,7 @@ class QAPipeline:
             "dropped_sentences": list(checked.dropped),
         }
         return _composed(
-            f"Oldest to newest:\n\n{checked.text}\n\n_{searched}_",
+            f"{checked.text}\n\n_{searched}_",
             checked.citations,
             _retrieved_for(checked.citations, [h for p in used for h in p.hits]),
             trace,
@@ -659,11 +674,17 @@ class QAPipeline:
             elif not judged:
                 lines.append(f"- _Nothing found on this for {authority}._")
             lines.append("")
-        checked = check_citations("\n".join(lines), sources, reports, self._similarity)
+        summary = self._summary_lines(plan, sources, reports)
+        checked = check_citations("\n".join([*summary, *lines]), sources, reports, self._similarity)
         if not checked.citations:
             return None
         searched = self._searched(plan, report_ids)
-        trace = trace | {"route": "comparison", "searched": searched, "dropped_sentences": list(checked.dropped)}
+        trace = trace | {
+            "route": "comparison",
+            "summary": "llm" if summary else "none",
+            "searched": searched,
+            "dropped_sentences": list(checked.dropped),
+        }
         return _composed(
             f"{checked.text}\n\n_{searched}_",
             checked.citations,

@@ -515,3 +515,56 @@ def test_the_pipeline_streams_an_llm_answer_then_the_checked_answer(sample_index
     assert "[99]" in texts[-1]
     assert "[99]" not in final.answer and "invented claim" not in final.answer
     assert [c.marker for c in final.citations] == ["1"]
+
+
+# ---- side-by-side answers: the model sums up, the reports are still quoted --------------------------
+
+TIMELINE = "How has Trafford's care leavers judgement changed since 2019?"
+COMPARISON = "Do social workers in Camden and Islington have manageable caseloads?"
+
+
+def test_a_timeline_gets_a_cited_summary_above_its_side_by_side_lines(sample_index) -> None:
+    invented = "Trafford opened a swimming pool on the moon for its care leavers"
+    model = quoting(lambda m: f"{quote(m, '1')} [1]", lambda m: f"{invented} [2].", lambda m: f"{quote(m, '2')} [99]")
+    answer = pipeline_with(sample_index, model).ask(TIMELINE)
+
+    assert answer.trace["route"] == "timeline" and answer.trace["summary"] == "llm"
+    system, user = model.received[0]
+    assert "sum up" in str(system.content).lower() and TIMELINE in str(user.content)
+    summary, rest = answer.answer.split("Oldest to newest:", 1)
+    assert summary.startswith("**In short**")
+    assert "swimming pool" not in answer.answer and "[99]" not in answer.answer
+    assert any("swimming pool" in s for s in answer.trace["dropped_sentences"])
+    # the summary's sentence cites the paragraph it came from, numbered as the lines below number it
+    by_marker = {c.marker: c for c in answer.citations}
+    line = next(x for x in summary.splitlines() if x.startswith("- "))
+    marker = re.findall(r"\[(\d+)\]", line)[0]
+    assert line[2:].split(" [")[0].rstrip(".") in by_marker[marker].text
+    assert f"[{marker}]" in rest  # the paragraph summed up is quoted below too
+    for citation in answer.citations:
+        assert sample_index.paragraph(citation.paragraph_id).text == citation.text
+    # the extractive side-by-side lines are all still there: one entry per report, oldest first
+    assert rest.index("8 May 2019") < rest.index("31 January 2023") < rest.index("3 August 2026")
+
+
+def test_a_comparison_gets_a_summary_and_keeps_each_side(sample_index) -> None:
+    model = quoting(lambda m: f"{quote(m, '1')} [1]", lambda m: f"{quote(m, '2')} [2]")
+    answer = pipeline_with(sample_index, model).ask(COMPARISON)
+
+    assert answer.trace["route"] == "comparison" and answer.trace["summary"] == "llm"
+    assert answer.answer.startswith("**In short**")
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+
+
+def test_nothing_to_sum_up_leaves_the_side_by_side_answer_alone(sample_index, extractive) -> None:
+    plain = QAPipeline(sample_index, extractive).ask(TIMELINE)
+    answer = pipeline_with(sample_index, ScriptedChatModel(reply=lambda messages: REFUSAL)).ask(TIMELINE)
+    assert answer.trace["summary"] == "none"
+    assert answer.answer == plain.answer
+
+
+def test_an_unreachable_model_leaves_the_side_by_side_answer_alone(sample_index, extractive) -> None:
+    plain = QAPipeline(sample_index, extractive).ask(COMPARISON)
+    answer = pipeline_with(sample_index, UnreachableChatModel(), fallback=extractive).ask(COMPARISON)
+    assert answer.trace["summary"] == "none" and not answer.refused
+    assert answer.answer == plain.answer

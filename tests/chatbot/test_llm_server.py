@@ -149,6 +149,13 @@ def test_asking_through_a_real_local_llm_server(llama_server, sample_index) -> N
     assert deltas and "".join(deltas).strip()
     assert not "".join(deltas).startswith(FALLBACK_NOTE)
 
+    # a timeline: the model sums up the side-by-side lines, and what it says passes the same citation check
+    timeline = pipeline.ask("How has Trafford's care leavers judgement changed since 2019?")
+    print(f"\ntimeline summary={timeline.trace.get('summary')}; dropped={timeline.trace.get('dropped_sentences')}\n{timeline.answer}")
+    assert timeline.trace["route"] == "timeline" and timeline.trace["summary"] in ("llm", "none")
+    assert "Oldest to newest:" in timeline.answer and timeline.citations
+    _assert_valid_citations(timeline, sample_index)
+
     # the server goes away: the next answer is the extractive one, with a note saying so
     process.terminate()
     process.wait(timeout=20)
