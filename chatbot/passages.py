@@ -131,16 +131,22 @@ def best_passage(
 
 
 def _embedded(index: Index, topic: str, paragraphs: Sequence[Paragraph], rank: int) -> list[Evidence]:
-    """Paragraphs as evidence, each with its own similarity to the topic."""
+    """Paragraphs as evidence, each with its chunk's stored similarity to the topic (as a search would give it;
+    0 when the chunk is not among the report's 200 nearest), so no paragraph is embedded again."""
     if not paragraphs:
         return []
-    topic_vector = index.embedder.embed_query(topic)
-    vectors = index.embedder.embed_documents([p.text for p in paragraphs])
+    vector = index.embedder.embed_query(topic)
+    dense: dict[str, float] = {}
+    for report_id in dict.fromkeys(p.report_id for p in paragraphs):
+        for chunk_id, score in index.dense_search(vector, 200, [report_id]):
+            chunk = index.chunk(chunk_id)
+            for paragraph_id in chunk.paragraph_ids if chunk is not None else ():
+                dense.setdefault(paragraph_id, score)
     out = []
-    for paragraph, vector in zip(paragraphs, vectors, strict=True):
+    for paragraph in paragraphs:
         report = index.report(paragraph.report_id)
         if report is not None:
-            out.append(Evidence("", paragraph, report, rank, float(vector @ topic_vector)))
+            out.append(Evidence("", paragraph, report, rank, dense.get(paragraph.paragraph_id, 0.0)))
     return out
 
 
