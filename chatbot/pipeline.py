@@ -71,7 +71,7 @@ from vectorstore.keyword import tokenize
 _CHANGE_WORDS = frozenset(tokenize(
     "how has have did changed change changes improved improve improvement progressed progress developed deteriorated "
     "got better worse moved evolved since last previous earlier inspection inspections visit report reports over time "
-    "years timeline across"
+    "years timeline across inspectors inspector ofsted view views opinion opinions between"
 ))
 
 # Words that ask about judgements rather than name a topic.
@@ -522,6 +522,7 @@ class QAPipeline:
         used: list[Passage] = []
         for report in reports:
             lines.append(f"**{report_label(report)}**")
+            header = len(lines)
             report_grades = grades.get(report.report_id, [])
             overall_asked = "overall" in area_phrase(plan.standalone)
             no_overall = overall_asked and _when(report) >= APRIL_2026 and all(g.judgement.area != "overall_effectiveness" for g in report_grades)
@@ -541,7 +542,7 @@ class QAPipeline:
                 used.append(passage)
                 marker = marker_for(passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
-            elif not report_grades:
+            if len(lines) == header:  # no passage, and no grade it could cite
                 lines.append("- _Nothing found on this in this report._")
             lines.append("")
         by_id = {r.report_id: r for r in reports}

@@ -202,8 +202,10 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str]) 
         words = set(tokenize(paragraph.text))
         if required and not required <= words:
             continue
-        if grade is not None and not states_grade(paragraph.text, grade):
+        if grade is not None and (not states_grade(paragraph.text, grade) or about_an_earlier_inspection(paragraph, paragraphs)):
             continue
+        if grade is not None and len(phrases) > 1 and not _names_area(phrases[1], words):
+            continue  # "Management oversight ... is inadequate" does not give the leadership grade
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
         if best is None or score > best[0]:
@@ -226,6 +228,27 @@ _EARLIER = re.compile(
 )
 # Words of a judgement's label that do not tell one area from another.
 _LABEL_FILLER = frozenset(tokenize("experiences progress impact social work practice families children child local authority services"))
+
+
+def _names_area(label: str, words: set[str]) -> bool:
+    """Whether a paragraph's words name a judgement's area: at least half the words that tell it from the others."""
+    area = set(tokenize(label)) - _LABEL_FILLER
+    return not area or len(area & words) >= len(area) / 2
+
+
+def about_an_earlier_inspection(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> bool:
+    """Whether a paragraph is a point of a list of an earlier inspection's findings: a SIF report's "The last
+    inspection report ... The judgements for the local authority were:" followed by one grade a bullet. (A
+    paragraph's own sentences are judged one at a time, by `grade_sentence`: "since the last inspection ... is
+    inadequate" gives the grade now.)"""
+    if paragraph.kind != "bullet":
+        return False
+    for before in sorted((p for p in paragraphs if p.order < paragraph.order), key=lambda p: -p.order):
+        if before.text.rstrip().endswith(":"):
+            return bool(_EARLIER.search(before.text))
+        if before.kind != "bullet":
+            return False
+    return False
 
 
 def grade_sentence(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:

@@ -427,3 +427,19 @@ def test_a_timeline_between_two_named_reports_takes_the_path_only_when_asked_how
     answer = pipeline.ask(question)
     assert answer.trace["route"] == "timeline"
     assert answer.trace["timeline_reports"] == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How did inspectors' view of Buckinghamshire's leaders change between the 2018 SIF report and the 2022 inspection?",
+        "How has workforce stability in Buckinghamshire changed over its inspections?",
+        "How has Trafford's front door changed between the covid-era focused visit and the 2026 inspection?",
+    ],
+)
+def test_every_report_of_a_timeline_says_something_or_says_it_found_nothing(pipeline, question) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "timeline"
+    blocks = [b for b in answer.answer.split("\n\n") if b.startswith("**") and not b.startswith("**In short")]
+    assert len(blocks) == len(answer.trace["timeline_reports"])  # no report left out silently
+    assert all("\n- " in block for block in blocks)

@@ -15,6 +15,8 @@ from chatbot.query import plan_query
 from chatbot.retrieval import scope_reports
 from chatbot.structured import (
     StructuredAnswerer,
+    _stating_paragraph,
+    about_an_earlier_inspection,
     grade_sentence,
     presupposed_grade,
     states_grade,
@@ -351,3 +353,26 @@ def test_a_visits_focus_comes_from_its_metadata(pipeline: QAPipeline, question: 
 def test_focus_intent_needs_a_visit() -> None:
     assert structured_intent("What did the 2024 focused visit look at?") == "focus"
     assert structured_intent("What did inspectors look at when judging leadership?") is None
+
+
+# ---- a grade's source is about this inspection, and names the area --------------------------------
+
+BUCKS_SIF = "buckinghamshire-sif-2018-01-29-txt"
+
+
+def test_a_sif_reports_list_of_the_last_inspections_grades_is_about_an_earlier_inspection(sample_index) -> None:
+    paragraphs = sample_index.paragraphs(BUCKS_SIF)
+    earlier = [p for p in paragraphs if p.kind == "bullet" and p.text.startswith(("overall effectiveness:", "leadership, management and governance:"))]
+    assert len(earlier) == 2  # the 2014 grades, listed under "The judgements for the local authority were:"
+    assert all(about_an_earlier_inspection(p, paragraphs) for p in earlier)
+    summary = next(p for p in paragraphs if p.text.startswith("Overall progress in improving services"))
+    assert not about_an_earlier_inspection(summary, paragraphs)  # "since the last inspection" is not about it
+    # so the report's own leadership grade is never cited from the 2014 list, nor from a sentence on something narrower
+    source = _stating_paragraph(paragraphs, ["Inadequate", "Leadership, management and governance"])
+    assert source is None or ("leadership" in source.text.lower() and source not in earlier)
+
+
+def test_a_grade_row_names_its_area(sample_index) -> None:
+    paragraphs = sample_index.paragraphs("trafford-ilacs-2026-08-03")
+    source = _stating_paragraph(paragraphs, ["Inadequate", "The impact of leaders on social work practice with children and families"])
+    assert source is not None and source.text.startswith("The impact of leaders")
