@@ -257,6 +257,10 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"\bcare proceedings\b|\bcourt\b", re.I), "care proceedings, Public Law Outline, court"),
     (re.compile(r"\bleadership\b", re.I), "leaders, senior leaders and managers"),
+    (
+        re.compile(r"\bover(?:[- ]the[- ]age[- ]of)?[- ]21s?\b|\baged (?:over )?21\b|\b21\+|\bturns? 21\b|\b2[12][- ]to[- ]25\b", re.I),
+        "care leavers aged 21 to 25, 21+ team, older care leavers",
+    ),
 )
 
 
