@@ -24,8 +24,9 @@ test: setup  ## the default test run (what CI runs)
 test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shared/corpus)
 	$(BIN)/python -m pytest -q -m "slow or corpus or not slow"
 
-lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade); fails on any finding
+lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on any finding
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui app.py
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress

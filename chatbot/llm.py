@@ -90,7 +90,7 @@ def build_chat_model(settings: Settings, *, max_tokens: int | None = 800) -> Bas
         timeout=settings.llm_timeout_s,
         temperature=settings.llm_temperature,
         max_retries=1,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens,  # type: ignore[call-arg]  # a field alias ChatOpenAI also accepts by name
         extra_body=extra_body,
     )
 
@@ -285,7 +285,7 @@ class LLMAnswerer:
 
     def messages(self, plan: QueryPlan, evidence: Sequence[Evidence]) -> list[tuple[str, str]]:
         """The (role, content) messages the model is sent, for inspection and logging."""
-        prompt = self._answer_chain.first
+        prompt = self._answer_chain.first  # type: ignore[attr-defined]  # a RunnableSequence: prompt | model | parser
         return [(m.type, str(m.content)) for m in prompt.invoke(self.prompt_variables(plan, evidence)).to_messages()]
 
     def draft_from_reply(self, plan: QueryPlan, evidence: Sequence[Evidence], reply: str) -> Draft:

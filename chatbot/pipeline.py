@@ -232,8 +232,9 @@ class QAPipeline:
         evidence = self._evidence(hits)
         generation_started = time.perf_counter()
         draft = self._draft(plan, evidence, on_text)
-        if getattr(draft, "note", ""):
-            trace["answerer_note"] = draft.note
+        note = getattr(draft, "note", "")  # a fallback draft says why the LLM did not answer
+        if note:
+            trace["answerer_note"] = note
         best_chunk = max(h.dense for h in hits)
         trace |= {"confidence": round(draft.confidence, 4), "best_chunk_similarity": round(best_chunk, 4)}
         if draft.confidence < self.refusal.min_sentence_similarity or best_chunk < self.refusal.min_chunk_similarity:
@@ -421,18 +422,18 @@ class QAPipeline:
         lines: list[str] = []
         sources: dict[str, Paragraph] = {}
         for authority in plan.authorities:
-            report = latest.get(authority)
-            if report is None:
+            newest = latest.get(authority)
+            if newest is None:
                 continue
-            paragraphs = self.index.paragraphs(report.report_id)
-            for judgement in _judgements_for(report, wanted_areas(plan.standalone)):
+            paragraphs = self.index.paragraphs(newest.report_id)
+            for judgement in _judgements_for(newest, wanted_areas(plan.standalone)):
                 paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
                 if paragraph is None:
                     continue
                 marker = str(offset + len(sources) + 1)
                 sources[marker] = paragraph
-                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
-                lines.append(f"- {authority} ({kind}, {_when(report):%-d %B %Y}): {judgement.label}: {judgement.grade} [{marker}].")
+                kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
+                lines.append(f"- {authority} ({kind}, {_when(newest):%-d %B %Y}): {judgement.label}: {judgement.grade} [{marker}].")
         return lines, sources, {r.report_id: r for r in latest.values()}
 
     def _summary_lines(self, plan: QueryPlan, sources: dict[str, Paragraph], reports: dict[str, Report]) -> list[str]:
@@ -665,10 +666,9 @@ class QAPipeline:
                     lines.append(f"- {source_of(latest)}{statement} [{marker}].")
             if quoted is not None:
                 used.append(quoted)
-                marker = next((m for m, p in sources.items() if p.paragraph_id == quoted.paragraph.paragraph_id), None)
-                if marker is None:
-                    marker = str(len(sources) + 1)
-                    sources[marker] = quoted.paragraph
+                known = next((m for m, p in sources.items() if p.paragraph_id == quoted.paragraph.paragraph_id), None)
+                marker = known or str(len(sources) + 1)
+                sources[marker] = quoted.paragraph
                 reports[quoted.report.report_id] = quoted.report
                 for i, text in enumerate(in_text_order(quoted)):
                     lines.append(f"- {source_of(quoted.report) if i == 0 else ''}{text} [{marker}]")

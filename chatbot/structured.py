@@ -499,15 +499,15 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         return StructuredAnswer("list", tuple(facts), reason=summary + ".")
     if areas and not re.search(r"\b(visits?|letters?|reports?)\b", question, re.I):
         # "which authorities have a care leavers grade, and what was it?": each authority's latest judgement
-        latest: dict[str, Report] = {}
+        newest: dict[str, Report] = {}
         for report in sorted((r for r in reports if r.metadata.judgements and r.metadata.report_type != "area_send_inspection"), key=_when):
-            latest[report.metadata.local_authority or report.report_id] = report
-        for report in sorted(latest.values(), key=lambda r: r.metadata.local_authority or ""):
+            newest[report.metadata.local_authority or report.report_id] = report
+        for report in sorted(newest.values(), key=lambda r: r.metadata.local_authority or ""):
             for judgement in _judgements_for(report, areas):
                 facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
         if facts:
             count = len({f.report.report_id for f in facts})
-            return StructuredAnswer("list", tuple(facts), reason=f"{count} of the {len(latest)} authorities' latest graded inspections have this judgement.")
+            return StructuredAnswer("list", tuple(facts), reason=f"{count} of the {len(newest)} authorities' latest graded inspections have this judgement.")
     # reports an inspector led or took part in
     names = {name for r in reports for name in r.metadata.inspectors}
     named = [name for name in names if normalise(name) in normalise(question)]

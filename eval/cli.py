@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from core.errors import OfstedQAError
 from core.protocols import QuestionAnswerer
@@ -83,7 +83,7 @@ def run(
     try:
         thresholds = load_thresholds(args.thresholds)
         baseline = load_baseline(args.baseline)
-        product = answerer() if callable(answerer) and not hasattr(answerer, "ask") else answerer
+        product = cast(QuestionAnswerer, answerer if hasattr(answerer, "ask") else answerer())  # type: ignore[operator]
         result = run_suite(product, cases, name="product", settings=settings, model=_model_name(settings))
         systems = _run_baselines(args, settings, cases) if args.with_baselines else []
     except OfstedQAError as error:

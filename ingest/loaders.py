@@ -84,7 +84,7 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, list[RawParagraph], int]:
             raise IngestError(source, "the PDF is encrypted with a password")
         if doc.page_count == 0:
             raise IngestError(source, "the PDF has no pages")
-        text = "\f".join(page.get_text() for page in doc)
+        text = "\f".join(page.get_text() for page in doc.pages())
         if len(text.split()) < _MIN_WORDS:
             raise IngestError(source, "the PDF has no text layer (scanned?); run OCR first")
         return text, _parse_pdf(doc), doc.page_count

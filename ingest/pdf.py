@@ -52,12 +52,13 @@ def _page_lines(page, number: int) -> list[Line]:
                 continue
             text = "".join(s["text"] for s in spans)
             visible = [s for s in spans if s["text"].strip()]
+            x0, y0, x1, y1 = line["bbox"]
             if not visible:
-                lines.append(Line("", number, *line["bbox"], size=spans[0]["size"], bold=False))
+                lines.append(Line("", number, x0, y0, x1, y1, size=spans[0]["size"], bold=False))
                 continue
             size = max(visible, key=lambda s: len(s["text"]))["size"]
             bold = all(_is_bold(s) for s in visible)
-            lines.append(Line(text, number, *line["bbox"], size=round(size, 1), bold=bold))
+            lines.append(Line(text, number, x0, y0, x1, y1, size=round(size, 1), bold=bold))
     return _reading_order(lines)
 
 

@@ -264,8 +264,8 @@ def build_app(
             )
         return nothing
 
-    def _save_feedback(exchange: Exchange, conversation: Conversation, comment: str, request: gr.Request | None):
-        assert exchange.answer is not None and exchange.feedback is not None
+    def _save_feedback(exchange: Exchange, conversation: Conversation | None, comment: str, request: gr.Request | None):
+        assert exchange.answer is not None and exchange.feedback is not None and conversation is not None
         earlier = conversation.exchanges[: conversation.exchanges.index(exchange)]
         history = Conversation(exchanges=earlier).history()
         record = feedback_record(
@@ -294,7 +294,7 @@ def build_app(
         if not (comment or "").strip():
             return gr.skip(), gr.skip(), "Type a comment first, or close this box."
         _save_feedback(exchange, conversation, comment, request)
-        return gr.Group(visible=False), "", f"Thank you: your comment on answer {int(turn) + 1} was saved."
+        return gr.Group(visible=False), "", f"Thank you: your comment on answer {int(turn or 0) + 1} was saved."
 
     def new_conversation():
         empty = _empty_transcript(*_status(index, build)[:2])
@@ -407,7 +407,7 @@ def build_app(
 
         ask_inputs = [question, conversation_state, authorities, report_types, published_from, published_to]
         ask_outputs = [conversation_state, transcript, question]
-        common = {"show_progress": "hidden", "trigger_mode": "once", "concurrency_limit": 4}
+        common: dict[str, Any] = {"show_progress": "hidden", "trigger_mode": "once", "concurrency_limit": 4}
         question.submit(respond, ask_inputs, ask_outputs, **common)
         ask_button.click(respond, ask_inputs, ask_outputs, **common)
         for button in example_buttons:
