@@ -614,6 +614,9 @@ class QAPipeline:
         """Two or more authorities side by side: for each, its latest judgement on the question's area (when it
         asks about a judged area) and its best passage on the topic, each found separately, one citation a claim."""
         areas = wanted_areas(plan.standalone)
+        # each side's grade when the question is about the judged area itself or asks for grades; on something
+        # narrower ("support for care leavers over 21") the area's grade does not answer it
+        graded_question = bool(areas) and (about_areas_only(plan.topic) or bool(GRADE_INTENT.search(plan.standalone)))
         sources: dict[str, Paragraph] = {}
         reports: dict[str, Report] = {}
         lines: list[str] = []
@@ -637,7 +640,7 @@ class QAPipeline:
             judged: list[tuple[str, Paragraph]] = []
             latest = graded[-1] if graded else None
             strong = passage is not None and self._shown(passage, best_score)
-            if areas and latest is not None:
+            if graded_question and latest is not None:
                 paragraphs = self.index.paragraphs(latest.report_id)
                 for judgement in _judgements_for(latest, areas):
                     quoted_here = passage.paragraph if strong and passage is not None and passage.report.report_id == latest.report_id else None

@@ -443,3 +443,14 @@ def test_every_report_of_a_timeline_says_something_or_says_it_found_nothing(pipe
     blocks = [b for b in answer.answer.split("\n\n") if b.startswith("**") and not b.startswith("**In short")]
     assert len(blocks) == len(answer.trace["timeline_reports"])  # no report left out silently
     assert all("\n- " in block for block in blocks)
+
+
+def test_a_comparison_on_something_narrower_than_a_judged_area_quotes_without_the_areas_grade(pipeline) -> None:
+    narrow = pipeline.ask("Compare support for care leavers aged over 21 in Trafford's 2026 inspection and Buckinghamshire's 2025 inspection.")
+    assert narrow.trace["route"] == "comparison"
+    assert not re.search(r"care leavers: (Requires improvement|Good|Outstanding|Inadequate)", narrow.answer), narrow.answer
+    assert {c.local_authority for c in narrow.citations} == {"Trafford", "Buckinghamshire"}
+    assert len(narrow.citations) == 2  # one passage a side, nothing else
+    # the area itself, or its grade asked for: each side's grade leads
+    whole = pipeline.ask("Compare care leavers support in Trafford and Buckinghamshire.")
+    assert len(re.findall(r"care leavers: (?:Requires improvement to be good|Good|Outstanding|Inadequate)", whole.answer)) == 2
