@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from chatbot.authorities import Gazetteer
-from chatbot.citations import build_citation, check_citations, embedding_similarity, supports
+from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence, report_label
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
@@ -445,7 +445,8 @@ class QAPipeline:
             return []
         evidence = [Evidence(m, p, reports[p.report_id], 0, 0.0) for m, p in sources.items() if p.report_id in reports]
         text = summarise(plan.standalone, evidence)
-        sentences = [s for line in text.splitlines() for s in split_sentences(line.lstrip("-* ").strip()) if s.strip()]
+        # cited sentences only: a heading or a stray line the model wrote is not a claim the check can verify
+        sentences = [s for line in text.splitlines() for s in split_sentences(line.lstrip("-* ").strip()) if MARKER.search(s)]
         return ["**In short**", *(f"- {s}" for s in sentences), ""] if sentences else []
 
     def _draft(self, plan: QueryPlan, evidence: Sequence[Evidence], on_text: Callable[[str], None] | None) -> Draft:

@@ -548,11 +548,15 @@ def test_a_timeline_gets_a_cited_summary_above_its_side_by_side_lines(sample_ind
 
 
 def test_a_comparison_gets_a_summary_and_keeps_each_side(sample_index) -> None:
-    model = quoting(lambda m: f"{quote(m, '1')} [1]", lambda m: f"{quote(m, '2')} [2]")
+    # a heading and an uncited line from the model never reach the summary
+    model = quoting(lambda m: "**Camden and Islington**", lambda m: f"{quote(m, '1')} [1]", lambda m: "Both are excellent.", lambda m: f"{quote(m, '2')} [2]")
     answer = pipeline_with(sample_index, model).ask(COMPARISON)
 
     assert answer.trace["route"] == "comparison" and answer.trace["summary"] == "llm"
     assert answer.answer.startswith("**In short**")
+    summary = answer.answer.split("\n\n")[0].splitlines()[1:]
+    assert len(summary) == 2 and all(re.search(r"\[\d+\]", line) for line in summary), summary
+    assert "Camden and Islington**" not in answer.answer and "Both are excellent" not in answer.answer
     assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
 
 
