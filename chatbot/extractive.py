@@ -14,6 +14,7 @@ from datetime import date
 
 from chatbot.improvements import improve_intent, in_improvement_list
 from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text
+from chatbot.structured import list_lead_in
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
@@ -143,13 +144,8 @@ def is_meta(sentence: str) -> bool:
 def in_scope_list(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> bool:
     """Whether a bullet lists what the visit looked at ("Inspectors looked at ... This included:" then "Staying in
     touch."): the scope of the visit, not a finding."""
-    if paragraph.kind != "bullet":
-        return False
-    before = [p for p in paragraphs if p.order < paragraph.order and p.kind != "bullet"]
-    if not before:
-        return False
-    lead = before[-1]
-    return lead.kind != "heading" and lead.text.rstrip().endswith(":") and bool(_PROCEDURE.search(lead.text))
+    lead = list_lead_in(paragraph, paragraphs)
+    return lead is not None and bool(_PROCEDURE.search(lead.text))
 
 
 def about_the_visit(sentence: str, question: str) -> bool:

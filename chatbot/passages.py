@@ -61,7 +61,6 @@ def best_passage(
     summary_bonus: float = 0.0,
     lead_bonus: float = 0.0,
     only: Sequence[Paragraph] = (),
-    extra: Sequence[Paragraph] = (),
 ) -> Passage | None:
     """The best paragraph on the plan's topic among `report_ids`, with its best sentences in text order.
 
@@ -87,8 +86,6 @@ def best_passage(
                 continue
             seen.add(paragraph_id)
             evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
-    # paragraphs weighed even when the search missed them (a report's opening summary, for "how has it changed?")
-    evidence.extend(_embedded(index, topic, [p for p in extra if p.paragraph_id not in seen], len(hits)))
     # judgement-table rows are stated by the grade lines, not quoted as a side's passage
     scored = score_sentences(topic, evidence, index.embedder, term_weight=term_weight, focus=focus, fields=False)
     # a side is a finding: never what inspectors did, unless that is the question

@@ -401,9 +401,9 @@ class QAPipeline:
         )
 
     def _grade_source(self, report: Report, judgement: Judgement, quoted: Paragraph | None) -> Paragraph | None:
-        """The paragraph a grade line cites: the report's own sentence giving that grade for that area, else the
-        paragraph already quoted when it sits under the heading giving the grade (one citation for both); None
-        leaves it to the judgement table."""
+        """The paragraph a grade line cites: the paragraph already quoted when it sits under the heading giving the
+        grade (one citation for both), else the report's own sentence giving that grade for that area; None leaves
+        it to the judgement table."""
         if quoted is not None and under_judgement(quoted, judgement):
             return quoted
         prose = grade_sentence(self.index.paragraphs(report.report_id), judgement)
@@ -492,24 +492,24 @@ class QAPipeline:
         grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
         topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} quality of services and pace of improvement"
         sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
-        passages = {
-            r.report_id: best_passage(
-                self.index, self.retriever, sub_plan, [r.report_id], term_weight=self.index.term_weight, focus=CHANGE_FOCUS,
+        area_only = bool(areas) and not general and about_areas_only(topic)
+
+        def passage_for(report: Report) -> Passage | None:
+            if area_only and report.metadata.judgements:
+                # a judged area and nothing narrower: the graded report's verdict on it, as in a comparison
+                verdict = self._verdict(sub_plan, report, areas, CHANGE_FOCUS)
+                if verdict is not None:
+                    return verdict
+            found = best_passage(
+                self.index, self.retriever, sub_plan, [report.report_id], term_weight=self.index.term_weight, focus=CHANGE_FOCUS,
                 summary_bonus=0.1, lead_bonus=0.1,
                 # the authority as a whole: each report's own summary of how things stand and have changed
-                only=opening_summary(self.index.paragraphs(r.report_id)) if general else (),
+                only=opening_summary(self.index.paragraphs(report.report_id)) if general else (),
             )
-            for r in reports
-        }
-        if general:
             # a report's summary is its verdict on the whole: always set beside the others
-            passages = {rid: replace(p, verdict=True) if p is not None else None for rid, p in passages.items()}
-        elif areas and about_areas_only(topic):
-            # a judged area and nothing narrower: each graded report's verdict on it, as in a comparison
-            for report in reports:
-                verdict = self._verdict(sub_plan, report, areas, CHANGE_FOCUS) if report.metadata.judgements else None
-                if verdict is not None:
-                    passages[report.report_id] = verdict
+            return replace(found, verdict=True) if general and found is not None else found
+
+        passages = {r.report_id: passage_for(r) for r in reports}
         strongest = max((p.score for p in passages.values() if p is not None), default=0.0)
         sources: dict[str, Paragraph] = {}
 
@@ -535,8 +535,8 @@ class QAPipeline:
             if passage is not None and not self._shown(passage, strongest):
                 passage = None
             for grade in report_grades:
-                # one citation per grade: the report's own sentence giving it, else the quoted passage when it sits
-                # under the heading giving the grade, else its table row
+                # one citation per grade: the quoted passage when it sits under the heading giving the grade, else
+                # the report's own sentence giving it, else its table row
                 paragraph = self._grade_source(report, grade.judgement, passage.paragraph if passage else None) or grade.paragraph
                 if paragraph is not None:
                     lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")

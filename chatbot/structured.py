@@ -236,19 +236,27 @@ def _names_area(label: str, words: set[str]) -> bool:
     return not area or len(area & words) >= len(area) / 2
 
 
+def list_lead_in(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> Paragraph | None:
+    """The sentence that introduces the list a bullet belongs to ("... This included:", "The judgements for the
+    local authority were:"): the nearest paragraph before it, back over the list's other bullets, that ends with a
+    colon; None when the bullet is not in such a list. `paragraphs` are the report's, in order."""
+    if paragraph.kind != "bullet":
+        return None
+    for before in reversed([p for p in paragraphs if p.order < paragraph.order]):
+        if before.text.rstrip().endswith(":"):
+            return before if before.kind != "heading" else None
+        if before.kind != "bullet":
+            return None
+    return None
+
+
 def about_an_earlier_inspection(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> bool:
     """Whether a paragraph is a point of a list of an earlier inspection's findings: a SIF report's "The last
     inspection report ... The judgements for the local authority were:" followed by one grade a bullet. (A
     paragraph's own sentences are judged one at a time, by `grade_sentence`: "since the last inspection ... is
     inadequate" gives the grade now.)"""
-    if paragraph.kind != "bullet":
-        return False
-    for before in sorted((p for p in paragraphs if p.order < paragraph.order), key=lambda p: -p.order):
-        if before.text.rstrip().endswith(":"):
-            return bool(_EARLIER.search(before.text))
-        if before.kind != "bullet":
-            return False
-    return False
+    lead = list_lead_in(paragraph, paragraphs)
+    return lead is not None and bool(_EARLIER.search(lead.text))
 
 
 def grade_sentence(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tuple[Paragraph, str] | None:
