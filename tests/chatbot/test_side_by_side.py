@@ -302,6 +302,7 @@ def test_a_grade_cites_the_reports_own_sentence_when_it_has_one(pipeline) -> Non
         "How has Trafford's care leavers judgement changed since 2019?",
         "Compare care leavers support in Camden and Islington.",
         "Compare leadership in Camden and Trafford at their latest inspections.",
+        "How has Trafford changed since 2019?",  # an April 2026 report's area grades too
     ],
 )
 def test_every_grade_line_cites_a_paragraph_that_gives_that_grade(pipeline, question) -> None:
@@ -380,9 +381,6 @@ def test_a_general_timeline_gives_an_april_2026_reports_area_grades_with_their_m
     assert "the April 2026 framework gives none" in block
     assert re.search(r"help and protection: Inadequate \(down from requires improvement to be good\) \[\d+\]", block), block
     assert re.search(r"care leavers: Requires improvement to be good \(unchanged\) \[\d+\]", block), block
-    by_marker = {c.marker: c for c in answer.citations}
-    for grade, marker in re.findall(r": (Good|Requires improvement to be good|Inadequate)\b.*?\[(\d+)\]", block):
-        assert states_grade(f"{by_marker[marker].heading}\n{by_marker[marker].text}", grade)
 
 
 def test_a_timeline_on_a_judged_area_alone_quotes_each_graded_reports_verdict(pipeline, sample_index) -> None:
