@@ -22,6 +22,7 @@ from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.query import QueryPlan, answer_focus, expand_terms, expected_answer_type, has_answer_type, plan_query
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import (
+    APRIL_2026,
     GRADE_INTENT,
     StructuredAnswerer,
     _judgements_for,
@@ -39,7 +40,6 @@ from chatbot.structured import (
     wanted_areas,
 )
 from chatbot.timeline import (
-    APRIL_2026,
     CHANGE_FOCUS,
     area_phrase,
     between_ends,

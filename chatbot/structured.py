@@ -144,6 +144,9 @@ def presupposed_grade(question: str) -> str | None:
     return None
 
 
+APRIL_2026 = date(2026, 4, 1)  # the framework from which ILACS reports give no overall grade
+
+
 def _when(report: Report) -> date:
     meta = report.metadata
     return meta.published or meta.visit_end or meta.visit_start or date.min
@@ -230,9 +233,14 @@ _EARLIER = re.compile(
 _LABEL_FILLER = frozenset(tokenize("experiences progress impact social work practice families children child local authority services"))
 
 
+def _area_words(label: str) -> set[str]:
+    """The words of a judgement's label that tell its area from the others ("care leavers", not "experiences")."""
+    return set(tokenize(label)) - _LABEL_FILLER
+
+
 def _names_area(label: str, words: set[str]) -> bool:
     """Whether a paragraph's words name a judgement's area: at least half the words that tell it from the others."""
-    area = set(tokenize(label)) - _LABEL_FILLER
+    area = _area_words(label)
     return not area or len(area & words) >= len(area) / 2
 
 
@@ -264,7 +272,7 @@ def grade_sentence(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tup
     area ("The progress and experiences of care leavers are outstanding") and is not about an earlier inspection."""
     from core.text import split_sentences
 
-    area = set(tokenize(judgement.label)) - _LABEL_FILLER
+    area = _area_words(judgement.label)
     for paragraph in paragraphs:
         if not is_statement(paragraph):
             continue
@@ -364,7 +372,7 @@ class StructuredAnswerer:
             if not judgements:
                 wanted = " or ".join(AREA_LABELS[a] for a in areas or ["overall_effectiveness"])
                 note = ""
-                if "overall_effectiveness" in (areas or ["overall_effectiveness"]) and _when(report) >= date(2026, 4, 1):
+                if "overall_effectiveness" in (areas or ["overall_effectiveness"]) and _when(report) >= APRIL_2026:
                     note = " (the April 2026 framework gives no overall effectiveness grade)"
                 missing.append(f"{who}'s {kind} of {when} has no {wanted} judgement{note}")
                 continue

@@ -14,6 +14,7 @@ from datetime import date
 from chatbot.extractive import about_the_visit, is_meta
 from chatbot.improvements import in_improvement_list, is_improvement_heading
 from chatbot.structured import (
+    APRIL_2026,
     AREA_LABELS,
     GRADE_INTENT,
     _judgements_for,
@@ -40,7 +41,6 @@ CHANGE_FOCUS = re.compile(
     r"since the (?:last|previous)|at the (?:last|previous)|than (?:at|in|they did)|no longer|now|too slow|pace of)\b",
     re.I,
 )
-APRIL_2026 = date(2026, 4, 1)  # the framework from which ILACS reports give no overall grade
 _RANK = {"outstanding": 4, "good": 3, "requires improvement": 2, "inadequate": 1}
 
 
