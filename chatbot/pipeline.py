@@ -77,6 +77,19 @@ _CHANGE_WORDS = frozenset(tokenize(
 # Words that ask about judgements rather than name a topic.
 _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades graded rating ratings rated which of"))
 
+# Words that set authorities side by side rather than name a topic.
+_COMPARE_WORDS = frozenset(tokenize(
+    "compare compared comparing comparison differ differs different difference differences latest visit visits "
+    "inspection inspections report reports"
+))
+
+
+def _subject_words(topic: str, asking: frozenset[str]) -> list[str]:
+    """The topic's words that name its subject: not stop words ("in", "at their") and not `asking` words, which
+    say how the question is put (change, grades, comparison) rather than what it is about."""
+    return [w for w in re.findall(r"[\w'\u2019+-]+", topic) if any(t not in asking for t in tokenize(w))]
+
+
 # Words of date and inspector questions that say what is asked, not which report it is about.
 _INTENT_WORDS = frozenset(tokenize(
     "when which what date dates day days visit visited visits inspect inspected inspection inspections carried out "
@@ -483,10 +496,7 @@ class QAPipeline:
         if len(reports) < 2:
             return None
         # the topic in the question's own words, less the words that ask about change or grades
-        topic_words = [
-            w for w in re.findall(r"[\w'\u2019+-]+", plan.topic)
-            if any(t not in _CHANGE_WORDS and t not in _GRADE_WORDS for t in tokenize(w))
-        ]
+        topic_words = _subject_words(plan.topic, _CHANGE_WORDS | _GRADE_WORDS)
         general = not topic_words
         areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
         grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
@@ -624,6 +634,9 @@ class QAPipeline:
         used: list[Passage] = []
         sides: list[tuple[str, list[Report], Passage | None]] = []
         years = self.gazetteer.years_named(plan.question)
+        # each side is searched for the subject alone: "workforce stability", not "workforce stability in at their"
+        subject = _subject_words(plan.topic, _COMPARE_WORDS | _CHANGE_WORDS)
+        side_plan = replace(plan, topic=" ".join(subject)) if subject else plan
         for authority in plan.authorities:
             own = [r for r in (self.index.report(i) for i in report_ids) if r is not None and r.metadata.local_authority == authority]
             if authority in years:
@@ -631,7 +644,7 @@ class QAPipeline:
                 dated = [r for r in own if years[authority] in {d.year for d in (r.metadata.visit_start, r.metadata.visit_end, r.metadata.published) if d}]
                 own = dated or own
             as_it_stands = not (plan.published_from or plan.published_to or plan.earliest or authority in years)
-            sides.append((authority, own, self._side_passage(replace(plan, authorities=(authority,)), own, areas, as_it_stands)))
+            sides.append((authority, own, self._side_passage(replace(side_plan, authorities=(authority,)), own, areas, as_it_stands)))
         strongest = max((p.similarity for _, _, p in sides if p is not None), default=0.0)
         best_score = max((p.score for _, _, p in sides if p is not None), default=0.0)
         if strongest < self.refusal.min_sentence_similarity and not areas:
