@@ -77,6 +77,11 @@ _CHANGE_WORDS = frozenset(tokenize(
 # Words that ask about judgements rather than name a topic.
 _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades graded rating ratings rated which of"))
 
+def _and_list(names: Sequence[str]) -> str:
+    """"Devon", "Devon and Leeds", "Devon, Leeds and York"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 # Words that set authorities side by side rather than name a topic.
 _COMPARE_WORDS = frozenset(tokenize(
     "compare compared comparing comparison differ differs different difference differences latest visit visits "
@@ -160,6 +165,18 @@ class QAPipeline:
     ) -> Answer:
         """Answer a question. `on_text`, when given, receives a streaming answerer's text as it grows
         (before the citation check; the returned Answer is the checked one)."""
+        answer = self._ask(question, history, filters, on_text)
+        note = answer.trace.get("missing_note")
+        # "compare Devon and Cornwall" with no Devon report: the answer says so first, not only in its trace
+        return replace(answer, answer=f"{note}\n\n{answer.answer}") if note else answer
+
+    def _ask(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        filters: Filters | None,
+        on_text: Callable[[str], None] | None,
+    ) -> Answer:
         started = time.perf_counter()
         question = self._validate(question)
         self.index.require_ready()
@@ -197,6 +214,11 @@ class QAPipeline:
                            notes=plan.notes + (f"no reports indexed for {', '.join(missing)}",))
             trace["plan"] = plan.to_json()
             trace["missing_authorities"] = missing
+            note = f"_The indexed reports do not cover {_and_list(missing)}, so this answer is about {_and_list(plan.authorities)} only._"
+            trace["missing_note"] = note
+            if on_text is not None:
+                streamed = on_text
+                on_text = lambda text: streamed(f"{note}\n\n{text}")  # noqa: E731
         report_ids = scope_reports(self.index.reports(), plan)
         if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
             # nothing in the time window: later reports often say what came before ("since the last inspection

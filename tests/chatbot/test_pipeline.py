@@ -159,6 +159,23 @@ def test_authority_not_in_the_index_is_refused_by_name(pipeline: QAPipeline) -> 
     assert answer.trace["missing_authorities"] == ["Devon"]
 
 
+def test_a_named_authority_without_reports_is_named_at_the_top_of_the_answer(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Compare support for care leavers in Devon and Camden.")
+    assert not answer.refused and answer.citations
+    first = answer.answer.split("\n")[0]
+    assert "do not cover Devon" in first and "Camden only" in first
+    assert {c.local_authority for c in answer.citations} == {"Camden"}
+    assert answer.trace["missing_authorities"] == ["Devon"]
+    # streamed text carries the same note as the final answer
+    *texts, final = list(pipeline.stream("Compare support for care leavers in Devon and Camden."))
+    assert isinstance(final, Answer) and texts[-1] == final.answer and texts[0].startswith(first)
+
+
+def test_every_named_authority_indexed_gives_no_such_note(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Compare support for care leavers in Islington and Camden.")
+    assert "do not cover" not in answer.answer and "missing_authorities" not in answer.trace
+
+
 @pytest.mark.parametrize(
     "question",
     ["What will the weather be tomorrow?", "Who won the football last night?", "Give me a recipe for lasagne"],
