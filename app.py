@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from core.errors import OfstedQAError
 from core.offline import enforce_offline
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         # an index that already holds reports is used as it is; an empty one is built in the background
         # while the page shows the progress
         build.start()
+    else:
+        # the first question need not wait for the embedding model to load
+        threading.Thread(target=index.warm_up, name="warm-up", daemon=True).start()
     demo = build_app(pipeline, index, settings, build=build)
     login = " (login required)" if settings.username and settings.password else ""
     print(f"Serving on http://{settings.host}:{settings.port}{login}", flush=True)

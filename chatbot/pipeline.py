@@ -77,6 +77,10 @@ _CHANGE_WORDS = frozenset(tokenize(
 # Words that ask about judgements rather than name a topic.
 _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades graded rating ratings rated which of"))
 
+# The plan's note when no report lies in the question's time window and every date was searched instead.
+_WIDENED = "no report in the time window; searched all dates"
+
+
 def _and_list(names: Sequence[str]) -> str:
     """"Devon", "Devon and Leeds", "Devon, Leeds and York"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
@@ -224,7 +228,7 @@ class QAPipeline:
             # nothing in the time window: later reports often say what came before ("since the last inspection
             # in 2015"), so search the named authorities' reports without the time scope, and say so
             plan = replace(plan, published_from=None, published_to=None, latest=False, earliest=False,
-                           notes=plan.notes + ("no report in the time window; searched all dates",))
+                           notes=plan.notes + (_WIDENED,))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
         if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
@@ -240,7 +244,10 @@ class QAPipeline:
             if timeline is not None:
                 return timeline
         kinds = structured_intents(plan.standalone)
-        if kinds and (plan.authorities or plan.report_types) and report_ids:
+        # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata
+        # answers it, though a later report's text may ("since the last inspection in 2015, ...")
+        widened = _WIDENED in plan.notes
+        if kinds and (plan.authorities or plan.report_types) and report_ids and not widened:
             structured = self._structured(kinds, plan, report_ids, trace, started)
             if structured is not None:
                 return structured
@@ -754,6 +761,9 @@ class QAPipeline:
         all_reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
         kind, *others = kinds
         reports = self._reports_described(kind, plan, all_reports)
+        standing_note = ""
+        if kind == "grade":
+            reports, standing_note = self._standing(plan, reports)
         result = self.structured.answer(kind, plan, reports)
         if result is None:
             return None
@@ -765,11 +775,39 @@ class QAPipeline:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         facts = list(result.facts)
         for other in others:
-            more = self.structured.answer(other, plan, self._reports_described(other, plan, all_reports))
+            described = self._reports_described(other, plan, all_reports)
+            if other == "grade":
+                described, standing_note = self._standing(plan, described)
+            more = self.structured.answer(other, plan, described)
             if more is not None and not more.refusal:
                 facts.extend(f for f in more.facts if f not in facts)
                 trace["route"] = f"{trace['route']}+{other}"
-        return self._facts_answer(facts, "", searched, trace, started)
+        return self._facts_answer(facts, f"{standing_note}\n\n" if standing_note else "", searched, trace, started)
+
+    def _standing(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:
+        """The grades asked of an authority's latest report when that report is a focused or monitoring visit: Ofsted
+        does not grade those, and the latest graded inspection before it stands until the next one. Returns the
+        reports to take grades from and a sentence saying which stand in for which."""
+        if not plan.latest or any(r.metadata.judgements for r in reports):
+            return reports, ""
+        chosen: list[Report] = []
+        notes: list[str] = []
+        for report in reports:
+            earlier = [
+                r for r in self.index.reports()
+                if r.metadata.local_authority == report.metadata.local_authority and r.metadata.judgements
+                and r.metadata.report_type != "area_send_inspection" and _when(r) <= _when(report)
+            ]
+            if not earlier:
+                chosen.append(report)
+                continue
+            standing = max(earlier, key=_when)
+            chosen.append(standing)
+            notes.append(
+                f"{report.metadata.local_authority}'s latest report, the {REPORT_TYPE_LABELS.get(report.metadata.report_type, 'report')} of {_when(report):%-d %B %Y}, is not graded; "
+                f"the judgements that stand are those of its {REPORT_TYPE_LABELS.get(standing.metadata.report_type, 'report')} of {_when(standing):%-d %B %Y}."
+            )
+        return chosen, " ".join(notes)
 
     def _facts_answer(self, facts, preamble: str, searched: str, trace: dict[str, object], started: float) -> Answer | None:
         """Compose cited statements of fact; each cited paragraph must state the value it is cited for."""

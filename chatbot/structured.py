@@ -20,7 +20,8 @@ from vectorstore.keyword import tokenize
 
 GRADE_INTENT = re.compile(
     r"\b(grade[sd]?|grading|judg(?:e)?ments?|judged|rated|rating|ratings|overall effectiveness|"
-    r"outcome of .*\bsend\b)\b",
+    r"outcome of .*\bsend\b)\b"
+    r"|\b(?:what|how)\s+(?:was|were|is|are)\s+(?:the|its|their)\s+(?:results?|outcomes?)\b",
     re.I,
 )
 DATE_INTENT = re.compile(
@@ -38,6 +39,7 @@ FOCUS_INTENT = re.compile(
     re.I,
 )
 INSPECTOR_INTENT = re.compile(r"\b(who|which inspectors?)\b.*\b(lead|led|inspect\w*|carried out)\b|\blead inspector\b", re.I)
+_DATED = re.compile(r"\b(?:before|since|prior to)\s+(?:(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+)?(?:19|20)\d\d\b", re.I)
 _RELATIVE = re.compile(r"\b(before|previous|prior|earlier|since|changed|improved|compare|comparison|why)\b", re.I)
 
 AREA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -86,8 +88,8 @@ class StructuredAnswer:
 
 def structured_intent(question: str) -> str | None:
     """Which structured question this is, if any."""
-    if _RELATIVE.search(question):
-        return None  # "before", "since", "why", "changed": prose questions, not a field lookup
+    if _RELATIVE.search(_DATED.sub(" ", question)):
+        return None  # "before", "since", "why", "changed": prose questions, not a field lookup ("before 2025" is a date)
     if DATE_INTENT.search(question):
         return "date"
     if FOCUS_INTENT.search(question) and re.search(r"\bvisits?\b", question, re.I):

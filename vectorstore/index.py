@@ -97,6 +97,12 @@ class Index:
             self._reports = reports
             self._loaded_version = version
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the chunk table, BM25 and the embedding model
+        (some 5 s each on the full corpus). The app runs this in the background as it starts serving."""
+        self._refresh()
+        self.embedder.embed_query("warm-up")
+
     def require_ready(self) -> None:
         self._refresh()
         if not self._chunks:

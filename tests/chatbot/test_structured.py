@@ -187,6 +187,40 @@ def test_when_rated_looks_through_every_graded_report(sample_index, answerer, ga
 @pytest.mark.parametrize(
     "question",
     [
+        "What was Trafford's latest grade before 2025?",
+        "What was the result of Trafford's latest inspection before 2025?",
+        "When was Trafford last inspected before 2025, and what was the result?",
+    ],
+)
+def test_a_latest_report_that_is_a_visit_gives_the_grades_that_stand(sample_index, pipeline: QAPipeline, question: str) -> None:
+    """Trafford's latest report before 2025 is the August 2024 focused visit, which Ofsted does not grade: the
+    January 2023 inspection's grade stands, and the answer says which report it comes from and why."""
+    answer = pipeline.ask(question)
+    assert not answer.refused
+    assert answer.trace["route"].startswith("structured:")
+    assert "focused visit of 1 August 2024, is not graded" in answer.answer
+    assert "ILACS inspection of 31 January 2023" in answer.answer
+    assert "requires improvement" in normalise(answer.answer)
+    graded = [c for c in answer.citations if "requires improvement" in normalise(c.text)]
+    assert graded and all(c.report_id == "trafford-ilacs-2023-01-31" for c in graded)
+
+
+def test_a_visit_with_no_graded_inspection_before_it_still_says_it_is_not_graded(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What grade did Calderdale get at its latest inspection?")
+    assert answer.refused and "does not grade focused or monitoring visits" in answer.answer
+
+
+def test_no_report_in_the_window_leaves_the_question_to_later_reports_text(pipeline: QAPipeline) -> None:
+    """No Trafford report before 2019 is indexed: the 2019 report's own words about 2015 answer it, not a later
+    report's dates."""
+    answer = pipeline.ask("When was Trafford inspected before 2019, and how was it rated then?")
+    assert not answer.trace["route"].startswith("structured")
+    assert "2015" in answer.answer and answer.citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What grade did Buckinghamshire's focused visit get?",
         "What grade did the Trafford focused visit in 2024 get?",
         "What was Trafford's overall effectiveness grade in 2026?",

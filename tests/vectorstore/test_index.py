@@ -320,3 +320,30 @@ def test_dense_search_finds_a_paragraph_by_meaning(sample_index: Index, embedder
     assert any("established relationships with personal advisers" in t for t in texts)
     scores = [score for _, score in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_the_model_loads_once_when_a_question_arrives_during_warm_up() -> None:
+    """The app warms the model in a background thread; a question arriving meanwhile must use the same model."""
+    import threading
+
+    from vectorstore.embeddings import MiniLMEmbedder
+
+    fresh = MiniLMEmbedder()
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(fresh.model)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 3 and all(model is seen[0] for model in seen)
+
+
+def test_warm_up_loads_the_catalog_and_the_model(tmp_path: Path) -> None:
+    from chatbot.build import build_index
+
+    index = build_index(Settings(index_dir=tmp_path))
+    ingest_targets(index, [str(BUCKS_FV_2021_SEED)], max_bytes=10_000_000)
+    reopened = build_index(Settings(index_dir=tmp_path))
+    reopened.warm_up()
+    assert reopened.embedder._model is not None  # type: ignore[attr-defined]
+    assert [r.metadata.local_authority for r in reopened.reports()] == ["Buckinghamshire"]
