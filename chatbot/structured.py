@@ -459,6 +459,7 @@ LIST_INTENT = re.compile(
     r"^\s*(?:which|what)\s+(?:[\w'\u2019&-]+\s+){0,3}?(?:local\s+)?(?:authorities|councils|las|areas|places|inspections|reports|visits|focused visits)\b"
     r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
     r"|^\s*list\b"
+    r"|^\s*(?:are|were|was|is|has|have|did|do|does)\s+(?:there\s+)?any\s+(?:other\s+)?(?:local\s+)?(?:authorities|authority|councils?|las?)\b"
     r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b",
     re.I,
 )
@@ -472,6 +473,24 @@ _LIST_WORDS = frozenset(
         "there are is and what lead led involved published publish full ilacs sif send inspector inspectors or"
     )
 )
+
+
+def _visited_in_window(plan: QueryPlan, reports: Sequence[Report]) -> str:
+    """A sentence for reports listed by their publication date though only their visit falls in the dates asked
+    about ("in 2024": an inspection in December 2024, published in January 2025)."""
+    start, end = plan.published_from, plan.published_to
+    if not (start or end):
+        return ""
+    outside = [
+        r for r in dict.fromkeys(reports)
+        if r.metadata.published and ((start and r.metadata.published < start) or (end and r.metadata.published > end))
+    ]
+    notes = [
+        f"{r.metadata.local_authority}'s {REPORT_TYPE_LABELS.get(r.metadata.report_type, 'report')} of {r.metadata.published:%-d %B %Y} "
+        f"is included because inspectors visited {r.metadata.visit_dates_raw or _date_phrase(r.metadata.visit_start, r.metadata.visit_end)}"
+        for r in outside
+    ]
+    return f" {'; '.join(notes)}." if notes else ""
 
 
 def list_intent(question: str) -> bool:
@@ -514,7 +533,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} judged {grade}"
         if not facts:
             return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")
-        return StructuredAnswer("list", tuple(facts), reason=summary + ".")
+        return StructuredAnswer("list", tuple(facts), reason=summary + "." + _visited_in_window(plan, [f.report for f in facts]))
     if areas and not re.search(r"\b(visits?|letters?|reports?)\b", question, re.I):
         # "which authorities have a care leavers grade, and what was it?": each authority's latest judgement
         newest: dict[str, Report] = {}

@@ -187,6 +187,30 @@ def test_when_rated_looks_through_every_graded_report(sample_index, answerer, ga
 @pytest.mark.parametrize(
     "question",
     [
+        "Were any authorities judged outstanding for care leavers?",
+        "Are there any councils rated outstanding for care leavers?",
+        "Did any authority get an outstanding grade for care leavers?",
+    ],
+)
+def test_were_any_authorities_judged_is_a_complete_list(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:list"
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    assert all("outstanding" in normalise(c.text) for c in answer.citations)
+
+
+def test_a_listed_report_published_after_the_dates_asked_about_says_when_it_was_visited(pipeline: QAPipeline) -> None:
+    """Trafford's inspection of November-December 2022 was published on 31 January 2023: listed for "in 2022", and
+    the answer says why, rather than showing a 2023 date unexplained."""
+    answer = pipeline.ask("Which authorities were judged requires improvement overall in 2022?")
+    assert {c.report_id for c in answer.citations} == {"buckinghamshire-ilacs-2022-02-11", "trafford-ilacs-2023-01-31"}
+    assert "Trafford's ILACS inspection of 31 January 2023 is included because inspectors visited 21 November to 2 December 2022" in answer.answer
+    assert "Buckinghamshire's" not in answer.answer  # published inside the year: no note
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "What was Trafford's latest grade before 2025?",
         "What was the result of Trafford's latest inspection before 2025?",
         "When was Trafford last inspected before 2025, and what was the result?",
