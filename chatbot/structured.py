@@ -184,6 +184,7 @@ def is_statement(paragraph: Paragraph) -> bool:
 
 
 _RI_PROSE = re.compile(r"\brequire[sd]? (?:further |some )?improvements? to be good\b")
+_RI_PROSE_SHORT = re.compile(r"\brequire[sd]? (?:further |some )?improvements?\b(?! to be good)")
 _GRADE_PHRASES = ("requires improvement to be good", "requires improvement", "outstanding", "good", "inadequate")
 
 
@@ -192,6 +193,7 @@ def states_grade(text: str, grade: str) -> bool:
     wanted = normalise(grade)
     # prose words the middle grade its own way: "services still require further improvements to be good"
     found = _RI_PROSE.sub("requires improvement to be good", normalise(text))
+    found = _RI_PROSE_SHORT.sub("requires improvement", found)  # the pre-2015 scale: "services require improvement"
     for longer in _GRADE_PHRASES:
         if wanted != longer and wanted in longer:
             found = found.replace(longer, " ")
@@ -209,7 +211,7 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str]) 
             continue
         if grade is not None and (not states_grade(paragraph.text, grade) or about_an_earlier_inspection(paragraph, paragraphs)):
             continue
-        if grade is not None and len(phrases) > 1 and not _names_area(phrases[1], words):
+        if grade is not None and len(phrases) > 1 and not _names_area(phrases[1], words) and not _states_overall(phrases[1], paragraph):
             continue  # "Management oversight ... is inadequate" does not give the leadership grade
         score = sum(len(set(tokenize(p)) & words) / max(1, len(set(tokenize(p)))) for p in phrases[1:])
         score -= len(paragraph.text) / 5000  # shorter, more direct statements first
@@ -244,6 +246,15 @@ def _names_area(label: str, words: set[str]) -> bool:
     """Whether a paragraph's words name a judgement's area: at least half the words that tell it from the others."""
     area = _area_words(label)
     return not area or len(area & words) >= len(area) / 2
+
+
+# A SIF report gives its overall judgement as "Children's services in Barnet are inadequate", naming no area.
+_OVERALL_SENTENCE = re.compile(r"^children'?s services in [\w ,.'&()-]+? (?:are|is|requires?|remains?)\b")
+
+
+def _states_overall(label: str, paragraph: Paragraph) -> bool:
+    """Whether the paragraph is a SIF report's overall judgement sentence and the label the overall judgement's."""
+    return "overall" in tokenize(label) and bool(_OVERALL_SENTENCE.match(normalise(paragraph.text)))
 
 
 def list_lead_in(paragraph: Paragraph, paragraphs: Sequence[Paragraph]) -> Paragraph | None:

@@ -78,6 +78,38 @@ def _wrap_width(lines: list[str]) -> int:
     return lengths[int(len(lengths) * 0.9)]
 
 
+# A SIF report's judgement sentences: "Children's services in Barnet are inadequate", "The overall judgement is that
+# children's services require" / "improvement", "The Local Safeguarding Children Board is good".
+_JUDGEMENT_SUBJECT = re.compile(
+    r"^(?:children['\u2019]s services in\b|the overall judgement is\b|the (?:local safeguarding children board|lscb)\b"
+    r"|the effectiveness of the (?:local safeguarding children board|lscb)\b)",
+    re.IGNORECASE,
+)
+_GRADE_SENTENCE_END = re.compile(r"\b(?:outstanding|good|inadequate|improvement)(?: because)?[.:]?$", re.IGNORECASE)
+
+
+def _judgement_sentence(lines: list[str], start: int) -> tuple[str, int] | None:
+    """A judgement sentence wrapped over up to three short lines, as one line, and the index after it; None when the
+    line does not open one or no grade is in it. A sentence and not a heading: it states the grade."""
+    line = lines[start].strip()
+    if len(line) > 90 or not _JUDGEMENT_SUBJECT.match(line) or re.search(r"[.!?:;]\s+\S", line):
+        return None  # a line that goes on past its sentence opens a paragraph of findings
+    parts, end = [line], start + 1
+    for _ in range(2):
+        following = next((k for k in range(end, min(len(lines), end + 2)) if lines[k].strip()), None)
+        if following is None:
+            break
+        text = lines[following].strip()
+        if text.lower().rstrip(".:") not in _GRADE_PIECES and not (text[:1].islower() and len(text) <= 40):
+            break
+        parts.append(text)
+        end = following + 1
+        if _TERMINAL.search(text):
+            break
+    joined = " ".join(parts)
+    return (joined, end) if _GRADE_SENTENCE_END.search(joined) else None
+
+
 def _looks_like_heading(line: str, following: str | None) -> bool:
     stripped = line.strip()
     if not stripped or _TERMINAL.search(stripped) or len(stripped) > 90:
@@ -97,8 +129,9 @@ def parse_plain_text(text: str) -> list[RawParagraph]:
     A paragraph ends where a line finishes a sentence well short of the wrap width; a blank line
     (a page break in these exports) ends one only if the sentence before it is finished.
     """
-    raw_lines = text.replace("\f", "\n\n").splitlines()
-    width = _wrap_width(raw_lines)
+    lines = text.replace("\f", "\n\n").splitlines()
+    width = _wrap_width(lines)  # of the export's own lines, before table rows are joined
+    raw_lines, rows, graded_headings = _table_rows(lines)
     page = 1
     out: list[RawParagraph] = []
     current: list[str] = []
@@ -122,6 +155,10 @@ def parse_plain_text(text: str) -> list[RawParagraph]:
         if blank_before and current and (len(current[-1]) < width * 0.75 or not _continues(current[-1], stripped)):
             close()
         blank_before = False
+        if index in rows or index in graded_headings:  # a judgement table row is a paragraph, a graded heading a heading
+            close()
+            out.append(RawParagraph(stripped, page, "heading", 2) if index in graded_headings else RawParagraph(stripped, page))
+            continue
         following = next((ln for ln in raw_lines[index + 1 : index + 3] if ln.strip()), None)
         starts_item = bool(BULLET.match(stripped) or PARAGRAPH_NUMBER.match(stripped))
         if starts_item:
@@ -134,6 +171,141 @@ def parse_plain_text(text: str) -> list[RawParagraph]:
         if (_TERMINAL.search(stripped) and length < width * 0.82) or length < width * 0.55:
             close()
     close()
+    return _grade_rows(out)
+
+
+_TABLE_LABEL = re.compile(r"^\d(?:\.\d)?\.?\s+[A-Z]")
+
+
+def _table_rows(lines: list[str]) -> tuple[list[str], set[int], set[int]]:
+    """A SIF export's numbered judgement table, one row a line: "2. Children looked after and achieving" /
+    "permanence" / "requires improvement to" / "be good" becomes "2. Children looked after and achieving
+    permanence: requires improvement to be good". A numbered line is a row only when a grade follows within
+    two lines of label. Section headings with their grade are put together too (`_graded_heading`). Returns the
+    lines and the positions of the rows and of the graded headings among them."""
+    out: list[str] = []
+    rows: set[int] = set()
+    headings: set[int] = set()
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip()
+        row = _table_row(lines, index) if _TABLE_LABEL.match(line) and len(line) <= 90 else None
+        if row is not None:
+            text, index = row
+            rows.add(len(out))
+            out.extend([text, ""])
+            continue
+        sentence = _judgement_sentence(lines, index)
+        if sentence is not None:
+            text, index = sentence
+            rows.add(len(out))
+            out.extend([text, ""])
+            continue
+        graded = _graded_heading(lines, index)
+        if graded is not None:
+            text, index = graded
+            headings.add(len(out))
+            out.extend([text, ""])
+            continue
+        out.append(lines[index])
+        index += 1
+    return out, rows, headings
+
+
+# A label that ends like this is a sentence going on to its grade, not a heading or a table row.
+_SENTENCE_END = re.compile(r"\b(?:is|are|was|were|be|been|as|it)\s*$", re.IGNORECASE)
+
+# The pieces a grade is wrapped into when it sits in a column beside a wrapped heading.
+_GRADE_PIECES = frozenset(
+    ["outstanding", "good", "inadequate", "requires", "improvement", "requires improvement", "to be good", "be good",
+     "requires improvement to", "improvement to be good", "improvement to", "requires improvement to be good"]
+)
+
+
+def _graded_heading(lines: list[str], start: int) -> tuple[str, int] | None:
+    """A section heading of a SIF export with its grade: "The experiences and progress of" / "children who need help
+    and" / "protection" / "Requires improvement", or with the grade column interleaved ("The experiences and progress
+    of" / "Requires" / "children who need help and protection" / "improvement"), becomes "The experiences and progress
+    of children who need help and protection: Requires improvement". None unless a whole grade is found."""
+    first = lines[start].strip()
+    if not first[:1].isupper() or not _heading_line(RawParagraph(first, 0)) or first.lower() in _GRADE_PIECES:
+        return None
+    label, grade, end = [first], [], start + 1
+    for k in range(start + 1, min(len(lines), start + 9)):
+        text = lines[k].strip()
+        if not text:
+            continue
+        if text.lower().rstrip(".") in _GRADE_PIECES:
+            grade.append(text.rstrip("."))
+        elif text[:1].islower() and _heading_line(RawParagraph(text, 0)):
+            label.append(text)
+        else:
+            break
+        end = k + 1
+    joined = " ".join(grade)
+    if not grade or not _GRADE_ONLY.match(joined) or _SENTENCE_END.search(label[-1]):
+        return None  # "The graded judgement for adoption performance is that it is" / "good.": a sentence, left as it is
+    return f"{' '.join(label)}: {joined}", end
+
+
+def _table_row(lines: list[str], start: int) -> tuple[str, int] | None:
+    """The row starting at `start` and the index after it, or None when no grade follows the label."""
+    following = [k for k in range(start + 1, min(len(lines), start + 10)) if lines[k].strip()]
+    label = [lines[start].strip()]
+    for position, k in enumerate(following[:3]):
+        line = lines[k].strip()
+        for width in (1, 2):  # a grade may wrap: "requires improvement to" / "be good"
+            parts = [lines[j].strip() for j in following[position : position + width]]
+            if len(parts) == width and _GRADE_ONLY.match(" ".join(parts)):
+                end = following[position + width - 1] + 1
+                return f"{' '.join(label)}: {' '.join(parts).rstrip('.')}", end
+        if _TABLE_LABEL.match(line) or len(line) > 60 or position == 2:
+            return None
+        label.append(line)
+    return None
+
+
+# A line that is only a grade: the second column of a SIF export's judgement table.
+_GRADE_ONLY = re.compile(r"^(?:outstanding|good|(?:requires? )?improvement(?: to be good)?|inadequate)\.?$", re.IGNORECASE)
+
+
+_COLUMN_HEADS = re.compile(r"^(?:key judgements?|judgement grades?|judgements?|grades?)$", re.IGNORECASE)
+
+
+def _heading_line(paragraph: RawParagraph) -> bool:
+    """A line that can open a wrapped heading: short, unfinished, not a bullet or numbered paragraph."""
+    text = paragraph.text.strip()
+    return (
+        len(text) <= 70
+        and not _COLUMN_HEADS.match(text)
+        and not re.search(r"[.!?;:,]\s*$", text)
+        and not BULLET.match(text)
+        and not PARAGRAPH_NUMBER.match(text)
+    )
+
+
+def _grade_rows(paragraphs: list[RawParagraph]) -> list[RawParagraph]:
+    """A grade left on a paragraph of its own (one the line-level passes did not place): after a heading it is that
+    heading's verdict ("...: Requires improvement", as the PDFs print it); after a short label it completes a table
+    row ("Leadership, management and governance: Good"). Apart, the grade was a stray word no citation could use."""
+    out: list[RawParagraph] = []
+    for paragraph in paragraphs:
+        text = paragraph.text.strip()
+        previous = out[-1] if out else None
+        if (
+            _GRADE_ONLY.match(text)
+            and previous is not None
+            and len(previous.text) <= 120
+            and not _GRADE_ONLY.match(previous.text.strip())
+            and not re.search(r"[.!?;:]\s*$", previous.text)
+            and not _SENTENCE_END.search(previous.text)
+            and not _COLUMN_HEADS.match(previous.text.strip())
+        ):
+            joined = f"{previous.text.strip()}: {text.rstrip('.')}"
+            heading = previous.kind == "heading"
+            out[-1] = RawParagraph(joined, previous.page, "heading", previous.level) if heading else RawParagraph(joined, previous.page)
+            continue
+        out.append(paragraph)
     return out
 
 

@@ -82,6 +82,10 @@ def test_wanted_areas(question: str, expected: list[str]) -> None:
         ("The overall effectiveness of services is inadequate.", "Inadequate", True),
         ("Goodwill between partners is strong.", "Good", False),
         ("Good and outstanding practice", "Outstanding", True),
+        # the pre-2015 scale's middle grade, in a SIF report's own words
+        ("The overall judgement is that children's services require improvement", "Requires improvement", True),
+        ("The overall judgement is that children's services require improvement", "Requires improvement to be good", False),
+        ("Children's services in Bury require improvement to be good", "Requires improvement", False),
     ],
 )
 def test_states_grade(text: str, grade: str, expected: bool) -> None:

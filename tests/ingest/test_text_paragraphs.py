@@ -1,0 +1,87 @@
+"""Paragraphs of plain-text exports (the SIF `.txt` reports): judgement tables and graded section headings.
+
+A text export prints each judgement table row over several lines ("2. Children looked after and achieving" /
+"permanence" / blank / "inadequate") and sets a section's grade beside its wrapped heading. Put back together,
+the row or heading states the grade and can be cited for it; apart, the grade was a stray word.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatbot.structured import judgement_fact, states_grade
+from ingest.loaders import load_document
+from ingest.text_formats import parse_plain_text
+from tests.conftest import BUCKS_SIF_TXT, SHARED_CORPUS
+
+
+def _texts(text: str) -> list[tuple[str, str]]:
+    return [(p.kind, p.text) for p in parse_plain_text(text)]
+
+
+def test_the_sample_sif_exports_judgement_table_gives_one_row_per_judgement() -> None:
+    texts = [p.text for p in load_document(BUCKS_SIF_TXT).paragraphs]
+    for row in (
+        "Children who need help and protection: inadequate",
+        "Children looked after and achieving permanence: inadequate",  # label wrapped over two lines
+        "2.1 Adoption performance: good",
+        "2.2 Experiences and progress of care leavers: requires improvement to be good",  # grade wrapped too
+        "Leadership, management and governance: inadequate",
+    ):
+        assert row in texts
+    assert "permanence: inadequate" not in texts and "be good" not in texts
+
+
+def test_a_row_with_blank_lines_between_label_and_grade() -> None:
+    text = "Children's services in Kent are good\n1. Children who need help and protection\n\nRequires improvement\n\n2. Children looked after and achieving\npermanence\n\nGood\n\n"
+    assert ("paragraph", "1. Children who need help and protection: Requires improvement") in _texts(text)
+    assert ("paragraph", "2. Children looked after and achieving permanence: Good") in _texts(text)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # the heading wrapped, then its grade
+        ["The experiences and progress of", "children who need help and", "protection", "", "Requires improvement"],
+        # the grade in a column beside the heading, interleaved line by line
+        ["The experiences and progress of", "Requires", "children who need help and protection", "improvement"],
+        ["The experiences and progress of", "Requires improvement", "children who need help and protection"],
+    ],
+)
+def test_a_graded_section_heading_is_one_heading_with_its_grade(lines: list[str]) -> None:
+    body = "Help and protection services overall require improvement, with a front door that responds well to most children."
+    texts = _texts("\n".join([*lines, "", "Summary", body, ""]))
+    assert ("heading", "The experiences and progress of children who need help and protection: Requires improvement") in texts
+    assert ("paragraph", body) in texts
+
+
+def test_a_sentence_running_on_to_its_grade_is_left_as_written() -> None:
+    sentence = "The graded judgement for adoption performance is that it is\ngood. Adopters are well prepared."
+    texts = _texts(sentence + "\n")
+    assert all(": good" not in text for _, text in texts)
+    assert any("is that it is good." in text for _, text in texts)
+
+
+def test_a_numbered_finding_is_not_taken_for_a_table_row() -> None:
+    text = "12. Inspectors found that most plans are good\nand regularly reviewed by managers.\n"
+    assert _texts(text) == [("paragraph", "12. Inspectors found that most plans are good and regularly reviewed by managers.")]
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpus is absent")
+def test_every_sif_exports_grades_are_stated_by_a_paragraph() -> None:
+    """Over the corpus's 150 SIF text exports, each judgement the metadata holds is stated by a paragraph that can be
+    cited for it (before, 142 of them had no paragraph stating the leadership grade, and 48 none stating the
+    overall judgement)."""
+    exports = sorted(Path(SHARED_CORPUS / "reports").rglob("*.txt"))
+    assert len(exports) >= 100
+    unstated: list[str] = []
+    for path in exports:
+        document = load_document(path)
+        for judgement in document.report.metadata.judgements:
+            paragraph = judgement_fact(document.report, judgement, document.paragraphs).paragraph
+            if paragraph is None or not states_grade(paragraph.text, judgement.grade):
+                unstated.append(f"{path.name}: {judgement.label} - {judgement.grade}")
+    assert not unstated, unstated[:20]
