@@ -32,6 +32,7 @@ from chatbot.structured import (
     distinct_reports,
     grade_sentence,
     is_statement,
+    judgement_fact,
     list_answer,
     list_intent,
     structured_intent,
@@ -44,6 +45,8 @@ from chatbot.timeline import (
     area_phrase,
     between_ends,
     grade_lines,
+    grade_moves,
+    movement_intent,
     oldest_first,
     opening_summary,
     referenced_reports,
@@ -506,6 +509,8 @@ class QAPipeline:
 
     def _list(self, plan: QueryPlan, report_ids: Sequence[str] | None, trace: dict[str, object], started: float) -> Answer | None:
         """Which authorities / how many reports: complete answers from the catalog, each item cited."""
+        if movement_intent(plan.standalone):
+            return self._moves(plan, trace, started)
         reports = self.index.reports() if report_ids is None else [r for r in (self.index.report(i) for i in report_ids) if r]
         result = list_answer(plan, reports, self.index.paragraphs)
         searched = self._searched(plan, report_ids)
@@ -515,6 +520,23 @@ class QAPipeline:
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
+
+    def _moves(self, plan: QueryPlan, trace: dict[str, object], started: float) -> Answer | None:
+        """Which authorities' grades went up, went down, or moved from one grade to another: each authority's graded
+        inspections compared in order (every date, so the grade before a window counts), each grade cited."""
+        everything = replace(plan, published_from=None, published_to=None, latest=False, earliest=False, report_types=())
+        scope = scope_reports(self.index.reports(), everything)
+        reports = self.index.reports() if scope is None else [r for r in (self.index.report(i) for i in scope) if r is not None]
+        moves, reason = grade_moves(plan.standalone, reports, (plan.published_from, plan.published_to))
+        searched = self._searched(replace(plan, latest=False, earliest=False), scope)
+        trace = trace | {"route": "structured:moves", "structured_reason": reason, "searched": searched}
+        if not moves:
+            return self._refuse(f"The reports do not answer this: {reason} {searched}", trace | {"refusal": "structured"}, started)
+        facts = []
+        for move in moves:
+            for report, judgement in (move.earlier, move.later):
+                facts.append(judgement_fact(report, judgement, self.index.paragraphs(report.report_id)))
+        return self._facts_answer(facts, f"{reason}\n\n", searched, trace, started)
 
     def _timeline(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """One authority over time, oldest first: each report's judgement on the topic (with its movement) when

@@ -234,3 +234,104 @@ def opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     if len(opening) < 2:
         opening = [p for p in findings if not in_improvement_list(p)][:8]
     return opening[:12]
+
+
+# "Which authorities improved ...?", "whose overall grade went down at their latest inspection?": a list of grade
+# movements between an authority's consecutive graded inspections, not a list of grades.
+# verbs of movement only: "requires improvement" and "areas for improvement" name a grade or a list, not a move
+_UP = re.compile(r"\b(?:improved|improving|improves|went up|gone up|go(?:es)? up|rose|risen|upgraded|moved up|got better)\b", re.I)
+_DOWN = re.compile(
+    r"\b(?:declined|declining|declines|went down|gone down|go(?:es)? down|fell|fallen|dropped|downgraded|moved down|got worse|"
+    r"deteriorated|deteriorating)\b",
+    re.I,
+)
+_FROM_TO = re.compile(
+    r"\bfrom\s+(outstanding|good|requires? improvement(?: to be good)?|inadequate)\s+to\s+"
+    r"(outstanding|good|requires? improvement(?: to be good)?|inadequate)\b",
+    re.I,
+)
+_GRADE_NAME = r"(outstanding|good|requires? improvement(?: to be good)?|inadequate)"
+_TO_GRADE = re.compile(rf"\b(?:to|into)\s+(?:an?\s+)?{_GRADE_NAME}\b", re.I)
+_FROM_GRADE = re.compile(rf"\bfrom\s+(?:an?\s+)?{_GRADE_NAME}\b", re.I)
+_LATEST_PAIR = re.compile(r"\b(?:latest|last|most recent|recent|current)\b", re.I)
+
+
+def movement_intent(question: str) -> bool:
+    """Whether a list question asks which authorities' grades moved (up, down, or from one grade to another)."""
+    return bool(_FROM_TO.search(question) or _UP.search(question) or _DOWN.search(question))
+
+
+@dataclass(frozen=True)
+class Move:
+    """One authority's judgement on an area at two consecutive graded inspections."""
+
+    earlier: tuple[Report, Judgement]
+    later: tuple[Report, Judgement]
+
+
+def grade_moves(question: str, reports: Sequence[Report], window: tuple[date | None, date | None]) -> tuple[list[Move], str]:
+    """The moves the question asks about, and a sentence saying what was compared. With two grades named ("from
+    inadequate to good") every consecutive pair of an authority's graded inspections counts; otherwise only its
+    latest graded inspection against the one before. A pair counts when its later inspection falls in `window`."""
+    areas = wanted_areas(question) or ["overall_effectiveness"]
+    named = _FROM_TO.search(question)
+    wanted: tuple[int | None, int | None] = (grade_rank(named.group(1)), grade_rank(named.group(2))) if named else (None, None)
+    up, down = bool(_UP.search(question)), bool(_DOWN.search(question))
+    to, since = _TO_GRADE.search(question), _FROM_GRADE.search(question)
+    start, end = window
+    # "went down in 2025": any pair whose later inspection is in 2025; "went down" alone: the latest pair
+    latest_only = (not named and not (start or end)) or bool(_LATEST_PAIR.search(question))
+    by_authority: dict[str, list[Report]] = {}
+    for report in distinct_reports([r for r in reports if r.metadata.judgements and r.metadata.report_type != "area_send_inspection"]):
+        by_authority.setdefault(report.metadata.local_authority or report.report_id, []).append(report)
+    moves: list[Move] = []
+    compared: set[str] = set()
+    ungraded: set[str] = set()
+    for authority in sorted(by_authority):
+        for area in areas:
+            graded = [
+                (report, judgement)
+                for report in sorted(by_authority[authority], key=_when)
+                for judgement in _judgements_for(report, [area])[:1]
+                if grade_rank(judgement.grade) is not None
+            ]
+            pairs = list(zip(graded, graded[1:], strict=False))
+            newest = max(by_authority[authority], key=_when)
+            if latest_only and graded and newest is not graded[-1][0] and not _judgements_for(newest, [area]) and _when(newest) >= APRIL_2026:
+                ungraded.add(authority)  # its latest inspection gives no overall grade: no latest move to report
+                continue
+            if latest_only:
+                pairs = pairs[-1:]
+            pairs = [(a, b) for a, b in pairs if (not start or _when(b[0]) >= start) and (not end or _when(b[0]) <= end)]
+            if pairs:
+                compared.add(authority)
+            for (a, b) in pairs:
+                before, after = grade_rank(a[1].grade), grade_rank(b[1].grade)
+                assert before is not None and after is not None
+                if named and (before, after) != wanted:
+                    continue
+                if not named and ((up and not after > before) or (down and not after < before)):
+                    continue
+                if not named and ((to and after != grade_rank(to.group(1))) or (since and before != grade_rank(since.group(1)))):
+                    continue  # "dropped to inadequate", "went up from requires improvement"
+                moves.append(Move(a, b))
+    which = " or ".join(AREA_LABELS.get(a, a) for a in areas)
+    pairs_meant = "consecutive graded inspections" if not latest_only else "latest graded inspection against the one before"
+    change = f"from {named.group(1).lower()} to {named.group(2).lower()}" if named else ("went down" if down and not up else "went up")
+    if not named and since:
+        change += f" from {since.group(1).lower()}"
+    if not named and to:
+        change += f" to {to.group(1).lower()}"
+    authorities = sorted({m.later[0].metadata.local_authority or "" for m in moves})
+    listed = f" ({', '.join(authorities)})" if authorities else ""
+    counted = f"{len(authorities)} authorit{'y' if len(authorities) == 1 else 'ies'}" if authorities else "No authority"
+    reason = (
+        f"{counted}{listed} of the {len(compared)} with two graded inspections "
+        f"to compare: {which}, {change}, comparing each authority's {pairs_meant}."
+    )
+    if ungraded:
+        reason += (
+            f" Left out: {', '.join(sorted(ungraded))}, whose latest inspection (the April 2026 framework) gives no "
+            f"{which} grade."
+        )
+    return moves, reason

@@ -130,6 +130,26 @@ def paragraph_id(report_id: str, text: str, occurrence: int) -> str:
     return f"{report_id}:{digest[:16]}"
 
 
+# A judgement table row read across its two columns out of order, the grade wrapped around the label:
+# "Requires improvement Overall effectiveness to be good" (28 ILACS PDFs of 2019-20).
+_GRADE_AROUND_LABEL = re.compile(
+    r"^(?P<grade>requires improvement|good|outstanding|inadequate)\s+(?P<label>overall effectiveness)\s+(?P<tail>to be good)$"
+    r"|^(?P<grade2>requires improvement to be good|good|outstanding|inadequate)\s+(?P<label2>overall effectiveness)$",
+    re.IGNORECASE,
+)
+
+
+def _mend_grade_row(text: str) -> str:
+    """"Requires improvement Overall effectiveness to be good" -> "Overall effectiveness: Requires improvement to be
+    good", as the row reads in the report."""
+    match = _GRADE_AROUND_LABEL.match(text)
+    if match is None:
+        return text
+    if match.group("label"):
+        return f"{match.group('label')}: {match.group('grade')} {match.group('tail')}"
+    return f"{match.group('label2')}: {match.group('grade2')}"
+
+
 def build_paragraphs(report_id: str, raw: Sequence[RawParagraph]) -> list[Paragraph]:
     """Clean raw paragraphs into citable `Paragraph`s with numbers, heading paths and stable ids."""
     texts = resolve_hyphens([r.text for r in raw])
@@ -137,7 +157,7 @@ def build_paragraphs(report_id: str, raw: Sequence[RawParagraph]) -> list[Paragr
     seen: dict[str, int] = {}
     paragraphs: list[Paragraph] = []
     for item, text in zip(raw, texts, strict=True):
-        text = tidy(text)
+        text = _mend_grade_row(tidy(text))
         if not text or is_boilerplate(text):
             continue
         kind = item.kind

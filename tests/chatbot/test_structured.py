@@ -188,6 +188,42 @@ def test_when_rated_looks_through_every_graded_report(sample_index, answerer, ga
     assert {f.report.report_id for f in result.facts} == {"trafford-ilacs-2019-05-08", "trafford-ilacs-2026-08-03"}
 
 
+def test_which_authorities_moved_from_one_grade_to_another(sample_index, pipeline: QAPipeline) -> None:
+    """Every consecutive pair of graded inspections counts when two grades are named: Buckinghamshire's 2018 SIF
+    (inadequate) and 2022 ILACS (requires improvement), Trafford's 2019 and 2023 inspections; each grade cited."""
+    answer = pipeline.ask("Which authorities improved from inadequate to requires improvement overall?")
+    assert answer.trace["route"] == "structured:moves"
+    assert answer.answer.startswith("2 authorities (Buckinghamshire, Trafford)")
+    assert {c.report_id for c in answer.citations} == {
+        "buckinghamshire-sif-2018-01-29-txt", "buckinghamshire-ilacs-2022-02-11", "trafford-ilacs-2019-05-08", "trafford-ilacs-2023-01-31",
+    }
+    for citation in answer.citations:
+        grade = next(j.grade for j in sample_index.report(citation.report_id).metadata.judgements if j.area == "overall_effectiveness")
+        assert states_grade(citation.text, grade)
+
+
+def test_a_grade_that_went_down_at_the_latest_inspection(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which authorities' leadership judgement went down at their latest inspection?")
+    assert answer.trace["route"] == "structured:moves"
+    assert [c.report_id for c in answer.citations] == ["trafford-ilacs-2023-01-31", "trafford-ilacs-2026-08-03"]
+    assert "requires improvement" in normalise(answer.citations[0].text) and "inadequate" in normalise(answer.citations[1].text)
+
+
+def test_no_latest_move_for_an_authority_whose_latest_inspection_has_no_overall_grade(pipeline: QAPipeline) -> None:
+    """Trafford's 2026 inspection (the April 2026 framework) has no overall grade: its 2019-2023 move is not its latest."""
+    answer = pipeline.ask("Which authorities' overall grade went up at their latest inspection?")
+    assert answer.refused and answer.citations == ()
+    assert "Left out: Trafford" in answer.answer and "April 2026" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which authorities were judged requires improvement overall in 2022?", "Which authorities have areas for improvement for care leavers?"],
+)
+def test_requires_improvement_names_a_grade_not_a_move(pipeline: QAPipeline, question: str) -> None:
+    assert pipeline.ask(question).trace["route"] != "structured:moves"
+
+
 @pytest.mark.parametrize(
     "question",
     [
