@@ -234,6 +234,19 @@ class QAPipeline:
                            notes=plan.notes + (_WIDENED,))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
+        if report_ids is not None and not report_ids and plan.authorities and plan.report_types:
+            # "the last monitoring visit to Birmingham" when Birmingham has none: say so, and what it does have
+            held = scope_reports(self.index.reports(), replace(plan, report_types=(), published_from=None, published_to=None, latest=False, earliest=False))
+            types = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types)
+            own = sorted((r for r in (self.index.report(i) for i in held or []) if r is not None), key=_when)
+            listing = "; ".join(f"{report_label(r)}" for r in distinct_reports(own))
+            return self._refuse(
+                f"The reports do not answer this: the index holds no {types} report for {_and_list(plan.authorities)}."
+                + (f" Its reports are: {listing}." if listing else "")
+                + f" {self._searched(plan, report_ids)}",
+                trace | {"refusal": "no-report-of-type"},
+                started,
+            )
         if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
             improvements = self._improvements(plan, report_ids, trace, started)
             if improvements is not None:

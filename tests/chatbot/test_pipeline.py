@@ -171,6 +171,14 @@ def test_a_named_authority_without_reports_is_named_at_the_top_of_the_answer(pip
     assert isinstance(final, Answer) and texts[-1] == final.answer and texts[0].startswith(first)
 
 
+def test_a_report_type_the_authority_does_not_have_is_named_with_what_it_has(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What did the last monitoring visit to Camden find?")
+    assert answer.refused and answer.citations == ()
+    assert answer.trace["refusal"] == "no-report-of-type"
+    assert "no monitoring visit report for Camden" in answer.answer
+    assert "Camden: ILACS inspection, 15 April 2025" in answer.answer
+
+
 def test_every_named_authority_indexed_gives_no_such_note(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Compare support for care leavers in Islington and Camden.")
     assert "do not cover" not in answer.answer and "missing_authorities" not in answer.trace
