@@ -237,20 +237,16 @@ def opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
 
 
 # "Which authorities improved ...?", "whose overall grade went down at their latest inspection?": a list of grade
-# movements between an authority's consecutive graded inspections, not a list of grades.
-# verbs of movement only: "requires improvement" and "areas for improvement" name a grade or a list, not a move
+# movements between an authority's consecutive graded inspections, not a list of grades. Verbs of movement only:
+# "requires improvement" and "areas for improvement" name a grade or a list, not a move.
 _UP = re.compile(r"\b(?:improved|improving|improves|went up|gone up|go(?:es)? up|rose|risen|upgraded|moved up|got better)\b", re.I)
 _DOWN = re.compile(
     r"\b(?:declined|declining|declines|went down|gone down|go(?:es)? down|fell|fallen|dropped|downgraded|moved down|got worse|"
     r"deteriorated|deteriorating)\b",
     re.I,
 )
-_FROM_TO = re.compile(
-    r"\bfrom\s+(outstanding|good|requires? improvement(?: to be good)?|inadequate)\s+to\s+"
-    r"(outstanding|good|requires? improvement(?: to be good)?|inadequate)\b",
-    re.I,
-)
 _GRADE_NAME = r"(outstanding|good|requires? improvement(?: to be good)?|inadequate)"
+_FROM_TO = re.compile(rf"\bfrom\s+{_GRADE_NAME}\s+to\s+{_GRADE_NAME}\b", re.I)
 _TO_GRADE = re.compile(rf"\b(?:to|into)\s+(?:an?\s+)?{_GRADE_NAME}\b", re.I)
 _FROM_GRADE = re.compile(rf"\bfrom\s+(?:an?\s+)?{_GRADE_NAME}\b", re.I)
 _LATEST_PAIR = re.compile(r"\b(?:latest|last|most recent|recent|current)\b", re.I)
@@ -277,7 +273,7 @@ def grade_moves(question: str, reports: Sequence[Report], window: tuple[date | N
     named = _FROM_TO.search(question)
     wanted: tuple[int | None, int | None] = (grade_rank(named.group(1)), grade_rank(named.group(2))) if named else (None, None)
     up, down = bool(_UP.search(question)), bool(_DOWN.search(question))
-    to, since = _TO_GRADE.search(question), _FROM_GRADE.search(question)
+    to, origin = _TO_GRADE.search(question), _FROM_GRADE.search(question)
     start, end = window
     # "went down in 2025": any pair whose later inspection is in 2025; "went down" alone: the latest pair
     latest_only = (not named and not (start or end)) or bool(_LATEST_PAIR.search(question))
@@ -312,14 +308,14 @@ def grade_moves(question: str, reports: Sequence[Report], window: tuple[date | N
                     continue
                 if not named and ((up and not after > before) or (down and not after < before)):
                     continue
-                if not named and ((to and after != grade_rank(to.group(1))) or (since and before != grade_rank(since.group(1)))):
+                if not named and ((to and after != grade_rank(to.group(1))) or (origin and before != grade_rank(origin.group(1)))):
                     continue  # "dropped to inadequate", "went up from requires improvement"
                 moves.append(Move(a, b))
     which = " or ".join(AREA_LABELS.get(a, a) for a in areas)
     pairs_meant = "consecutive graded inspections" if not latest_only else "latest graded inspection against the one before"
     change = f"from {named.group(1).lower()} to {named.group(2).lower()}" if named else ("went down" if down and not up else "went up")
-    if not named and since:
-        change += f" from {since.group(1).lower()}"
+    if not named and origin:
+        change += f" from {origin.group(1).lower()}"
     if not named and to:
         change += f" to {to.group(1).lower()}"
     authorities = sorted({m.later[0].metadata.local_authority or "" for m in moves})

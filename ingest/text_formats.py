@@ -228,7 +228,7 @@ def _graded_heading(lines: list[str], start: int) -> tuple[str, int] | None:
     of" / "Requires" / "children who need help and protection" / "improvement"), becomes "The experiences and progress
     of children who need help and protection: Requires improvement". None unless a whole grade is found."""
     first = lines[start].strip()
-    if not first[:1].isupper() or not _heading_line(RawParagraph(first, 0)) or first.lower() in _GRADE_PIECES:
+    if not first[:1].isupper() or not _heading_line(first) or first.lower() in _GRADE_PIECES:
         return None
     label, grade, end = [first], [], start + 1
     for k in range(start + 1, min(len(lines), start + 9)):
@@ -237,7 +237,7 @@ def _graded_heading(lines: list[str], start: int) -> tuple[str, int] | None:
             continue
         if text.lower().rstrip(".") in _GRADE_PIECES:
             grade.append(text.rstrip("."))
-        elif text[:1].islower() and _heading_line(RawParagraph(text, 0)):
+        elif text[:1].islower() and _heading_line(text):
             label.append(text)
         else:
             break
@@ -266,15 +266,15 @@ def _table_row(lines: list[str], start: int) -> tuple[str, int] | None:
 
 
 # A line that is only a grade: the second column of a SIF export's judgement table.
-_GRADE_ONLY = re.compile(r"^(?:outstanding|good|(?:requires? )?improvement(?: to be good)?|inadequate)\.?$", re.IGNORECASE)
+_GRADE_ONLY = re.compile(r"^(?:outstanding|good|requires? improvement(?: to be good)?|inadequate)\.?$", re.IGNORECASE)
 
 
 _COLUMN_HEADS = re.compile(r"^(?:key judgements?|judgement grades?|judgements?|grades?)$", re.IGNORECASE)
 
 
-def _heading_line(paragraph: RawParagraph) -> bool:
-    """A line that can open a wrapped heading: short, unfinished, not a bullet or numbered paragraph."""
-    text = paragraph.text.strip()
+def _heading_line(line: str) -> bool:
+    """A line that can be part of a wrapped heading: short, unfinished, not a bullet or numbered paragraph."""
+    text = line.strip()
     return (
         len(text) <= 70
         and not _COLUMN_HEADS.match(text)
