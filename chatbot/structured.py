@@ -49,6 +49,8 @@ AREA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("leaders", re.compile(r"\bleaders?\b|\bleadership\b|\bmanagement\b|\bgovernance\b", re.I)),
     ("adoption", re.compile(r"\badoption\b", re.I)),
     ("overall_effectiveness", re.compile(r"\boverall\b|\boutcome\b", re.I)),
+    # a SIF report's review of the local safeguarding children board: its own grade, not the overall judgement
+    ("lscb", re.compile(r"\blscb\b|\bsafeguarding children(?:'s|\u2019s)? board\b", re.I)),
 )
 GRADE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("outstanding", re.compile(r"\boutstanding\b", re.I)),
@@ -387,7 +389,7 @@ class StructuredAnswerer:
                 note = ""
                 if "overall_effectiveness" in (areas or ["overall_effectiveness"]) and _when(report) >= APRIL_2026:
                     note = " (the April 2026 framework gives no overall effectiveness grade)"
-                missing.append(f"{who}'s {kind} of {when} has no {wanted} judgement{note}")
+                missing.append(f"{who}'s {kind} of {when} gives no judgement on {wanted}{note}")
                 continue
             paragraphs = self.paragraphs_of(report.report_id)
             for judgement in judgements:

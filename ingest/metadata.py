@@ -424,6 +424,8 @@ def _extract(text: str, source_name: str) -> ReportMetadata:
     judgements: tuple[Judgement, ...] = ()
     if not is_letter:
         judgements = find_judgements(flat, report_type)
+    if report_type == "sif_inspection":
+        judgements += _sif_lscb(_flatten(prepared))  # the LSCB review's grade comes after the judgement table
 
     return ReportMetadata(
         local_authority=find_local_authority(prepared),
@@ -838,6 +840,23 @@ def _lscb_review_judgement(head: str) -> tuple[Judgement, ...]:
         return ()
     label = "The Local Safeguarding Children Board"
     return (Judgement(area="overall_effectiveness", label=label, grade=tidy_grade(match.group("grade"))),)
+
+
+# A SIF report's review of the LSCB gives its own grade, further into the report than the judgement table:
+# "The Local Safeguarding Children Board requires improvement", "The Local Safeguarding Children Board (LSCB) in
+# Bromley requires improvement to be good", "The effectiveness of the LSCB is good".
+_SIF_LSCB = re.compile(
+    r"(?:The\s+Local\s+Safeguarding\s+Children\s+Board(?:\s+\(LSCB\))?|The\s+effectiveness\s+of\s+the\s+(?:LSCB|Local\s+Safeguarding\s+"
+    r"Children\s+Board))(?:\s+in\s+[A-Z][\w,&'\u2019 -]{0,40}?)?\s+(?:is\s+)?"
+    r"(?P<grade>requires?\s+improvement(?:\s+to\s+be\s+good)?|outstanding|good|inadequate)\b"
+)
+
+
+def _sif_lscb(flat: str) -> tuple[Judgement, ...]:
+    match = _SIF_LSCB.search(flat)
+    if not match:
+        return ()
+    return (Judgement(area="lscb", label="The Local Safeguarding Children Board", grade=tidy_grade(match.group("grade"))),)
 
 
 def _sif_judgements(head: str) -> tuple[Judgement, ...]:

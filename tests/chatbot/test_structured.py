@@ -64,6 +64,8 @@ def test_structured_intent(question: str, expected: str | None) -> None:
         ("How was leadership rated?", ["leaders"]),
         ("the adoption grade", ["adoption"]),
         ("the overall grade", ["overall_effectiveness"]),
+        ("What grade did the Local Safeguarding Children Board get?", ["lscb"]),
+        ("How was Kent's LSCB judged?", ["lscb"]),
         ("What grade did Trafford get?", []),
     ],
 )

@@ -91,3 +91,20 @@ def test_every_sif_exports_grades_are_stated_by_a_paragraph() -> None:
             if paragraph is None or not states_grade(paragraph.text, judgement.grade):
                 unstated.append(f"{path.name}: {judgement.label} - {judgement.grade}")
     assert not unstated, unstated[:20]
+
+
+@pytest.mark.parametrize(
+    ("name", "grade"),
+    [("barnet_sif_2017-07-07.txt", "Inadequate"), ("kent_sif_2017-06-13.txt", "Requires improvement"), ("bury_sif_2016-05-16.txt", "Good")],
+)
+def test_a_sif_reports_lscb_review_grade_is_read_and_stated(name: str, grade: str) -> None:
+    """The LSCB review's grade comes after the judgement table ("The Local Safeguarding Children Board is
+    inadequate"); it is a judgement of its own, never the overall one."""
+    path = SHARED_CORPUS / "reports" / "sif_inspection" / name
+    if not path.exists():
+        pytest.skip("../shared/corpus is absent")
+    document = load_document(path)
+    lscb = [j for j in document.report.metadata.judgements if j.area == "lscb"]
+    assert [j.grade for j in lscb] == [grade]
+    paragraph = judgement_fact(document.report, lscb[0], document.paragraphs).paragraph
+    assert paragraph is not None and "Safeguarding Children Board" in paragraph.text and states_grade(paragraph.text, grade)
