@@ -251,6 +251,10 @@ class QAPipeline:
             improvements = self._improvements(plan, report_ids, trace, started)
             if improvements is not None:
                 return improvements
+        if movement_intent(plan.standalone) and len(plan.authorities) != 1:  # one authority's moves: its timeline
+            moved = self._moves(plan, trace, started)
+            if moved is not None:
+                return moved
         if list_intent(plan.standalone) and structured_intent(plan.standalone) != "focus":
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
@@ -522,8 +526,6 @@ class QAPipeline:
 
     def _list(self, plan: QueryPlan, report_ids: Sequence[str] | None, trace: dict[str, object], started: float) -> Answer | None:
         """Which authorities / how many reports: complete answers from the catalog, each item cited."""
-        if movement_intent(plan.standalone):
-            return self._moves(plan, trace, started)
         reports = self.index.reports() if report_ids is None else [r for r in (self.index.report(i) for i in report_ids) if r]
         result = list_answer(plan, reports, self.index.paragraphs)
         searched = self._searched(plan, report_ids)

@@ -356,6 +356,13 @@ def _topic_words(text: str, gazetteer: Gazetteer) -> str:
     return " ".join(re.findall(r"[\w'-]+", stripped))
 
 
+# Words of a follow-up that ask how or when, not about what: "how has that changed since?" names no subject.
+_NOT_SUBJECT = frozenset(
+    "how has have had did does do that this it they them those these changed change changes improved improve got "
+    "better worse since then over time moved gone went declined deteriorated progressed".split()
+)
+
+
 def plan_query(
     question: str,
     history: Sequence[Turn],
@@ -409,9 +416,11 @@ def plan_query(
         pieces = [question.strip()]
         if authority_source == "history":
             pieces.append("(" + ", ".join(named) + ")")
-        if len(own_topic.split()) < 3 and carried_topic:
+        # "how has that changed since 2019?": its own words name no subject; the conversation's does
+        own_subject = [w for w in own_topic.split() if w.lower().strip("?.,!") not in _NOT_SUBJECT]
+        if len(own_subject) < 3 and carried_topic:
             pieces.append(carried_topic)
-        follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_topic.split()) < 2 else "") if part)
+        follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_subject) < 2 else "") if part)
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
     if type_as_time:

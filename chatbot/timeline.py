@@ -22,6 +22,7 @@ from chatbot.structured import (
     _when,
     distinct_reports,
     is_statement,
+    list_intent,
     wanted_areas,
 )
 from core.models import Judgement, Paragraph, Report
@@ -252,9 +253,18 @@ _FROM_GRADE = re.compile(rf"\bfrom\s+(?:an?\s+)?{_GRADE_NAME}\b", re.I)
 _LATEST_PAIR = re.compile(r"\b(?:latest|last|most recent|recent|current)\b", re.I)
 
 
+_WHICH = re.compile(r"^\s*(?:(?:and|but|so|then)\s*,?\s*)?(?:which|what)\b", re.I)
+
+
 def movement_intent(question: str) -> bool:
-    """Whether a list question asks which authorities' grades moved (up, down, or from one grade to another)."""
-    return bool(_FROM_TO.search(question) or _UP.search(question) or _DOWN.search(question))
+    """Whether the question asks which authorities' grades moved (up, down, or from one grade to another): a list
+    question with a verb of movement, or a follow-up ("and which went down from good to inadequate?") that names a
+    grade or asks for one."""
+    moved = bool(_FROM_TO.search(question) or _UP.search(question) or _DOWN.search(question))
+    if not moved:
+        return False
+    graded = bool(_FROM_TO.search(question) or _TO_GRADE.search(question) or _FROM_GRADE.search(question) or GRADE_INTENT.search(question))
+    return list_intent(question) or (bool(_WHICH.match(question)) and graded)
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,13 @@ def test_follow_up_carries_authority_and_topic(gazetteer: Gazetteer, question: s
     assert result.notes
 
 
+@pytest.mark.parametrize("question", ["How has that changed since 2019?", "Has it improved since then?", "How have they changed over time?"])
+def test_a_follow_up_asking_only_how_it_changed_takes_the_conversations_subject(gazetteer: Gazetteer, question: str) -> None:
+    result = plan(gazetteer, question, [TRAFFORD_CARE_LEAVERS, "And what about their children in care?"])
+    assert result.authorities == ("Trafford",)
+    assert "children care" in result.topic
+
+
 def test_follow_up_naming_another_authority_keeps_the_topic(gazetteer: Gazetteer) -> None:
     result = plan(gazetteer, "What about Camden?", [TRAFFORD_CARE_LEAVERS])
     assert result.authorities == ("Camden",)

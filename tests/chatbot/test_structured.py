@@ -25,7 +25,7 @@ from chatbot.structured import (
     under_judgement,
     wanted_areas,
 )
-from core.models import Judgement, Paragraph
+from core.models import Judgement, Paragraph, Turn
 from core.text import normalise
 
 
@@ -202,6 +202,13 @@ def test_which_authorities_moved_from_one_grade_to_another(sample_index, pipelin
     for citation in answer.citations:
         grade = next(j.grade for j in sample_index.report(citation.report_id).metadata.judgements if j.area == "overall_effectiveness")
         assert states_grade(citation.text, grade)
+
+
+def test_a_follow_up_asking_which_moved_the_other_way_is_a_movement_list(pipeline: QAPipeline) -> None:
+    asked = "Which authorities improved from inadequate to requires improvement overall?"
+    answer = pipeline.ask("And which went down from requires improvement to inadequate?", [Turn(asked, pipeline.ask(asked).answer)])
+    assert answer.trace["route"] == "structured:moves"
+    assert answer.refused and "No authority" in answer.answer  # none in the sample: Trafford's 2026 report has no overall grade
 
 
 def test_a_grade_that_went_down_at_the_latest_inspection(pipeline: QAPipeline) -> None:
