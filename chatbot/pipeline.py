@@ -255,7 +255,7 @@ class QAPipeline:
             moved = self._moves(plan, trace, started)
             if moved is not None:
                 return moved
-        if list_intent(plan.standalone) and structured_intent(plan.standalone) != "focus":
+        if list_intent(plan.standalone) and structured_intent(plan.standalone) not in ("focus", "inspector"):
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
                 return listed

@@ -20,7 +20,7 @@ from vectorstore.keyword import tokenize
 
 GRADE_INTENT = re.compile(
     r"\b(grade[sd]?|grading|judg(?:e)?ments?|judged|rated|rating|ratings|overall effectiveness|"
-    r"outcome of .*\bsend\b)\b"
+    r"outcome of .*\bsend\b|send outcomes?)\b"
     r"|\b(?:what|how)\s+(?:was|were|is|are)\s+(?:the|its|their)\s+(?:results?|outcomes?)\b",
     re.I,
 )
@@ -521,7 +521,8 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         if not re.search(r"\bsend\b", question, re.I):
             candidates = [r for r in candidates if r.metadata.report_type != "area_send_inspection"]
         timed = plan.published_from or plan.published_to
-        if not timed or _CURRENT.search(question):
+        # LSCB reviews ended with the SIF framework: each authority's last one is its board's last grade
+        if (not timed or _CURRENT.search(question)) and areas != ["lscb"]:
             # the latest graded inspection stands until the next one
             latest: dict[str, Report] = {}
             for report in sorted(candidates, key=_when):

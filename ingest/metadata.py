@@ -424,8 +424,8 @@ def _extract(text: str, source_name: str) -> ReportMetadata:
     judgements: tuple[Judgement, ...] = ()
     if not is_letter:
         judgements = find_judgements(flat, report_type)
-    if report_type == "sif_inspection":
-        judgements += _sif_lscb(_flatten(prepared))  # the LSCB review's grade comes after the judgement table
+    if report_type == "sif_inspection" and not any(j.area == "lscb" for j in judgements):
+        judgements += _sif_lscb(_flatten(prepared))  # the LSCB review's grade, when the table leaves it out
 
     return ReportMetadata(
         local_authority=find_local_authority(prepared),

@@ -204,6 +204,12 @@ def test_which_authorities_moved_from_one_grade_to_another(sample_index, pipelin
         assert states_grade(citation.text, grade)
 
 
+def test_which_inspectors_led_is_an_inspector_question_not_a_list_of_reports(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which inspectors led inspections of Trafford?")
+    assert answer.trace["route"] == "structured:inspector"
+    assert "lead inspector - " in answer.answer and answer.citations
+
+
 def test_a_follow_up_asking_which_moved_the_other_way_is_a_movement_list(pipeline: QAPipeline) -> None:
     asked = "Which authorities improved from inadequate to requires improvement overall?"
     answer = pipeline.ask("And which went down from requires improvement to inadequate?", [Turn(asked, pipeline.ask(asked).answer)])

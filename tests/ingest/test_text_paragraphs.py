@@ -95,7 +95,12 @@ def test_every_sif_exports_grades_are_stated_by_a_paragraph() -> None:
 
 @pytest.mark.parametrize(
     ("name", "grade"),
-    [("barnet_sif_2017-07-07.txt", "Inadequate"), ("kent_sif_2017-06-13.txt", "Requires improvement"), ("bury_sif_2016-05-16.txt", "Good")],
+    [
+        ("barnet_sif_2017-07-07.txt", "Inadequate"),
+        ("kent_sif_2017-06-13.txt", "Requires improvement"),
+        ("bury_sif_2016-05-16.txt", "Good"),
+        ("bexley_sif_2014-05-23.txt", "Inadequate"),  # its judgement table gives the LSCB grade: read once, not twice
+    ],
 )
 def test_a_sif_reports_lscb_review_grade_is_read_and_stated(name: str, grade: str) -> None:
     """The LSCB review's grade comes after the judgement table ("The Local Safeguarding Children Board is
