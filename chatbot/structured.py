@@ -506,6 +506,23 @@ def _visited_in_window(plan: QueryPlan, reports: Sequence[Report]) -> str:
     return f" {'; '.join(notes)}." if notes else ""
 
 
+def grade_area_pairs(question: str) -> list[tuple[str, str]]:
+    """Each grade the question names with the area it is for: "good for help and protection but inadequate for care
+    leavers" gives [("good", "help_protection"), ("inadequate", "care_leavers")]. A grade with no area after it
+    (before the next grade) is left out."""
+    found: list[tuple[int, str]] = sorted(
+        (match.start(), name) for name, pattern in GRADE_WORDS for match in pattern.finditer(question)
+    )
+    pairs: list[tuple[str, str]] = []
+    for index, (start, name) in enumerate(found):
+        end = found[index + 1][0] if index + 1 < len(found) else len(question)
+        after = question[start:end]
+        named = min(((m.start(), area) for area, pattern in AREA_PATTERNS if (m := pattern.search(after))), default=None)
+        if named is not None and (name, named[1]) not in pairs:
+            pairs.append((name, named[1]))
+    return pairs
+
+
 def list_intent(question: str) -> bool:
     return bool(LIST_INTENT.search(question))
 
@@ -515,6 +532,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     question = plan.standalone
     grade = presupposed_grade(question)
     areas = wanted_areas(question)
+    pairs = grade_area_pairs(question)
     facts: list[Fact] = []
     if grade:
         candidates = [r for r in reports if r.metadata.judgements]
@@ -535,8 +553,14 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                 judgements = list(report.metadata.judgements)
             else:
                 judgements = _judgements_for(report, ["overall_effectiveness"])
+            if len(pairs) > 1:
+                # "good for help and protection but inadequate for care leavers": every pair must hold
+                held = [[j for j in _judgements_for(report, [area]) if states_grade(j.grade, wanted)] for wanted, area in pairs]
+                if all(held):
+                    facts.extend(judgement_fact(report, found[0], paragraphs_of(report.report_id)) for found in held)
+                continue
             for judgement in judgements:
-                if grade not in normalise(judgement.grade):
+                if not states_grade(judgement.grade, grade):  # "good" is not "requires improvement to be good"
                     continue
                 facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
         scope = f"{len(candidates)} graded report{'s' if len(candidates) != 1 else ''}"
@@ -544,7 +568,9 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         summary = (
             f"{len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'} "
             f"({', '.join(authorities)})" if authorities else "No authority"
-        ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} judged {grade}"
+        ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} judged " + (
+            " and ".join(f"{g} for {AREA_LABELS[a]}" for g, a in pairs) if len(pairs) > 1 else grade
+        )
         if not facts:
             return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")
         return StructuredAnswer("list", tuple(facts), reason=summary + "." + _visited_in_window(plan, [f.report for f in facts]))

@@ -204,6 +204,21 @@ def test_which_authorities_moved_from_one_grade_to_another(sample_index, pipelin
         assert states_grade(citation.text, grade)
 
 
+def test_judged_good_does_not_list_requires_improvement_to_be_good(pipeline: QAPipeline) -> None:
+    """Buckinghamshire (2025) and Trafford (2023) stand at "requires improvement to be good": not "good"."""
+    answer = pipeline.ask("Which authorities were judged good overall?")
+    assert answer.refused and answer.citations == ()
+
+
+def test_a_list_with_two_grades_for_two_areas_needs_both(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which authorities were judged outstanding for care leavers and outstanding for help and protection?")
+    assert answer.trace["route"] == "structured:list"
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    assert len(answer.citations) == 4  # each authority's two judgements, each cited
+    refused = pipeline.ask("Which authorities were judged outstanding for care leavers but inadequate for leadership?")
+    assert refused.refused and "outstanding for care leavers and inadequate for the impact of leaders" in refused.answer
+
+
 def test_which_inspectors_led_is_an_inspector_question_not_a_list_of_reports(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Which inspectors led inspections of Trafford?")
     assert answer.trace["route"] == "structured:inspector"
