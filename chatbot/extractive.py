@@ -40,7 +40,8 @@ _PROCEDURE = re.compile(
     r"|\bis leading ofsted['\u2019]s work into\b"  # the covid-era visits' framing: why and how the visit was done
     r"|^\s*(?:this|the) (?:visit|inspection) was (?:carried out|conducted|undertaken)\b|^\s*the delivery model was adapted\b"
     # where the visit sits among the others ("This was the first focused visit since the full inspection ...")
-    r"|^\s*this (?:was|is) the (?:first|second|third|fourth|latest|last) (?:\w+ )?(?:visit|inspection|monitoring visit)\b",
+    r"|^\s*this (?:was|is) the (?:first|second|third|fourth|latest|last) (?:\w+ )?(?:visit|inspection|monitoring visit)\b"
+    r"|^\s*the purpose of (?:the|this) (?:inspection|visit|review) is\b",  # a 2013 inspection's statement of its remit
     re.I,
 )
 _ASKS_PROCEDURE = re.compile(

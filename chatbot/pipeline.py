@@ -80,6 +80,12 @@ _CHANGE_WORDS = frozenset(tokenize(
 # Words that ask about judgements rather than name a topic.
 _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades graded rating ratings rated which of"))
 
+# ... and asks what inspectors made of it, not when, who or how many.
+_OVERVIEW_ASK = re.compile(
+    r"\b(?:say|said|says|tell|told|find|found|findings|think|thought|verdict|summar\w*|sum up|how good|how well|how (?:is|are)\b)",
+    re.I,
+)
+
 # The plan's note when no report lies in the question's time window and every date was searched instead.
 _WIDENED = "no report in the time window; searched all dates"
 
@@ -106,6 +112,12 @@ def _subject_words(topic: str, asking: frozenset[str]) -> list[str]:
 _INTENT_WORDS = frozenset(tokenize(
     "when which what date dates day days visit visited visits inspect inspected inspection inspections carried out "
     "took take place happen happened lead led leader inspector inspectors who last first latest report letter"
+))
+
+# Words of a question about an authority in general: "what did inspectors say about Kent's children's services?".
+_OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
+    "say said says tell told about think thought find found findings main key overall summary sum general generally "
+    "like how good children's children services service council authority local what"
 ))
 
 
@@ -280,6 +292,13 @@ class QAPipeline:
             compared = self._comparison(plan, report_ids, trace, started)
             if compared is not None:
                 return compared
+        named = set(tokenize(" ".join(plan.authorities)))
+        subject = [w for w in _subject_words(plan.topic, _OVERVIEW_WORDS) if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named]
+        if len(plan.authorities) == 1 and report_ids and not subject and _OVERVIEW_ASK.search(plan.question):
+            # "what did inspectors say about Kent in 2013?" names no topic: the report's own summary, not a search
+            overview = self._overview(plan, report_ids, trace, started)
+            if overview is not None:
+                return overview
         retrieval_started = time.perf_counter()
         hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
         retrieval_s = time.perf_counter() - retrieval_started
@@ -535,6 +554,47 @@ class QAPipeline:
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
+
+    def _overview(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """What inspectors said about an authority, with no narrower topic: the latest report in scope, its grades and
+        the best sentences of its opening summary (the paragraphs before "What needs to improve"), each cited."""
+        reports = distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None])
+        if not reports:
+            return None
+        report = max(reports, key=_when)
+        paragraphs = self.index.paragraphs(report.report_id)
+        summary = replace(plan, topic="overall effectiveness quality of services and pace of improvement")
+        passage = best_passage(
+            self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight, only=opening_summary(paragraphs)
+        )
+        if passage is None:
+            return None
+        sources: dict[str, Paragraph] = {}
+
+        def marker_for(paragraph: Paragraph) -> str:
+            for marker, known in sources.items():
+                if known.paragraph_id == paragraph.paragraph_id:
+                    return marker
+            sources[str(len(sources) + 1)] = paragraph
+            return str(len(sources))
+
+        lines = [f"**{report_label(report)}**"]
+        for judgement in (j for j in report.metadata.judgements if j.area != "lscb"):
+            source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
+            if source is not None:
+                lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{marker_for(source)}].")
+        marker = marker_for(passage.paragraph)
+        lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
+        checked = check_citations("\n".join(lines), sources, {report.report_id: report}, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, report_ids)
+        others = len(reports) - 1
+        note = f"\n\n_The latest of {len(reports)} reports in scope. Name a topic or a year to hear from the others._" if others else ""
+        trace = trace | {"route": "overview", "searched": searched, "overview_report": report.report_id}
+        return _composed(
+            f"{checked.text}{note}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, list(passage.hits)), trace, started
+        )
 
     def _moves(self, plan: QueryPlan, trace: dict[str, object], started: float) -> Answer | None:
         """Which authorities' grades went up, went down, or moved from one grade to another: each authority's graded

@@ -224,12 +224,25 @@ def oldest_first(reports: Sequence[Report]) -> list[Report]:
     return sorted(distinct_reports(reports), key=lambda r: _when(r) or date.min)
 
 
+# Sections that frame a report rather than give findings: what the inspection looked at, what its grades mean,
+# figures about the area ("Kent is a shire county ..."). A 2013 inspection opens with them.
+_FRAMING = re.compile(
+    r"^\s*(?:about this (?:inspection|visit)|the inspection judgements and what they mean|service information|contents"
+    r"|information about this (?:local authority|area)|local authority context)\b",
+    re.I,
+)
+
+
 def opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     """A report's own summary of how things stand: the findings that open it, before its "What needs to improve"
     list (an ILACS report's headline paragraphs, a letter's headline findings). A letter that opens with the list
     (the covid-era focused visits) is summed up by the first findings after it."""
     # what comes before the first heading is the letter's address, not a finding
-    findings = [p for p in paragraphs if p.heading_path and is_statement(p) and not about_the_visit(p.text, "") and not is_meta(p.text)]
+    findings = [
+        p for p in paragraphs
+        if p.heading_path and is_statement(p) and not about_the_visit(p.text, "") and not is_meta(p.text)
+        and not any(_FRAMING.match(heading) for heading in p.heading_path)
+    ]
     end = next((p.order for p in paragraphs if p.kind == "heading" and is_improvement_heading(p.text)), None)
     opening = [p for p in findings if end is None or p.order < end]
     if len(opening) < 2:

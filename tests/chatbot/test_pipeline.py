@@ -171,6 +171,23 @@ def test_a_named_authority_without_reports_is_named_at_the_top_of_the_answer(pip
     assert isinstance(final, Answer) and texts[-1] == final.answer and texts[0].startswith(first)
 
 
+def test_what_inspectors_said_about_an_authority_is_its_latest_reports_grades_and_summary(pipeline: QAPipeline, sample_index) -> None:
+    answer = pipeline.ask("What did inspectors say about Trafford?")
+    assert answer.trace["route"] == "overview"
+    assert {c.report_id for c in answer.citations} == {"trafford-ilacs-2026-08-03"}
+    assert "The latest of 5 reports in scope" in answer.answer
+    assert "help and protection: Inadequate" in answer.answer  # its grades, each cited
+    paragraphs = sample_index.paragraphs("trafford-ilacs-2026-08-03")
+    improve = next(p.order for p in paragraphs if p.kind == "heading" and "improve" in p.text.lower())
+    summary = answer.citations[-1]  # the grades' sources come first, then the quoted summary
+    assert sample_index.paragraph(summary.paragraph_id).order < improve  # from its opening summary
+
+
+@pytest.mark.parametrize("question", ["When was Blackpool's previous area SEND inspection?", "What did inspectors say about care leavers in Trafford?"])
+def test_a_question_with_a_topic_or_asking_when_is_not_an_overview(pipeline: QAPipeline, question: str) -> None:
+    assert pipeline.ask(question).trace["route"] != "overview"
+
+
 def test_a_report_type_the_authority_does_not_have_is_named_with_what_it_has(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("What did the last monitoring visit to Camden find?")
     assert answer.refused and answer.citations == ()
