@@ -506,6 +506,14 @@ def _visited_in_window(plan: QueryPlan, reports: Sequence[Report]) -> str:
     return f" {'; '.join(notes)}." if notes else ""
 
 
+def _grade_is(grade: str, wanted: str) -> bool:
+    """Whether a judgement's grade is the one asked for: "requires improvement" is also the ILACS "requires improvement
+    to be good" (the same point of the scale), but "good" is never "requires improvement to be good"."""
+    if normalise(wanted).startswith("requires improvement"):
+        return bool(re.match(r"requires? improvement", normalise(grade)))
+    return states_grade(grade, wanted)
+
+
 def grade_area_pairs(question: str) -> list[tuple[str, str]]:
     """Each grade the question names with the area it is for: "good for help and protection but inadequate for care
     leavers" gives [("good", "help_protection"), ("inadequate", "care_leavers")]. A grade with no area after it
@@ -555,12 +563,12 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                 judgements = _judgements_for(report, ["overall_effectiveness"])
             if len(pairs) > 1:
                 # "good for help and protection but inadequate for care leavers": every pair must hold
-                held = [[j for j in _judgements_for(report, [area]) if states_grade(j.grade, wanted)] for wanted, area in pairs]
+                held = [[j for j in _judgements_for(report, [area]) if _grade_is(j.grade, wanted)] for wanted, area in pairs]
                 if all(held):
                     facts.extend(judgement_fact(report, found[0], paragraphs_of(report.report_id)) for found in held)
                 continue
             for judgement in judgements:
-                if not states_grade(judgement.grade, grade):  # "good" is not "requires improvement to be good"
+                if not _grade_is(judgement.grade, grade):  # "good" is not "requires improvement to be good"
                     continue
                 facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
         scope = f"{len(candidates)} graded report{'s' if len(candidates) != 1 else ''}"
