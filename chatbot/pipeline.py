@@ -86,8 +86,21 @@ _OVERVIEW_ASK = re.compile(
     re.I,
 )
 
+# What a report's summary is searched for when the question names no narrower topic.
+_SUMMARY_TOPIC = "quality of services and pace of improvement"
+
 # The plan's note when no report lies in the question's time window and every date was searched instead.
 _WIDENED = "no report in the time window; searched all dates"
+
+
+def _marker(sources: dict[str, Paragraph], paragraph: Paragraph) -> str:
+    """The marker that cites this paragraph in a composed answer, numbering it next when it is new: one marker a
+    paragraph, however many lines cite it."""
+    for marker, known in sources.items():
+        if known.paragraph_id == paragraph.paragraph_id:
+            return marker
+    sources[str(len(sources) + 1)] = paragraph
+    return str(len(sources))
 
 
 def _and_list(names: Sequence[str]) -> str:
@@ -563,7 +576,7 @@ class QAPipeline:
             return None
         report = max(reports, key=_when)
         paragraphs = self.index.paragraphs(report.report_id)
-        summary = replace(plan, topic="overall effectiveness quality of services and pace of improvement")
+        summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}")
         passage = best_passage(
             self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight, only=opening_summary(paragraphs)
         )
@@ -571,19 +584,12 @@ class QAPipeline:
             return None
         sources: dict[str, Paragraph] = {}
 
-        def marker_for(paragraph: Paragraph) -> str:
-            for marker, known in sources.items():
-                if known.paragraph_id == paragraph.paragraph_id:
-                    return marker
-            sources[str(len(sources) + 1)] = paragraph
-            return str(len(sources))
-
         lines = [f"**{report_label(report)}**"]
         for judgement in (j for j in report.metadata.judgements if j.area != "lscb"):
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
             if source is not None:
-                lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{marker_for(source)}].")
-        marker = marker_for(passage.paragraph)
+                lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")
+        marker = _marker(sources, passage.paragraph)
         lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
         checked = check_citations("\n".join(lines), sources, {report.report_id: report}, self._similarity)
         if not checked.citations:
@@ -626,7 +632,7 @@ class QAPipeline:
         general = not topic_words
         areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
         grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
-        topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} quality of services and pace of improvement"
+        topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} {_SUMMARY_TOPIC}"
         sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
         area_only = bool(areas) and not general and about_areas_only(topic)
 
@@ -649,13 +655,6 @@ class QAPipeline:
         strongest = max((p.score for p in passages.values() if p is not None), default=0.0)
         sources: dict[str, Paragraph] = {}
 
-        def marker_for(paragraph: Paragraph) -> str:
-            for marker, known in sources.items():
-                if known.paragraph_id == paragraph.paragraph_id:
-                    return marker
-            sources[str(len(sources) + 1)] = paragraph
-            return str(len(sources))
-
         lines: list[str] = []
         used: list[Passage] = []
         for report in reports:
@@ -675,10 +674,10 @@ class QAPipeline:
                 # the report's own sentence giving it, else its table row
                 paragraph = self._grade_source(report, grade.judgement, passage.paragraph if passage else None) or grade.paragraph
                 if paragraph is not None:
-                    lines.append(f"- {grade.text.rstrip('.')} [{marker_for(paragraph)}].")
+                    lines.append(f"- {grade.text.rstrip('.')} [{_marker(sources, paragraph)}].")
             if passage is not None:
                 used.append(passage)
-                marker = marker_for(passage.paragraph)
+                marker = _marker(sources, passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
             if len(lines) == header:  # no passage, and no grade it could cite
                 lines.append("- _Nothing found on this in this report._")

@@ -187,28 +187,18 @@ def _table_rows(lines: list[str]) -> tuple[list[str], set[int], set[int]]:
     rows: set[int] = set()
     headings: set[int] = set()
     index = 0
+    readers = ((_table_row, rows), (_judgement_sentence, rows), (_graded_heading, headings))
     while index < len(lines):
-        line = lines[index].strip()
-        row = _table_row(lines, index) if _TABLE_LABEL.match(line) and len(line) <= 90 else None
-        if row is not None:
-            text, index = row
-            rows.add(len(out))
-            out.extend([text, ""])
-            continue
-        sentence = _judgement_sentence(lines, index)
-        if sentence is not None:
-            text, index = sentence
-            rows.add(len(out))
-            out.extend([text, ""])
-            continue
-        graded = _graded_heading(lines, index)
-        if graded is not None:
-            text, index = graded
-            headings.add(len(out))
-            out.extend([text, ""])
-            continue
-        out.append(lines[index])
-        index += 1
+        for read, marks in readers:
+            found = read(lines, index)
+            if found is not None:
+                text, index = found
+                marks.add(len(out))
+                out.extend([text, ""])
+                break
+        else:
+            out.append(lines[index])
+            index += 1
     return out, rows, headings
 
 
@@ -249,7 +239,11 @@ def _graded_heading(lines: list[str], start: int) -> tuple[str, int] | None:
 
 
 def _table_row(lines: list[str], start: int) -> tuple[str, int] | None:
-    """The row starting at `start` and the index after it, or None when no grade follows the label."""
+    """The row starting at `start` and the index after it, or None when the line opens no row (a numbered label with
+    a grade within two lines of label)."""
+    first = lines[start].strip()
+    if not _TABLE_LABEL.match(first) or len(first) > 90:
+        return None
     following = [k for k in range(start + 1, min(len(lines), start + 10)) if lines[k].strip()]
     label = [lines[start].strip()]
     for position, k in enumerate(following[:3]):

@@ -338,13 +338,12 @@ def test_real_pdf_keeps_the_compound_hyphen_across_a_line_end() -> None:
     assert "oversee pre-proceedings, but" in paragraph.text
 
 
+@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpus is absent")
 @pytest.mark.parametrize("name", ["cheshire-east_ilacs_2020-01-09.pdf", "halton_ilacs_2020-04-15.pdf"])
 def test_a_grade_wrapped_around_its_label_reads_as_the_row(name: str) -> None:
     """Two-column judgement tables whose grade wraps round the label came out as "Requires improvement Overall
     effectiveness to be good" (28 ILACS PDFs of 2019-20): the row now reads as printed, so it states the grade."""
     path = SHARED_CORPUS / "reports" / "ilacs_inspection" / name
-    if not path.exists():
-        pytest.skip("../shared/corpus is absent")
     texts = [p.text for p in load_document(path).paragraphs]
     assert "Overall effectiveness: Requires improvement to be good" in texts
     assert not any(t.startswith("Requires improvement Overall effectiveness") for t in texts)
