@@ -103,8 +103,9 @@ def check_citations(
             if paragraph is None:
                 removed.append(marker)
                 continue
-            # a heading's words count too: "Care leavers: good" is stated by a paragraph under that ILACS heading
-            heading = paragraph.heading_path[-1] if paragraph.heading_path else ""
+            # a heading's words count too: "Care leavers: good" is stated by a paragraph under that ILACS heading, or
+            # under its "Summary" sub-heading in a SIF export
+            heading = " ".join(paragraph.heading_path[-2:])
             if supports(body, paragraph.text, similarity, heading) and marker not in good:
                 good.append(marker)
         if not good:

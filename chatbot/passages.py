@@ -164,14 +164,25 @@ def in_text_order(passage: Passage) -> list[str]:
     return [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]
 
 
+# A judgement section's heading: "The experiences and progress of care leavers: requires improvement to be good".
+_GRADED_HEADING = re.compile(r":\s*(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\s*$", re.IGNORECASE)
+
+
+def _section(heading_path: Sequence[str]) -> tuple[str, ...]:
+    """The section a paragraph belongs to: its judgement section where it has one (a SIF export's "Summary" and
+    "Inspection findings" are parts of it), else its own heading."""
+    graded = [i for i, heading in enumerate(heading_path) if _GRADED_HEADING.search(heading)]
+    return tuple(heading_path[: graded[-1] + 1]) if graded else tuple(heading_path)
+
+
 def _section_positions(paragraphs: Sequence[Paragraph]) -> dict[str, int]:
-    """Each paragraph's position under its heading (0 = the section's opening paragraph, where its verdict is)."""
+    """Each paragraph's position in its section (0 = the section's opening paragraph, where its verdict is)."""
     positions: dict[str, int] = {}
     seen: dict[tuple[str, ...], int] = {}
     for paragraph in paragraphs:
         if paragraph.kind == "heading":
             continue
-        key = tuple(paragraph.heading_path)
+        key = _section(paragraph.heading_path)
         positions[paragraph.paragraph_id] = seen.get(key, 0)
         seen[key] = seen.get(key, 0) + 1
     return positions

@@ -224,9 +224,10 @@ def _stating_paragraph(paragraphs: Sequence[Paragraph], phrases: Sequence[str]) 
 
 def under_judgement(paragraph: Paragraph, judgement: Judgement) -> bool:
     """Whether the paragraph sits under the heading that gives this judgement ("The experiences and progress of care
-    leavers: requires improvement to be good"): its citation, heading and all, states the grade."""
-    heading = paragraph.heading_path[-1] if paragraph.heading_path else ""
-    return set(tokenize(judgement.label)) <= set(tokenize(heading)) and states_grade(heading, judgement.grade)
+    leavers: requires improvement to be good"), directly or under one of its sub-headings (a SIF export's "Summary"
+    and "Inspection findings"): its citation, heading and all, states the grade."""
+    label = set(tokenize(judgement.label))
+    return any(label <= set(tokenize(heading)) and states_grade(heading, judgement.grade) for heading in paragraph.heading_path)
 
 
 # A sentence about an earlier judgement ("when all services were judged to require improvement") does not give this one.

@@ -110,17 +110,43 @@ def _judgement_sentence(lines: list[str], start: int) -> tuple[str, int] | None:
     return (joined, end) if _GRADE_SENTENCE_END.search(joined) else None
 
 
+# A line that gives a grade ("The graded judgement for adoption performance is that it is good", "Leadership, management
+# and governance are good"): a sentence to cite, even where the report sets it as a sub-heading.
+_STATES_GRADE = re.compile(r"\b(?:is|are)\b.*\b(?:outstanding|good|inadequate|improvement)$", re.IGNORECASE)
+
+
 def _looks_like_heading(line: str, following: str | None) -> bool:
     stripped = line.strip()
-    if not stripped or _TERMINAL.search(stripped) or len(stripped) > 90:
+    if not re.search(r"[A-Za-z]{2}", stripped) or _TERMINAL.search(stripped) or len(stripped) > 90:
         return False
     if BULLET.match(stripped) or PARAGRAPH_NUMBER.match(stripped):
         return False
     words = stripped.split()
-    if len(words) > 12:
+    if len(words) > 12 or _STATES_GRADE.search(stripped):
         return False
-    # a short unpunctuated line followed by a capitalised line reads as a heading
-    return following is None or following.strip()[:1].isupper() or following.strip() == ""
+    # a short unpunctuated line followed by a capitalised line, a numbered paragraph or a bullet ("Inspection
+    # findings" / "11. The local authority has ...") reads as a heading
+    following = (following or "").strip()
+    return not following or following[:1].isupper() or bool(PARAGRAPH_NUMBER.match(following) or BULLET.match(following))
+
+
+# The sections of a SIF export that hold the others' findings: its judgement sections (with or without their grade
+# beside the heading) and its framing sections. Other headings ("Summary", "Inspection findings", "The LSCB") sit
+# under the last of these, so a finding's heading path names the judgement it belongs to.
+_TOP_SECTION = re.compile(
+    r"^(?:contents|executive summary|summary of (?:key )?findings|summary for children|areas for improvement|recommendations"
+    r"|inspection findings\s*[\u2013-]\s*the (?:local safeguarding|lscb)"
+    r"|information about (?:this|the) (?:local authority|inspection)|inspection judgements? about the local authority"
+    r"|the inspection team|what the inspection judge?ments mean|section \d\b"
+    r"|the experiences and progress of children (?:who need help|looked after)|leadership, management and governance"
+    r"|review of the effectiveness of the local safeguarding|the effectiveness of the (?:local safeguarding|lscb))",
+    re.IGNORECASE,
+)
+
+
+def _heading_level(text: str) -> int:
+    """1 for a section of `_TOP_SECTION`, else 2."""
+    return 1 if _TOP_SECTION.match(text) else 2
 
 
 def parse_plain_text(text: str) -> list[RawParagraph]:
@@ -157,14 +183,14 @@ def parse_plain_text(text: str) -> list[RawParagraph]:
         blank_before = False
         if index in rows or index in graded_headings:  # a judgement table row is a paragraph, a graded heading a heading
             close()
-            out.append(RawParagraph(stripped, page, "heading", 2) if index in graded_headings else RawParagraph(stripped, page))
+            out.append(RawParagraph(stripped, page, "heading", 1) if index in graded_headings else RawParagraph(stripped, page))
             continue
         following = next((ln for ln in raw_lines[index + 1 : index + 3] if ln.strip()), None)
         starts_item = bool(BULLET.match(stripped) or PARAGRAPH_NUMBER.match(stripped))
         if starts_item:
             close()
         elif not current and _looks_like_heading(stripped, following) and len(stripped) < width * 0.8:
-            out.append(RawParagraph(stripped, page, "heading", 2))
+            out.append(RawParagraph(stripped, page, "heading", _heading_level(stripped)))
             continue
         current.append(stripped)
         length = len(line.rstrip())

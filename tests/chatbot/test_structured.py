@@ -118,6 +118,14 @@ def test_under_judgement_reads_the_section_heading() -> None:
     assert not under_judgement(under("The experiences and progress of care leavers: requires improvement to be good"), in_care)
     assert not under_judgement(under("The experiences and progress of children in care: good"), leavers)
     assert not under_judgement(under("Main findings"), leavers)
+    # a SIF export's judgement section has parts: its "Summary" and "Inspection findings" are still under its grade
+    protection = Judgement("help_protection", "The experiences and progress of children who need help and protection", "Inadequate")
+    summary = Paragraph(
+        "r:p2", "r", "Risks are not always recognised.", 1, 2,
+        heading_path=("The experiences and progress of children who need help and protection: Inadequate", "Summary"),
+    )
+    assert under_judgement(summary, protection)
+    assert not under_judgement(summary, leavers)
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,64 @@ def test_a_numbered_finding_is_not_taken_for_a_table_row() -> None:
     assert _texts(text) == [("paragraph", "12. Inspectors found that most plans are good and regularly reviewed by managers.")]
 
 
+def test_the_sample_sif_exports_findings_sit_under_their_judgement_section() -> None:
+    """A SIF export's judgement section holds a "Summary" and an "Inspection findings" part; a finding's heading path
+    names both, so its citation says which judgement it belongs to (before, every section's findings sat under one
+    "Summary" heading and "Inspection findings", printed just above a numbered paragraph, was dropped)."""
+    paragraphs = load_document(BUCKS_SIF_TXT).paragraphs
+
+    def path_of(snippet: str) -> tuple[str, ...]:
+        return next(p.heading_path for p in paragraphs if snippet in p.text)
+
+    protection = "The experiences and progress of children who need help and protection: Inadequate"
+    leadership = "Leadership, management and governance: Inadequate"
+    assert path_of("There are widespread and serious weaknesses in some services") == (protection, "Summary")
+    assert path_of("The local authority has not made sufficient progress since the last inspection of") == (protection, "Inspection findings")
+    assert path_of("Despite a concerted effort to stabilise the workforce") == (leadership, "Summary")
+    assert path_of("Inspectors found that senior managers within children") == (leadership, "Inspection findings")
+    # the framing sections are sections of their own, not parents of what follows them
+    assert path_of("Take immediate action to improve the quality of management oversight") == ("Recommendations",)
+    # a line that gives a grade is a sentence to cite, even where it is set as a sub-heading
+    graded = next(p for p in paragraphs if p.text.startswith("The graded judgement for adoption performance"))
+    assert graded.kind == "paragraph"
+
+
+@pytest.mark.parametrize(
+    ("lines", "heading"),
+    [
+        (["Inspection findings", "11. The local authority has not made sufficient progress since 2014."], "Inspection findings"),
+        (["Summary for children and young people", "\u2022 Services for children are still not all good enough."], "Summary for children and young people"),
+    ],
+)
+def test_a_short_line_above_a_numbered_paragraph_or_bullet_is_a_heading(lines: list[str], heading: str) -> None:
+    assert ("heading", heading) in _texts("\n".join(lines) + "\n")
+
+
+def test_a_lone_symbol_line_is_not_a_heading() -> None:
+    assert all(kind != "heading" for kind, _ in _texts("\u2212\n\u2022 Children are seen promptly by social workers.\n"))
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpus is absent")
+def test_no_sif_exports_findings_are_left_under_the_area_information() -> None:
+    """Over the 150 SIF exports, "Inspection findings" is always a heading, never a dropped line, and the findings of
+    the judgement sections never sit under "Information about this local authority area" (framing that the
+    timeline's summaries skip): before, 5,125 paragraphs did."""
+    exports = sorted(Path(SHARED_CORPUS / "reports").rglob("*.txt"))
+    misplaced: list[str] = []
+    findings = 0
+    for path in exports:
+        paragraphs = load_document(path).paragraphs
+        findings += sum(p.kind == "heading" and p.text == "Inspection findings" for p in paragraphs)
+        misplaced += [
+            f"{path.name}: {p.text[:60]}"
+            for p in paragraphs
+            if len(p.heading_path) == 1 and p.heading_path[0].startswith("Information about this local authority") and p.paragraph_number
+        ]
+    assert findings >= 280  # 291 in the 150 exports
+    assert not misplaced, misplaced[:10]
+
+
 @pytest.mark.corpus
 @pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpus is absent")
 def test_every_sif_exports_grades_are_stated_by_a_paragraph() -> None:
