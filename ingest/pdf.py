@@ -184,8 +184,12 @@ class _Open:
         return self.lines[-1]
 
 
+# A paragraph number set apart from its text ("4." in the margin, the text beside it on the same row).
+_NUMBER_ONLY = re.compile(r"^\d{1,3}\.$")
+
+
 def _starts_item(text: str) -> bool:
-    return bool(BULLET.match(text) or PARAGRAPH_NUMBER.match(text))
+    return bool(BULLET.match(text) or PARAGRAPH_NUMBER.match(text) or _NUMBER_ONLY.match(text))
 
 
 def parse_pdf_pages(doc) -> list[RawParagraph]:

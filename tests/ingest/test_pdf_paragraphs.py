@@ -13,6 +13,7 @@ import pytest
 from core.text import normalise
 from ingest.blocks import RawParagraph, build_paragraphs, join_lines, resolve_hyphens
 from ingest.loaders import ParsedDocument, load_document, parse_bytes
+from ingest.pdf import parse_pdf_pages
 from tests.conftest import (
     BUCKS_FV_2021,
     BUCKS_FV_2021_SEED,
@@ -143,6 +144,39 @@ def test_a_paragraph_number_set_in_a_smaller_font_stays_with_its_text() -> None:
     paragraph = next(p for p in parsed(ILACS / "islington_ilacs_2025-01-29.pdf").paragraphs if p.paragraph_number == 44)
     assert paragraph.text.startswith("YPAs keep in touch regularly with those young people who are in custody. YPAs work")
     assert "44." not in paragraph.text
+
+
+def test_a_paragraph_number_set_apart_from_its_text_starts_a_paragraph() -> None:
+    """Some 2022 ILACS PDFs set "4." as a line of its own in the margin, its text beside it on the same row, with
+    less space above it than a Word paragraph gap: paragraphs 2 to 9 came out as one paragraph of 6,500 characters."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    y = 100.0
+    tail = ["Managers oversee this work closely and record their decisions on the child's file so that", "the reasons for each decision are clear to the families and to the professionals involved."]
+    paragraphs = [
+        ["Children and their families have access to a good range of early help services and", "support that meets their needs well.", *tail],
+        ["The response to requests for help from children's social care is effective and", "timely for the vast majority of children.", *tail],
+        ["When there are concerns about risk of harm to children, these are urgently", "responded to by the multi-agency network.", *tail],
+    ]
+    for number, lines in enumerate(paragraphs, start=1):
+        page.insert_text((70.8, y), f"{number}. ", fontsize=12)
+        for line in lines:
+            page.insert_text((99.2, y), line, fontsize=12)
+            y += 14.5
+        y += 6  # the gap Word leaves between numbered paragraphs here: under half a line
+    numbered = [p for p in build_paragraphs("letter", parse_pdf_pages(doc)) if p.paragraph_number is not None]
+    assert [p.paragraph_number for p in numbered] == [1, 2, 3]
+    assert numbered[1].text.startswith("The response to requests for help from children's social care is effective and timely")
+    assert numbered[1].text.endswith("to the professionals involved.")
+
+
+@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="../shared/corpus is absent")
+@pytest.mark.parametrize("name", ["kent_ilacs_2022-07-05.pdf", "torbay_ilacs_2022-05-18.pdf", "south-gloucestershire_ilacs_2024-07-23.pdf"])
+def test_ilacs_pdfs_with_numbers_in_the_margin_keep_their_paragraphs_apart(name: str) -> None:
+    numbered = [p for p in load_document(SHARED_CORPUS / "reports" / "ilacs_inspection" / name).paragraphs if p.paragraph_number]
+    assert [p.paragraph_number for p in numbered] == list(range(1, len(numbered) + 1))
+    assert len(numbered) >= 30
+    assert all(not re.search(r"[.!?]\s+\d{1,2}\.\s+[A-Z]", p.text) for p in numbered)
 
 
 @pytest.mark.parametrize(
