@@ -48,7 +48,9 @@ AREA_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("help_protection", re.compile(r"\bhelp (?:and )?protection\b|\bneed (?:of )?help\b|\bchild protection\b", re.I)),
     ("leaders", re.compile(r"\bleaders?\b|\bleadership\b|\bmanagement\b|\bgovernance\b", re.I)),
     ("adoption", re.compile(r"\badoption\b", re.I)),
-    ("overall_effectiveness", re.compile(r"\boverall\b|\boutcome\b", re.I)),
+    # an area SEND inspection's outcome is its overall verdict ("compare the area SEND outcomes of Dorset and Durham");
+    # "outcomes for children" is a topic
+    ("overall_effectiveness", re.compile(r"\boverall\b|\boutcome\b|\b(?:send|inspection) outcomes\b", re.I)),
     # a SIF report's review of the local safeguarding children board: its own grade, not the overall judgement
     ("lscb", re.compile(r"\blscb\b|\bsafeguarding children(?:'s|\u2019s)? board\b", re.I)),
 )
@@ -316,6 +318,14 @@ def _date_phrase(start: date | None, end: date | None) -> str:
     return f"from {start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
 
 
+# A field question about every report in scope, not the latest: "the inspections of Kent", "each visit", "when has
+# Merton been inspected?" ("according to the reports" is not one).
+_EVERY_REPORT = re.compile(
+    r"\b(?:inspections|visits|each|every)\b|\bha(?:s|ve) (?:\w+ )?been (?:inspected|visited)\b|\bover the years\b",
+    re.I,
+)
+
+
 class StructuredAnswerer:
     """Answers grade, date and inspector questions from the catalog's metadata."""
 
@@ -336,8 +346,11 @@ class StructuredAnswerer:
         return None
 
     def _pick(self, plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
-        """The reports a field question is about: each authority's latest unless a date scope was given."""
+        """The reports a field question is about: each authority's latest unless a date scope was given or the question
+        asks about all of them ("which inspectors led the inspections of Kent?")."""
         ordered = sorted(distinct_reports(reports), key=_when)
+        if _EVERY_REPORT.search(plan.standalone) and not plan.latest:
+            return ordered
         if plan.published_from or plan.published_to or plan.earliest:
             return ordered if not plan.earliest else ordered[:1]
         latest: dict[str, Report] = {}

@@ -67,6 +67,8 @@ def test_structured_intent(question: str, expected: str | None) -> None:
         ("What grade did the Local Safeguarding Children Board get?", ["lscb"]),
         ("How was Kent's LSCB judged?", ["lscb"]),
         ("What grade did Trafford get?", []),
+        ("Compare the area SEND outcomes of Dorset and Durham", ["overall_effectiveness"]),  # the inspection's verdict
+        ("What are the outcomes for children with SEND in Blackpool?", []),  # a topic, not a verdict
     ],
 )
 def test_wanted_areas(question: str, expected: list[str]) -> None:
@@ -230,7 +232,20 @@ def test_a_list_with_two_grades_for_two_areas_needs_both(pipeline: QAPipeline) -
 def test_which_inspectors_led_is_an_inspector_question_not_a_list_of_reports(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Which inspectors led inspections of Trafford?")
     assert answer.trace["route"] == "structured:inspector"
-    assert "lead inspector - " in answer.answer and answer.citations
+    # every report of Trafford's that names its inspectors, not the latest alone: one cited line each
+    named = [r for r in pipeline.reports() if r.metadata.local_authority == "Trafford" and r.metadata.inspectors]
+    assert len({r.metadata.published for r in named}) >= 4
+    assert answer.answer.count("lead inspector - ") == len({r.metadata.published for r in named}) == len(answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "reports"),
+    [("Who led the Trafford inspection?", 1), ("When was Trafford last inspected?", 1), ("When has Trafford been inspected?", 5)],
+)
+def test_a_field_question_is_about_the_latest_report_unless_it_asks_about_each(pipeline: QAPipeline, question: str, reports: int) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"].startswith("structured:")
+    assert len({c.report_id for c in answer.citations}) == reports
 
 
 def test_a_follow_up_asking_which_moved_the_other_way_is_a_movement_list(pipeline: QAPipeline) -> None:
