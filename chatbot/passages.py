@@ -20,6 +20,7 @@ from chatbot.extractive import (
     score_sentences,
     with_contrasts,
 )
+from chatbot.improvements import in_improvement_list
 from chatbot.query import QueryPlan, expand_terms, glossary_meanings, search_text
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
@@ -159,9 +160,13 @@ def topic_share(topic: str, sentences: Sequence[ScoredSentence], term_weight: Ca
 
 
 def in_text_order(passage: Passage) -> list[str]:
-    """The passage's sentences as they read in the paragraph."""
+    """The passage's sentences as they read in the paragraph. A point of a "What needs to improve" list names an area
+    ("The effectiveness of quality assurance arrangements ...") without saying how it is: it is quoted as what it is."""
     text = passage.paragraph.text
-    return [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]
+    sentences = [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]
+    if sentences and in_improvement_list(passage.paragraph):
+        sentences[0] = f"What needs to improve: {sentences[0]}"
+    return sentences
 
 
 # A judgement section's heading: "The experiences and progress of care leavers: requires improvement to be good".

@@ -345,7 +345,7 @@ def _topic_words(text: str, gazetteer: Gazetteer) -> str:
     stripped = re.sub(r"\b(19|20)\d{2}\b", " ", stripped)
     stripped = re.sub(
         r"(?<![\w-])(what|which|how|did|does|do|was|were|is|are|the|a|an|inspectors?|say|said|about|in|of|for|and|"
-        r"tell|me|latest|last|most|recent|report|reports|letter|visit|inspection|inspections|please|what's|whats|"
+        r"tell|me|latest|last|most|recent|report|reports|letter|visit|inspection|inspections|re-?inspections?|please|what's|whats|"
         r"they|their|them|it|its|that|this|those|these|there|he|she|any|anything|different|same|"
         r"next|previous|later|earlier|following|full|get|got|find|found|have|has|had|also|then|so|"
         r"judged|graded|rated|grades?|judgements?|ofsted|s|good|well|why)(?![\w-])",

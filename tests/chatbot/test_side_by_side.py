@@ -13,7 +13,8 @@ import pytest
 
 from chatbot.authorities import Gazetteer
 from chatbot.extractive import ExtractiveAnswerer, score_sentences
-from chatbot.passages import best_passage
+from chatbot.improvements import in_improvement_list
+from chatbot.passages import best_passage, in_text_order
 from chatbot.pipeline import QAPipeline
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
@@ -154,6 +155,29 @@ def test_best_passage_quotes_one_paragraph(sample_index, gazetteer) -> None:
     assert 1 <= len(passage.sentences) <= 3
     assert "return home interview" in passage.paragraph.text.lower()
     assert best_passage(sample_index, HybridRetriever(sample_index), plan, []) is None
+
+
+def test_a_point_of_the_improvement_list_is_quoted_as_one(sample_index, gazetteer) -> None:
+    """A "What needs to improve" point names an area without saying how it is; quoted bare in a timeline it read as a
+    finding ("The effectiveness of quality assurance arrangements ...")."""
+    plan = plan_query("What needs to improve in Buckinghamshire's quality assurance?", [], None, gazetteer)
+    ids = [r.report_id for r in sample_index.reports() if r.report_id == "buckinghamshire-focused-visit-2021-04-12"]
+    passage = best_passage(sample_index, HybridRetriever(sample_index), plan, ids, term_weight=sample_index.term_weight)
+    assert passage is not None and passage.paragraph.heading_path[-1].startswith("What needs to improve")
+    quoted = in_text_order(passage)
+    assert quoted[0].startswith("What needs to improve: ") and passage.sentences[0].text in quoted[0]
+
+
+
+def test_a_timeline_says_which_of_its_quotes_are_points_to_improve(pipeline) -> None:
+    answer = pipeline.ask("How has quality assurance in Buckinghamshire children's services developed since 2017?")
+    assert answer.trace["route"] == "timeline"
+    points = [c for c in answer.citations if in_improvement_list(pipeline.paragraph(c.paragraph_id))]
+    assert points  # the 2021 focused visit's list names quality assurance
+    lines = answer.answer.splitlines()
+    for citation in points:
+        first = next(line for line in lines if f"[{citation.marker}]" in line)
+        assert first.startswith("- What needs to improve: ")
 
 
 # ---- the routes -------------------------------------------------------------------------------------
