@@ -28,9 +28,15 @@ _FIELD = re.compile(r"^[A-Z][\w'\u2019 ,()-]{2,60}:\s+\S")
 # Also the grade descriptors older reports print ("An LSCB requires improvement if it does not yet demonstrate ...").
 _META = re.compile(
     r"^\s*(throughout|in|for the purposes of) this (report|letter)\b|^\s*this (report|letter) (summarises|sets out)"
-    r"|\bcharacteristics of (good|outstanding)\b|\bif (it|they) (does|do) not yet demonstrate\b",
+    r"|\bcharacteristics of (good|outstanding)\b|\bif (it|they) (does|do) not yet demonstrate\b"
+    # the grade scale's descriptors: "An LSCB that is inadequate does not ...", "An outstanding LSCB is ..."
+    r"|^\s*(an?|in an?) (?:(outstanding|good|inadequate) )?(lscb|local authority|local safeguarding children board) (that|which) (is|requires)\b"
+    r"|^\s*an? (outstanding|good|inadequate) (lscb|local authority|local safeguarding children board)\b"
+    r"|\?\s*$",  # a question is a heading set as a sentence ("What does the LSCB need to improve?"), not a finding
     re.I,
 )
+# A section that explains the grade scale ("What the inspection judgements mean: the LSCB").
+_SCALE_SECTION = re.compile(r"^\s*(?:what the inspection judge?ments mean|the inspection judge?ments and what they mean)\b", re.I)
 # What inspectors did rather than what they found ("Inspectors looked at ..."): useful only when that is the question.
 _PROCEDURE = re.compile(
     r"^\s*(?:in addition,?\s+|also,?\s+)?(inspectors|this visit|the visit|the inspection|this inspection)\s+(also\s+)?"
@@ -110,6 +116,8 @@ def score_sentences(
     front-matter fields and table rows ("Dates of previous inspection: ...") as sentences."""
     candidates: list[tuple[str, Evidence]] = []
     for item in evidence[:max_paragraphs]:
+        if any(_SCALE_SECTION.match(heading) for heading in item.paragraph.heading_path):
+            continue  # what the grades mean, not what inspectors found
         for sentence in split_sentences(item.paragraph.text):
             # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
             words = len(sentence.split())
@@ -277,6 +285,9 @@ class ExtractiveAnswerer:
         return chosen
 
 
+IMPROVEMENT_LABEL = "What needs to improve: "
+
+
 def compose(chosen: Sequence[ScoredSentence]) -> str:
     """Group sentences by report (newest first within an authority), in paragraph order, with markers."""
     groups: dict[str, list[ScoredSentence]] = {}
@@ -298,7 +309,12 @@ def compose(chosen: Sequence[ScoredSentence]) -> str:
     for report_id in ordered_ids:
         members = sorted(groups[report_id], key=lambda s: (s.evidence.paragraph.order, s.evidence.paragraph.text.find(s.text)))
         lines.append(f"**{report_label(members[0].evidence.report)}**")
+        labelled: set[str] = set()
         for sentence in members:
-            lines.append(f"- {sentence.text} [{sentence.evidence.marker}]")
+            paragraph = sentence.evidence.paragraph
+            # a point of the "What needs to improve" list names an area without saying how it is: say what it is
+            label = IMPROVEMENT_LABEL if in_improvement_list(paragraph) and paragraph.paragraph_id not in labelled else ""
+            labelled.add(paragraph.paragraph_id)
+            lines.append(f"- {label}{sentence.text} [{sentence.evidence.marker}]")
         lines.append("")
     return "\n".join(lines).strip()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from chatbot.extractive import (
+    IMPROVEMENT_LABEL,
     Evidence,
     ScoredSentence,
     about_the_visit,
@@ -165,7 +166,7 @@ def in_text_order(passage: Passage) -> list[str]:
     text = passage.paragraph.text
     sentences = [s.text for s in sorted(passage.sentences, key=lambda s: text.find(s.text))]
     if sentences and in_improvement_list(passage.paragraph):
-        sentences[0] = f"What needs to improve: {sentences[0]}"
+        sentences[0] = f"{IMPROVEMENT_LABEL}{sentences[0]}"
     return sentences
 
 

@@ -217,7 +217,8 @@ class QueryPlan:
 
 _FRAMING = re.compile(
     r"^\s*(?:(?:please\s+)?(?:can you\s+)?(?:tell me|summari[sz]e|describe|explain|show me)\s+(?:what\s+)?)?"
-    r"(?:(?:what\s+)?(?:(?:did|do|does|have|has)\s+)?(?:the\s+)?(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+"
+    # the subject may be gone: "what did the 2015 SIF say about" loses "2015 SIF" to the scope
+    r"(?:(?:what\s+)?(?:(?:did|do|does|have|has)\s+)?(?:the\s+)?(?:(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+)?"
     r"(?:say|said|find|found|report|reported|conclude|concluded|think|note|noted|write|wrote)\s+(?:about|on|of|regarding)?\s*"
     r"|what\s+(?:is|was|were|are)\s+(?:said|reported|found)\s+(?:about|on)\s+)?",
     re.I,
@@ -278,7 +279,12 @@ def expand_terms(text: str) -> str:
 def search_text(question: str) -> str:
     """The words worth searching for: the question without its framing ("what did inspectors say about")."""
     stripped = _FRAMING.sub("", question).strip()
-    return stripped if len(stripped.split()) >= 2 else question
+    words = [w for w in re.findall(r"\w+", stripped) if w.lower() not in _EMPTY_TOPIC]
+    # one telling word is a topic ("LSCB"); a pronoun or nothing is not
+    return stripped if len(stripped.split()) >= 2 or words else question
+
+
+_EMPTY_TOPIC = frozenset("it this that them they these those there here so".split())
 
 
 def detect_report_types(text: str) -> tuple[str, ...]:
@@ -461,6 +467,7 @@ def plan_query(
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
     topic = " ".join(topic.split()).strip(" ,;")
     topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)
+    topic = search_text(topic)  # framing the scope words hid: "what did the [2015 SIF] say about"
     if not re.findall(r"\w+", topic):
         topic = search_text(standalone)
     personal = bool(PERSONAL.search(question))

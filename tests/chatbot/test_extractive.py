@@ -72,6 +72,32 @@ def test_compose_groups_by_report_newest_first_within_an_authority() -> None:
     ]
 
 
+def test_compose_says_a_point_of_the_improvement_list_is_one() -> None:
+    point = Paragraph("t:9", "trafford-2023", "The quality of pathway plans for care leavers.", page=2, order=9,
+                      kind="bullet", heading_path=("Inspection of Trafford", "What needs to improve?"))
+    finding = evidence("2", TRAFFORD_2023, "Pathway plans are reviewed regularly.", order=20)
+    chosen = [
+        ScoredSentence("The quality of pathway plans for care leavers.", Evidence("1", point, TRAFFORD_2023, 0, 0.5), 0.9, 0.8),
+        ScoredSentence("Pathway plans are reviewed regularly.", finding, 0.8, 0.7),
+    ]
+    assert compose(chosen).splitlines()[1:3] == [
+        "- What needs to improve: The quality of pathway plans for care leavers. [1]",
+        "- Pathway plans are reviewed regularly. [2]",
+    ]
+
+
+def test_what_the_grades_mean_is_not_a_finding(embedder) -> None:
+    """SIF reports explain the grade scale ("An outstanding LSCB is highly influential ..."): quoted, it read as the
+    report's verdict on the authority's own board."""
+    scale = Paragraph("t:1", "trafford-2023", "An outstanding LSCB is highly influential in improving the care and protection of children.",
+                      page=9, order=90, heading_path=("What the inspection judgements mean", "The LSCB"))
+    descriptor = evidence("2", TRAFFORD_2023, "An LSCB that is inadequate does not demonstrate that it has effective arrangements in place.")
+    finding = evidence("3", TRAFFORD_2023, "The LSCB does not routinely review local policies and procedures.")
+    question = evidence("4", TRAFFORD_2023, "What does the LSCB need to improve?")
+    scored = score_sentences("LSCB", [Evidence("1", scale, TRAFFORD_2023, 0, 0.5), descriptor, finding, question], embedder)
+    assert [s.text for s in scored] == ["The LSCB does not routinely review local policies and procedures."]
+
+
 def test_compose_of_nothing_is_empty() -> None:
     assert compose([]) == ""
 

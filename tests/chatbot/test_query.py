@@ -360,6 +360,8 @@ def test_has_answer_type(kind: str, text: str, expected: bool) -> None:
         ("How did Buckinghamshire keep an eye on home-educated children during covid?", "covid", "Buckinghamshire"),
         # "previous" describes which report is meant when there is no "latest": it stays
         ("When was Blackpool's previous area SEND inspection?", "previous", "Blackpool"),
+        # the framing that the scope words hid ("what did the [2018 SIF] say about") goes too: the topic is the subject
+        ("What did the 2018 SIF say about Buckinghamshire's LSCB?", "lscb", "say"),
     ],
 )
 def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: str, dropped: str) -> None:
