@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from chatbot.improvements import improve_intent, in_improvement_list
-from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text
+from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text, split_expansion
 from chatbot.structured import list_lead_in
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
@@ -128,14 +128,19 @@ def score_sentences(
     if not candidates:
         return []
     weight = term_weight or (lambda token: 1.0)
-    query_terms = {term: weight(term) for term in tokenize(question)}
+    # overlap counts the words asked; a glossary meaning counts as the shorthand it explains, and only as a whole
+    # phrase ("multi-agency safeguarding hub" says "front door"; "multi-agency safeguarding partnership" does not)
+    asked, shorthand = split_expansion(question)
+    query_terms = {term: weight(term) for term in tokenize(asked)}
+    meanings = [(set(tokenize(short)), [set(tokenize(p)) for p in phrases if tokenize(p)]) for short, phrases in shorthand]
     total = sum(query_terms.values())
     vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
     similarities = vectors[1:] @ vectors[0]
     scored = []
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
         terms = set(tokenize(sentence))
-        overlap = sum(w for term, w in query_terms.items() if term in terms) / total if total else 0.0
+        said = terms | {t for short, phrases in meanings if any(phrase <= terms for phrase in phrases) for t in short}
+        overlap = sum(w for term, w in query_terms.items() if term in said) / total if total else 0.0
         score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)
         if focus is not None and focus.search(sentence):
             score += 0.1

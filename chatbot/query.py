@@ -276,6 +276,24 @@ def expand_terms(text: str) -> str:
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 
+def split_expansion(text: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """The words asked, and for each piece of shorthand in them the phrases of its glossary meaning, as `expand_terms`
+    appended them: "front door (contacts and referrals, multi-agency safeguarding hub (MASH), first response)" ->
+    ("front door", [("front door", ["contacts and referrals", "multi-agency safeguarding hub", "MASH", "first
+    response"])])."""
+    for cut in [m.start() for m in re.finditer(r" \(", text)]:
+        asked = text[:cut]
+        if expand_terms(asked) == text:
+            found = []
+            for pattern, meaning in GLOSSARY:
+                match = pattern.search(asked)
+                if match:
+                    # "contacts and referrals" names two things, each a meaning of the shorthand
+                    found.append((match.group(0), [p.strip() for p in re.split(r"[,;()]| and ", meaning) if p.strip()]))
+            return asked, found
+    return text, []
+
+
 def search_text(question: str) -> str:
     """The words worth searching for: the question without its framing ("what did inspectors say about")."""
     stripped = _FRAMING.sub("", question).strip()

@@ -18,7 +18,7 @@ from chatbot.extractive import (
     score_sentences,
     with_contrasts,
 )
-from chatbot.query import QueryPlan
+from chatbot.query import QueryPlan, expand_terms
 from core.models import Paragraph, Report, ReportMetadata
 
 
@@ -121,6 +121,18 @@ def test_score_sentences_prefers_the_relevant_sentence(embedder) -> None:
     assert best.evidence.marker == "2"
     front_door = next(s for s in scored if s.text == FRONT_DOOR)
     assert front_door.similarity < best.similarity
+
+
+def test_a_glossary_meaning_counts_only_as_a_whole_phrase(embedder) -> None:
+    """"The front door" means contacts, referrals and the multi-agency safeguarding hub: a sentence on the
+    multi-agency safeguarding partnership shares three of the hub's words but is not about the front door (Kent's 2022
+    answer quoted it)."""
+    partnership = evidence("1", TRAFFORD_2023, "The local authority has brought strong leadership to the local multi-agency safeguarding partnership.")
+    front_door = evidence("2", TRAFFORD_2023, "Children's needs are responded to swiftly by practitioners in the front door.")
+    hub = evidence("3", TRAFFORD_2023, "Decisions in the multi-agency safeguarding hub are timely.")
+    scored = {s.evidence.marker: s for s in score_sentences(expand_terms("front door"), [partnership, front_door, hub], embedder)}
+    assert scored["2"].overlap == scored["3"].overlap == 1.0  # the words asked, or a whole meaning of them
+    assert scored["1"].overlap == 0.0
 
 
 def test_score_sentences_without_evidence(embedder) -> None:

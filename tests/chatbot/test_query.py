@@ -18,6 +18,7 @@ from chatbot.query import (
     is_follow_up,
     plan_query,
     search_text,
+    split_expansion,
 )
 from core.models import Filters, Turn
 
@@ -386,3 +387,11 @@ def test_glossary_spells_out_shorthand(text: str, meaning: str) -> None:
 
 def test_glossary_leaves_plain_words_alone() -> None:
     assert expand_terms("How are children in care supported?") == "How are children in care supported?"
+
+
+def test_split_expansion_gives_the_words_asked_and_each_shorthands_meanings() -> None:
+    asked, shorthand = split_expansion(expand_terms("the front door in 2022"))
+    assert asked == "the front door in 2022"
+    assert shorthand == [("front door", ["contacts", "referrals", "multi-agency safeguarding hub", "MASH", "first response"])]
+    assert split_expansion("care leavers") == ("care leavers", [])
+
