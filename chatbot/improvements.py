@@ -23,7 +23,9 @@ IMPROVE_INTENT = re.compile(
     r"|\b(?:ask|asks|asked|tell|told|wanted|want|expect|expected|recommend|recommended|required)\b.{0,60}?\b(?:to\s+)?(?:improve|do better)\b"
     r"|\bdo better\b"
     r"|\brecommendations?\b"
-    r"|\bwhat\s+(?:should|must)\s+.{0,40}?\bimprove\b",
+    r"|\bwhat\s+(?:should|must)\s+.{0,40}?\bimprove\b"
+    # "what are the main weaknesses in Birmingham's children's services?": what inspectors said must improve
+    r"|\b(?:what|which)\b.{0,40}?\b(?:weakness(?:es)?|shortcomings)\b",
     re.I,
 )
 _SECTION = re.compile(r"^\s*(?:what needs to improve|areas for improvement)", re.I)
@@ -36,7 +38,8 @@ _INTENT_WORDS = frozenset(
         "important biggest the a an is are was were it its their they them this that latest last report inspection visit "
         "ask asks tell compare comparing focused identify identified identifies say said says find found list listed "
         "give gave given make made set out point points raise raised mention mentioned highlight highlighted name named "
-        "after following from during send area local partnership partners council authority services service"
+        "after following from during send area local partnership partners council authority services service "
+        "weakness weaknesses shortcomings children's children"
     )
 )
 

@@ -24,6 +24,8 @@ def pipeline(sample_index) -> QAPipeline:
         ("Compare what Camden and Islington need to improve.", True),
         ("What needs to improve for care leavers in Trafford?", True),
         ("What recommendations did Ofsted make to Trafford?", True),
+        ("What are the main weaknesses in Birmingham's children's services?", True),
+        ("Which weaknesses did inspectors find in Trafford's services for care leavers?", True),
         # not a request for the list
         ("Has Trafford improved since 2019?", False),
         ("How has Buckinghamshire improved its front door?", False),
@@ -37,6 +39,7 @@ def test_improve_intent(question: str, expected: bool) -> None:
 def test_topic_words_leave_only_the_subject() -> None:
     assert topic_words("What needs to improve for care leavers?") == ["care", "leaver"]
     assert topic_words("What is the one thing inspectors asked to do better?") == []
+    assert topic_words("What are the main weaknesses in children's services?") == []  # the whole list, not a topic
 
 
 def test_points_are_the_items_under_the_heading(sample_index) -> None:
