@@ -39,6 +39,9 @@ from chatbot.structured import (
     structured_intents,
     under_judgement,
     wanted_areas,
+    without_grade,
+    yes_no_grade,
+    yes_no_verdict,
 )
 from chatbot.timeline import (
     CHANGE_FOCUS,
@@ -289,11 +292,16 @@ class QAPipeline:
             if timeline is not None:
                 return timeline
         kinds = structured_intents(plan.standalone)
+        verdict_of = ""
+        if not kinds and plan.authorities and yes_no_grade(self.gazetteer.strip(plan.standalone)):
+            # "Is Hackney good?": the grades that stand, and whether they are the one asked about
+            kinds, verdict_of = ["grade"], plan.standalone
+            plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)
         # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata
         # answers it, though a later report's text may ("since the last inspection in 2015, ...")
         widened = _WIDENED in plan.notes
         if kinds and (plan.authorities or plan.report_types) and report_ids and not widened:
-            structured = self._structured(kinds, plan, report_ids, trace, started)
+            structured = self._structured(kinds, plan, report_ids, trace, started, verdict_of)
             if structured is not None:
                 return structured
         if plan.authorities and report_ids:
@@ -851,9 +859,12 @@ class QAPipeline:
                 best.setdefault(report.metadata.local_authority or report.report_id, report)
         return list(best.values()) or reports
 
-    def _structured(self, kinds: Sequence[str], plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+    def _structured(
+        self, kinds: Sequence[str], plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float, verdict_of: str = ""
+    ) -> Answer | None:
         """Answer grade, date, focus or inspector questions from metadata, citing the paragraph that states each fact.
-        A second question in the same sentence ("... and when were inspectors on site?") adds its facts."""
+        A second question in the same sentence ("... and when were inspectors on site?") adds its facts. `verdict_of`
+        is a yes-or-no grade question ("Is Hackney good?") that the grades found answer first."""
         all_reports = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
         kind, *others = kinds
         reports = self._reports_described(kind, plan, all_reports)
@@ -878,7 +889,9 @@ class QAPipeline:
             if more is not None and not more.refusal:
                 facts.extend(f for f in more.facts if f not in facts)
                 trace["route"] = f"{trace['route']}+{other}"
-        return self._facts_answer(facts, f"{standing_note}\n\n" if standing_note else "", searched, trace, started)
+        verdict = yes_no_verdict(verdict_of, list({f.report.report_id: f.report for f in facts}.values())) if verdict_of else ""
+        preamble = " ".join(part for part in (f"{verdict}." if verdict else "", standing_note) if part)
+        return self._facts_answer(facts, f"{preamble}\n\n" if preamble else "", searched, trace, started)
 
     def _standing(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:
         """The grades asked of an authority's latest report when that report is a focused or monitoring visit: Ofsted

@@ -105,6 +105,47 @@ def structured_intent(question: str) -> str | None:
     return None
 
 
+# "Is Hackney good?", "Was Trafford's help and protection inadequate?": a yes-or-no question about a grade.
+_IS_GRADED = re.compile(
+    r"^\s*(?:is|are|was|were)\b(?P<middle>.*?)\b(?:still\s+|now\s+|rated\s+|judged\s+)*"
+    r"(?:outstanding|good|inadequate|requires? improvement(?: to be good)?|requiring improvement)\s*[?.!]*\s*$",
+    re.I,
+)
+_GRADED_FILLER = frozenset(tokenize("the its their council council's children's children services service overall still now"))
+
+
+def yes_no_grade(question: str) -> bool:
+    """Whether a question (its authority names already removed) asks if a grade holds, for the authority as a whole or
+    a judged area: "Is good?" once "Hackney" is gone, "Was 's help and protection inadequate?"; not "Is the front
+    door good?", which asks about more than a grade."""
+    match = _IS_GRADED.match(question)
+    if match is None:
+        return False
+    middle = match.group("middle")
+    for _, pattern in AREA_PATTERNS:
+        middle = pattern.sub(" ", middle)
+    return not [t for t in tokenize(middle) if len(t) > 1 and t not in _GRADED_FILLER and t not in _AREA_FILLER]
+
+
+def yes_no_verdict(question: str, reports: Sequence[Report]) -> str:
+    """The answer to "Is Hackney good?" from the reports whose grades answer it: "Yes" when every one of them gives the
+    grade asked for the area asked (overall effectiveness when none is named), else "No"; "" when none gives a
+    judgement on it."""
+    wanted = presupposed_grade(question)
+    areas = wanted_areas(question) or ["overall_effectiveness"]
+    judged = [j for r in reports for j in _judgements_for(r, areas)]
+    if wanted is None or not judged:
+        return ""
+    return "Yes" if all(_grade_is(j.grade, wanted) for j in judged) else "No"
+
+
+def without_grade(question: str) -> str:
+    """The question less the grade it asks about: "Is Hackney good?" -> "Is Hackney?", so that the grade is looked up,
+    not presupposed."""
+    match = _IS_GRADED.match(question)
+    return f"{question[: match.end('middle')].rstrip()}?" if match else question
+
+
 def structured_intents(question: str) -> list[str]:
     """Every structured question asked, first the main one: "Who led the inspection and when was it?" asks two."""
     first = structured_intent(question)
@@ -497,7 +538,9 @@ _LIST_WORDS = frozenset(
         "which what list name how many authorities councils las areas places reports report inspections inspection "
         "visits visit focused letters looked look looking at on about for were was judged rated graded given "
         "all every the index in of overall hold holds held type types date dates its their with does do have has "
-        "there are is and what lead led involved published publish full ilacs sif send inspector inspectors or"
+        "there are is and what lead led involved published publish full ilacs sif send inspector inspectors or "
+        "inspected visited took place carried out happened between during january february march april may june july "
+        "august september october november december"
     )
 )
 
@@ -545,6 +588,72 @@ def grade_area_pairs(question: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# "Which authorities have never been judged inadequate?", "... were not judged good?": the grade is what they lack.
+_NEGATED = re.compile(
+    r"(?:\bnever\b|\bnot\b|n['\u2019]t\b|\bno longer\b)(?:\W+\w+){0,3}?\W+"
+    r"(?:outstanding|good|inadequate|requires? improvement)\b",
+    re.I,
+)
+
+
+def _never_judged(plan: QueryPlan, reports: Sequence[Report], grade: str, areas: Sequence[str], paragraphs_of) -> StructuredAnswer:
+    """The authorities none of whose graded inspections in scope gave this grade for the area ("never"), or whose
+    latest did not ("not", "no longer"); each shown with its latest judgement on the area, cited. An authority with
+    no judgement on the area at all is not counted either way."""
+    question = plan.standalone
+    graded = [r for r in reports if r.metadata.judgements and r.metadata.report_type != "area_send_inspection"]
+    by_authority: dict[str, list[Report]] = {}
+    for report in sorted(distinct_reports(graded), key=_when):
+        by_authority.setdefault(report.metadata.local_authority or report.report_id, []).append(report)
+    # "never", "haven't been": at any inspection; "weren't", "are not": at the latest
+    ever = bool(re.search(r"\bnever\b|\bat any\b|\bever\b|\bha(?:ve|s)(?:n['\u2019]t| not)\s+been\b", question, re.I))
+    facts: list[Fact] = []
+    judged = 0
+    for authority in sorted(by_authority):
+        own = [(r, j) for r in by_authority[authority] for j in _judgements_for(r, areas)]
+        if not own:
+            continue
+        judged += 1
+        looked_at = own if ever else [pair for pair in own if pair[0] is own[-1][0]]
+        if any(_grade_is(j.grade, grade) for _, j in looked_at):
+            continue
+        latest, judgement = own[-1]
+        facts.append(judgement_fact(latest, judgement, paragraphs_of(latest.report_id)))
+    area = " and ".join(AREA_LABELS.get(a, a) for a in areas)
+    verb = "were never" if ever else "were not"
+    scope = "at any of their graded inspections" if ever else "at their latest graded inspection"
+    summary = (
+        f"{len(facts)} of the {judged} authorities with a judgement on {area} in the reports searched {verb} judged "
+        f"{grade} {scope}; each is shown with its latest judgement"
+    )
+    if not facts:
+        return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no authority matches")
+    return StructuredAnswer("list", tuple(facts), reason=summary + ".")
+
+
+_VISITED = re.compile(r"\b(?:inspected|visited|took place|carried out|on site|had (?:an? )?(?:\w+ )?(?:inspections?|visits?))\b", re.I)
+_PUBLISHED = re.compile(r"\bpublished\b", re.I)
+
+
+def _dated_as_asked(plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
+    """A window admits a report visited or published in it; "inspected in March 2025" means visited then, "published
+    in 2025" published then. Reports without the date asked about stay."""
+    start, end = plan.published_from, plan.published_to
+    if not (start or end):
+        return list(reports)
+    low, high = start or date.min, end or date.max
+    if _PUBLISHED.search(plan.standalone):
+        return [r for r in reports if r.metadata.published is None or low <= r.metadata.published <= high]
+    if _VISITED.search(plan.standalone):
+        kept = []
+        for report in reports:
+            first, last = report.metadata.visit_start, report.metadata.visit_end or report.metadata.visit_start
+            if first is None or last is None or (first <= high and last >= low):
+                kept.append(report)
+        return kept
+    return list(reports)
+
+
 def list_intent(question: str) -> bool:
     return bool(LIST_INTENT.search(question))
 
@@ -556,6 +665,8 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     areas = wanted_areas(question)
     pairs = grade_area_pairs(question)
     facts: list[Fact] = []
+    if grade and len(pairs) <= 1 and _NEGATED.search(question):
+        return _never_judged(plan, reports, grade, areas or ["overall_effectiveness"], paragraphs_of)
     if grade:
         candidates = [r for r in reports if r.metadata.judgements]
         if not re.search(r"\bsend\b", question, re.I):
@@ -623,7 +734,11 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         if facts:
             return StructuredAnswer("list", tuple(facts), reason=f"{len(facts)} of the {len(reports)} reports searched name {', '.join(named)}.")
     # a list or count of reports, optionally on a theme ("focused visits that looked at care leavers")
-    reports = distinct_reports(reports)
+    searched = distinct_reports(reports)
+    reports = _dated_as_asked(plan, searched)
+    # "inspected in March 2025" counts the visits then, of all the reports the window admitted
+    when = " visited in the dates asked" if len(reports) < len(searched) and not _PUBLISHED.search(question) else ""
+    when = " published in the dates asked" if len(reports) < len(searched) and _PUBLISHED.search(question) else when
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
     matching: list[tuple[Report, Paragraph | None]] = []
     for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):
@@ -642,11 +757,17 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw and not theme else ""
         statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{visit}" + (f": {meta.focus}" if theme and meta.focus else ".")
         facts.append(Fact(statement, report, paragraph))
-    summary = f"{len(matching)} of the {len(reports)} reports searched match"
+    if when and not theme:
+        summary = f"{len(matching)} of the {len(searched)} reports searched were{when}"
+    else:
+        summary = f"{len(matching)} of the {len(searched)} reports searched match" + (f" ({len(reports)}{when})" if when else "")
     if not facts:
         return StructuredAnswer(
             "list",
-            refusal=f"The reports do not answer this: none of the {len(reports)} reports searched match.",
+            refusal=(
+                f"The reports do not answer this: none of the {len(searched)} reports searched "
+                + (f"were{when}." if when and not theme else f"match{f' ({len(reports)}{when})' if when else ''}.")
+            ),
             reason="no report matches",
             # "which reports mention young carers?": a theme no report is about may still be discussed in one
             passages_may_answer=bool(theme) and not re.search(r"^\s*how many\b", question, re.I),

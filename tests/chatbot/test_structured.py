@@ -24,6 +24,7 @@ from chatbot.structured import (
     structured_intents,
     under_judgement,
     wanted_areas,
+    yes_no_grade,
 )
 from core.models import Judgement, Paragraph, Turn
 from core.text import normalise
@@ -527,3 +528,58 @@ def test_a_grade_row_names_its_area(sample_index) -> None:
     paragraphs = sample_index.paragraphs("trafford-ilacs-2026-08-03")
     source = _stating_paragraph(paragraphs, ["Inadequate", "The impact of leaders on social work practice with children and families"])
     assert source is not None and source.text.startswith("The impact of leaders")
+
+
+@pytest.mark.parametrize("question", ["Which authorities have never been judged inadequate?", "Which councils haven't been rated inadequate?"])
+def test_never_judged_lists_the_authorities_without_that_grade(pipeline: QAPipeline, question: str) -> None:
+    """The grade is what they lack: before, "never been judged inadequate" listed the authorities judged inadequate."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:list"
+    listed = {c.local_authority for c in answer.citations}
+    ever_inadequate = {
+        r.metadata.local_authority
+        for r in pipeline.reports()
+        for j in r.metadata.judgements
+        if j.area == "overall_effectiveness" and j.grade.lower() == "inadequate" and r.metadata.report_type != "area_send_inspection"
+    }
+    assert ever_inadequate and listed and not listed & ever_inadequate
+    assert "Trafford" in ever_inadequate and {"Camden", "Islington"} <= listed
+    assert "never judged inadequate" in answer.answer or "not judged inadequate" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Is good?", True),  # "Is Hackney good?" once the authority is gone
+        ("Was 's help and protection inadequate?", True),
+        ("Are 's children's services still inadequate?", True),
+        ("Is the front door good?", False),  # more than a grade: a question for the passages
+        ("Is it true that leaders are good?", False),
+        ("What is good about care leavers' support?", False),
+    ],
+)
+def test_yes_no_grade(question: str, expected: bool) -> None:
+    assert yes_no_grade(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict", "report_id"),
+    [("Is Buckinghamshire good?", "No.", "buckinghamshire-ilacs-2025-05-14"), ("Is Camden outstanding?", "Yes.", "camden-ilacs-2025-04-15")],
+)
+def test_a_yes_no_grade_question_is_answered_from_the_grade_that_stands(pipeline: QAPipeline, question: str, verdict: str, report_id: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:grade"
+    assert answer.answer.startswith(verdict)
+    assert [c.report_id for c in answer.citations] == [report_id]  # the latest graded inspection, its overall grade
+
+
+def test_inspected_in_a_month_means_visited_then_and_published_means_published(pipeline: QAPipeline) -> None:
+    """A window admits a report visited or published in it. Buckinghamshire's 2025 ILACS report was published on
+    14 May 2025 after a visit in January and February: it was published in May, not inspected then."""
+    visited = pipeline.ask("Which authorities were inspected in May 2025?")
+    assert visited.refused and "were visited in the dates asked" in visited.answer
+    published = pipeline.ask("Which reports were published in May 2025?")
+    assert [c.report_id for c in published.citations] == ["buckinghamshire-ilacs-2025-05-14"]
+    march = pipeline.ask("Which authorities were inspected in March 2025?")
+    assert [c.report_id for c in march.citations] == ["camden-ilacs-2025-04-15"]  # visited 3 to 7 March, published in April
+
