@@ -106,6 +106,17 @@ def _marker(sources: dict[str, Paragraph], paragraph: Paragraph) -> str:
     return str(len(sources))
 
 
+def _no_report_then(plan: QueryPlan) -> str:
+    """"No report of Hertfordshire's falls in the dates asked (2024-01-01 to 2024-12-31)"."""
+    who = f"of {_and_list(plan.authorities)}'s " if plan.authorities else ""
+    kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "report"
+    if plan.published_from or plan.published_to:
+        start = plan.published_from.isoformat() if plan.published_from else "the earliest"
+        end = plan.published_to.isoformat() if plan.published_to else "the latest"
+        return f"No {kinds} {who}falls in the dates asked ({start} to {end})"
+    return f"No {kinds} {who}is in the scope asked"
+
+
 def _and_list(names: Sequence[str]) -> str:
     """"Devon", "Devon and Leeds", "Devon, Leeds and York"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
@@ -201,9 +212,10 @@ class QAPipeline:
         """Answer a question. `on_text`, when given, receives a streaming answerer's text as it grows
         (before the citation check; the returned Answer is the checked one)."""
         answer = self._ask(question, history, filters, on_text)
-        note = answer.trace.get("missing_note")
-        # "compare Devon and Cornwall" with no Devon report: the answer says so first, not only in its trace
-        return replace(answer, answer=f"{note}\n\n{answer.answer}") if note else answer
+        # "compare Devon and Cornwall" with no Devon report, "caseloads in Hertfordshire in 2024" with no report then:
+        # the answer says so first, not only in its trace
+        notes = [n for n in (answer.trace.get("missing_note"), answer.trace.get("scope_note")) if isinstance(n, str) and n]
+        return replace(answer, answer="\n\n".join([*notes, answer.answer])) if notes else answer
 
     def _ask(
         self,
@@ -258,10 +270,18 @@ class QAPipeline:
         if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
             # nothing in the time window: later reports often say what came before ("since the last inspection
             # in 2015"), so search the named authorities' reports without the time scope, and say so
+            asked = plan
             plan = replace(plan, published_from=None, published_to=None, latest=False, earliest=False,
                            notes=plan.notes + (_WIDENED,))
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
+            if report_ids:
+                whose = f"{_and_list(plan.authorities)}'s" if plan.authorities else "the"
+                scope_note = f"_{_no_report_then(asked)}; this answer searches {whose} reports of any date._"
+                trace["scope_note"] = scope_note
+                if on_text is not None:
+                    shown = on_text
+                    on_text = lambda text: shown(f"{scope_note}\n\n{text}")  # noqa: E731
         if report_ids is not None and not report_ids and plan.authorities and plan.report_types:
             # "the last monitoring visit to Birmingham" when Birmingham has none: say so, and what it does have
             held = scope_reports(self.index.reports(), replace(plan, report_types=(), published_from=None, published_to=None, latest=False, earliest=False))

@@ -196,6 +196,20 @@ def test_a_report_type_the_authority_does_not_have_is_named_with_what_it_has(pip
     assert "Camden: ILACS inspection, 15 April 2025" in answer.answer
 
 
+def test_an_answer_from_outside_the_dates_asked_says_so_first(pipeline: QAPipeline) -> None:
+    """Camden has no report of 2019: the answer searches all its reports, and says so before anything else (it
+    answered from 2025 without a word)."""
+    question = "What did inspectors say about Camden's care leavers in 2019?"
+    answer = pipeline.ask(question)
+    assert not answer.refused and {c.report_id for c in answer.citations} == {"camden-ilacs-2025-04-15"}
+    first = answer.answer.split("\n")[0]
+    assert first == "_No report of Camden's falls in the dates asked (2019-01-01 to 2019-12-31); this answer searches Camden's reports of any date._"
+    *texts, final = list(pipeline.stream(question))
+    assert isinstance(final, Answer) and texts[0].startswith(first) and texts[-1] == final.answer
+    # a question inside its dates gives no such note
+    assert "dates asked" not in pipeline.ask("What did inspectors say about Camden's care leavers in 2025?").answer
+
+
 def test_every_named_authority_indexed_gives_no_such_note(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Compare support for care leavers in Islington and Camden.")
     assert "do not cover" not in answer.answer and "missing_authorities" not in answer.trace
