@@ -329,12 +329,17 @@ class QAPipeline:
             premise = self.structured.check_premise(plan, in_scope)
             if premise:
                 return self._refuse(f"{premise} {self._searched(plan, report_ids)}", trace | {"refusal": "false-premise"}, started)
+        named = set(tokenize(" ".join(plan.authorities)))
+        subject = [w for w in _subject_words(plan.topic, _OVERVIEW_WORDS | _COMPARE_WORDS) if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named]
+        if len(plan.authorities) > 1 and report_ids and not subject:
+            # "compare Kent and Essex" names no topic: each one's latest grades and summary, side by side
+            overview = self._overview(plan, report_ids, trace, started)
+            if overview is not None:
+                return overview
         if len(plan.authorities) > 1 and report_ids:
             compared = self._comparison(plan, report_ids, trace, started)
             if compared is not None:
                 return compared
-        named = set(tokenize(" ".join(plan.authorities)))
-        subject = [w for w in _subject_words(plan.topic, _OVERVIEW_WORDS) if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named]
         if len(plan.authorities) == 1 and report_ids and not subject and _OVERVIEW_ASK.search(plan.question):
             # "what did inspectors say about Kent in 2013?" names no topic: the report's own summary, not a search
             overview = self._overview(plan, report_ids, trace, started)
@@ -598,20 +603,76 @@ class QAPipeline:
 
     def _overview(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """What inspectors said about an authority, with no narrower topic: the latest report in scope, its grades and
-        the best sentences of its opening summary (the paragraphs before "What needs to improve"), each cited."""
-        reports = distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None])
-        if not reports:
+        the best sentences of its opening summary (the paragraphs before "What needs to improve"), each cited. With
+        several authorities ("compare Kent and Essex"), each one's, side by side."""
+        sources: dict[str, Paragraph] = {}
+        lines: list[str] = []
+        shown: dict[str, Report] = {}
+        cited: dict[str, Report] = {}  # every report a line cites
+        hits: list[Scored] = []
+        counts: list[int] = []
+        for authority in plan.authorities:
+            own = distinct_reports(
+                [r for r in (self.index.report(i) for i in report_ids) if r is not None and r.metadata.local_authority == authority]
+            )
+            if not own:
+                continue
+            report = max(own, key=_when)
+            found = self._overview_lines(plan, report, sources)
+            if found is None:
+                continue
+            more, passage = found
+            # a visit is not graded: the grade that stands is its latest graded inspection's, given under the heading
+            standing = [] if report.metadata.judgements else self._standing_lines(report, sources, cited)
+            lines.extend([more[0], *standing, *more[1:], ""])
+            shown[report.report_id] = report
+            hits.extend(passage.hits)
+            counts.append(len(own))
+        if not shown:
             return None
-        report = max(reports, key=_when)
+        checked = check_citations("\n".join(lines).strip(), sources, shown | cited, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, report_ids)
+        if len(shown) == 1:
+            note = f"\n\n_The latest of {counts[0]} reports in scope. Name a topic or a year to hear from the others._" if counts[0] > 1 else ""
+        else:
+            note = "\n\n_Each authority's latest report in scope. Name a topic to compare them on it._"
+        trace = trace | {"route": "overview", "searched": searched, "overview_report": next(iter(shown)), "overview_reports": list(shown)}
+        return _composed(f"{checked.text}{note}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, hits), trace, started)
+
+    def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
+        """For an ungraded report (a focused or monitoring visit): the overall grade of the authority's latest graded
+        inspection before it, which stands until the next one, cited; [] when there is none."""
+        earlier = [
+            r for r in self.index.reports()
+            if r.metadata.local_authority == report.metadata.local_authority and r.metadata.judgements
+            and r.metadata.report_type != "area_send_inspection" and _when(r) <= _when(report)
+        ]
+        if not earlier:
+            return []
+        standing = max(earlier, key=_when)
+        paragraphs = self.index.paragraphs(standing.report_id)
+        out: list[str] = []
+        for judgement in _judgements_for(standing, ["overall_effectiveness"]):
+            paragraph = judgement_fact(standing, judgement, paragraphs).paragraph
+            if paragraph is not None:
+                cited[standing.report_id] = standing
+                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+                out.append(f"_The {kind} is not graded; the grade that stands is from the {report_label(standing).split(': ', 1)[-1]}:_")
+                out.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, paragraph)}].")
+        return out
+
+    def _overview_lines(self, plan: QueryPlan, report: Report, sources: dict[str, Paragraph]) -> tuple[list[str], Passage] | None:
+        """One report's grades and the best sentences of its opening summary, as cited lines; None when it has no
+        summary to quote."""
         paragraphs = self.index.paragraphs(report.report_id)
-        summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}")
+        summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}", authorities=(report.metadata.local_authority or "",))
         passage = best_passage(
             self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight, only=opening_summary(paragraphs)
         )
         if passage is None:
             return None
-        sources: dict[str, Paragraph] = {}
-
         lines = [f"**{report_label(report)}**"]
         for judgement in (j for j in report.metadata.judgements if j.area != "lscb"):
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
@@ -619,16 +680,7 @@ class QAPipeline:
                 lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")
         marker = _marker(sources, passage.paragraph)
         lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
-        checked = check_citations("\n".join(lines), sources, {report.report_id: report}, self._similarity)
-        if not checked.citations:
-            return None
-        searched = self._searched(plan, report_ids)
-        others = len(reports) - 1
-        note = f"\n\n_The latest of {len(reports)} reports in scope. Name a topic or a year to hear from the others._" if others else ""
-        trace = trace | {"route": "overview", "searched": searched, "overview_report": report.report_id}
-        return _composed(
-            f"{checked.text}{note}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, list(passage.hits)), trace, started
-        )
+        return lines, passage
 
     def _moves(self, plan: QueryPlan, trace: dict[str, object], started: float) -> Answer | None:
         """Which authorities' grades went up, went down, or moved from one grade to another: each authority's graded

@@ -245,7 +245,8 @@ def opening_summary(paragraphs: Sequence[Paragraph]) -> list[Paragraph]:
     ]
     end = next((p.order for p in paragraphs if p.kind == "heading" and is_improvement_heading(p.text)), None)
     opening = [p for p in findings if end is None or p.order < end]
-    if len(opening) < 2:
+    # a summary of one long paragraph is a summary (Islington 2025); a line or two before the list is not
+    if sum(len(p.text.split()) for p in opening) < 60:
         opening = [p for p in findings if not in_improvement_list(p)][:8]
     return opening[:12]
 

@@ -183,6 +183,31 @@ def test_what_inspectors_said_about_an_authority_is_its_latest_reports_grades_an
     assert sample_index.paragraph(summary.paragraph_id).order < improve  # from its opening summary
 
 
+def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline) -> None:
+    """Trafford's 2024 focused visit is not graded: the overview says so and gives the overall grade of the ILACS
+    inspection before it, which stands until the next one."""
+    answer = pipeline.ask("What did inspectors say about Trafford in 2024?")
+    assert answer.trace["route"] == "overview"
+    assert "The focused visit is not graded; the grade that stands is from the ILACS inspection, 31 January 2023" in answer.answer
+    assert "Overall effectiveness: Requires improvement to be good" in answer.answer
+    assert {c.report_id for c in answer.citations} == {"trafford-focused-visit-2024-08-01", "trafford-ilacs-2023-01-31"}
+
+
+def test_comparing_authorities_on_nothing_in_particular_sets_their_overviews_side_by_side(pipeline: QAPipeline, sample_index) -> None:
+    answer = pipeline.ask("Compare Camden and Islington")
+    assert answer.trace["route"] == "overview"
+    assert answer.trace["overview_reports"] == ["camden-ilacs-2025-04-15", "islington-ilacs-2025-01-29"]
+    assert answer.answer.index("**Camden") < answer.answer.index("**Islington")
+    assert answer.answer.count("Overall effectiveness: Outstanding") == 2
+    # Islington's summary is one long paragraph before its "What needs to improve?" list: quoted from there, not from
+    # the help and protection section after it
+    islington = sample_index.paragraphs("islington-ilacs-2025-01-29")
+    improve = next(p.order for p in islington if p.kind == "heading" and "improve" in p.text.lower())
+    quoted = [sample_index.paragraph(c.paragraph_id) for c in answer.citations if c.report_id == "islington-ilacs-2025-01-29"]
+    assert any(p.order < improve and len(p.text.split()) > 60 for p in quoted)
+    assert all(p.order < improve for p in quoted)
+
+
 @pytest.mark.parametrize("question", ["When was Blackpool's previous area SEND inspection?", "What did inspectors say about care leavers in Trafford?"])
 def test_a_question_with_a_topic_or_asking_when_is_not_an_overview(pipeline: QAPipeline, question: str) -> None:
     assert pipeline.ask(question).trace["route"] != "overview"
