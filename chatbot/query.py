@@ -250,6 +250,10 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bCAMHS\b"), "child and adolescent mental health services"),
     (re.compile(r"\bstaying put\b", re.I), "staying put arrangements, living with former foster carers after 18"),
     (re.compile(r"\bcorporate parent(?:s|ing)?\b", re.I), "corporate parenting board, elected members"),
+    (
+        re.compile(r"\beducation of children in care\b|\bchildren in care'?s? education\b|\bPEPs?\b|\bpersonal education plans?\b", re.I),
+        "virtual school, personal education plans",
+    ),
     (re.compile(r"\bvoice of the child\b|\bchildren'?s views\b|\bparticipation\b", re.I), "children's views, participation, children in care council"),
     (re.compile(r"\bsufficiency\b|\bunregistered\b|\bnot registered\b", re.I), "placement sufficiency, homes for children in care, unregistered children's homes"),
     (

@@ -761,6 +761,10 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         summary = f"{len(matching)} of the {len(searched)} reports searched were{when}"
     else:
         summary = f"{len(matching)} of the {len(searched)} reports searched match" + (f" ({len(reports)}{when})" if when else "")
+    if not searched:
+        kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) or "report"
+        dated = " in the dates asked" if plan.published_from or plan.published_to else ""
+        return StructuredAnswer("list", refusal=f"The reports do not answer this: the index holds no {kinds} report{dated}.", reason="no report in scope")
     if not facts:
         return StructuredAnswer(
             "list",

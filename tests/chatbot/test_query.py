@@ -379,6 +379,7 @@ def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: 
         ("PAs for care leavers", "personal advisers"),
         ("Have any care leavers lost their homes?", "tenancy breakdowns"),
         ("homes that are not registered with Ofsted", "unregistered children's homes"),
+        ("the education of children in care", "virtual school"),  # not "children missing education"
     ],
 )
 def test_glossary_spells_out_shorthand(text: str, meaning: str) -> None:

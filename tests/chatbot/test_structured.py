@@ -583,3 +583,9 @@ def test_inspected_in_a_month_means_visited_then_and_published_means_published(p
     march = pipeline.ask("Which authorities were inspected in March 2025?")
     assert [c.report_id for c in march.citations] == ["camden-ilacs-2025-04-15"]  # visited 3 to 7 March, published in April
 
+
+def test_a_list_of_a_report_type_the_index_lacks_says_so(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which authorities had a monitoring visit?")
+    assert answer.refused and answer.citations == ()
+    assert "the index holds no monitoring visit report" in answer.answer
+
