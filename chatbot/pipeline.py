@@ -340,7 +340,8 @@ class QAPipeline:
             compared = self._comparison(plan, report_ids, trace, started)
             if compared is not None:
                 return compared
-        if len(plan.authorities) == 1 and report_ids and not subject and _OVERVIEW_ASK.search(plan.question):
+        # "And Bradford?" after "Tell me about Leeds": a follow-up with no subject of its own or the conversation's
+        if len(plan.authorities) == 1 and report_ids and not subject and (_OVERVIEW_ASK.search(plan.question) or plan.follow_up):
             # "what did inspectors say about Kent in 2013?" names no topic: the report's own summary, not a search
             overview = self._overview(plan, report_ids, trace, started)
             if overview is not None:

@@ -354,7 +354,7 @@ def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequ
     names no authority while the conversation did, or names one but no subject ("Is Islington's any different?")."""
     if not history:
         return False
-    if _FOLLOW_UP_START.search(question):
+    if _FOLLOW_UP_START.search(question) or _ORDINAL.search(question):
         return True
     words = re.findall(r"\w+", question)
     if not named_authorities and _PRONOUN.search(question):
@@ -391,6 +391,25 @@ _NOT_SUBJECT = frozenset(
 )
 
 
+_ORDINAL = re.compile(r"\b(?:the )?(first|second|third|fourth|fifth|last) (?:one|authority|council|area|of them)\b", re.I)
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
+
+
+def _listed_authority(question: str, history: Sequence[Turn], gazetteer: Gazetteer) -> str | None:
+    """"The first one" after a list answer ("- Halton, ILACS inspection of ...: ..."): the authority of that item."""
+    match = _ORDINAL.search(question)
+    if match is None or not history:
+        return None
+    items = [gazetteer.find(line[2:].split(",")[0]) for line in history[-1].assistant.splitlines() if line.startswith("- ")]
+    names = list(dict.fromkeys(found[0] for found in items if found))
+    index = _ORDINALS[match.group(1).lower()]
+    return names[index] if names and (index < len(names)) else None
+
+
+# A follow-up about more than one authority at once.
+_SEVERAL = re.compile(r"\b(?:them|both|these|those|each of)\b|\bcompar\w*\b", re.I)
+
+
 def plan_query(
     question: str,
     history: Sequence[Turn],
@@ -417,16 +436,21 @@ def plan_query(
         # walk back through earlier questions for what this one leaves out
         carried_authorities: list[str] = []
         carried_topic = ""
+        # "compare them", "both": the authorities of the last turns that named one each ("Tell me about Leeds" / "And
+        # Bradford?" / "Compare them on workforce"), not the last one alone
+        several = bool(_SEVERAL.search(question))
         for turn in reversed(history):
             if not carried_authorities:
                 carried_authorities = gazetteer.find(turn.user)
+            elif several and len(carried_authorities) < 2:
+                carried_authorities = [*(a for a in gazetteer.find(turn.user) if a not in carried_authorities), *carried_authorities]
             if not report_types:
                 report_types = detect_report_types(turn.user)
             if start is None and end is None:
                 start, end = detect_dates(turn.user)
             if not carried_topic:
                 carried_topic = _topic_words(turn.user, gazetteer)
-            if carried_authorities and carried_topic:
+            if carried_authorities and carried_topic and (not several or len(carried_authorities) > 1):
                 break
         relative = _RELATIVE_TIME.search(question)
         if relative and (start or end):
@@ -437,6 +461,9 @@ def plan_query(
                 start, end = None, (start - timedelta(days=1) if start else end)
                 latest = True
                 before_published = True
+        listed = _listed_authority(question, history, gazetteer)
+        if not named and listed:
+            named, authority_source = [listed], "history"
         if not named and carried_authorities:
             named = carried_authorities
             authority_source = "history"
@@ -486,6 +513,7 @@ def plan_query(
     if latest:
         topic = _SCOPE_PHRASE.sub(" ", topic)  # "at their latest inspections" says when, not what
     topic = _COUNTED_REPORTS.sub(" ", topic)  # "across its three inspections" says which, not what
+    topic = _ORDINAL.sub(" ", topic)  # "in the first one" says which authority, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
     topic = " ".join(topic.split()).strip(" ,;")
     topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)

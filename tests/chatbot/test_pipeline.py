@@ -193,6 +193,13 @@ def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline
     assert {c.report_id for c in answer.citations} == {"trafford-focused-visit-2024-08-01", "trafford-ilacs-2023-01-31"}
 
 
+def test_and_another_authority_after_an_overview_is_its_overview(pipeline: QAPipeline) -> None:
+    first = "What did inspectors say about Camden?"
+    answer = pipeline.ask("And Islington?", [Turn(first, pipeline.ask(first).answer)])
+    assert answer.trace["route"] == "overview"
+    assert {c.report_id for c in answer.citations} == {"islington-ilacs-2025-01-29"}
+
+
 def test_comparing_authorities_on_nothing_in_particular_sets_their_overviews_side_by_side(pipeline: QAPipeline, sample_index) -> None:
     answer = pipeline.ask("Compare Camden and Islington")
     assert answer.trace["route"] == "overview"

@@ -396,3 +396,24 @@ def test_split_expansion_gives_the_words_asked_and_each_shorthands_meanings() ->
     assert shorthand == [("front door", ["contacts", "referrals", "multi-agency safeguarding hub", "MASH", "first response"])]
     assert split_expansion("care leavers") == ("care leavers", [])
 
+
+def test_comparing_them_takes_the_authorities_of_the_last_turns(gazetteer: Gazetteer) -> None:
+    """"Tell me about Leeds" / "And Bradford?" / "Compare them on workforce": both, not Bradford alone."""
+    compared = plan(gazetteer, "Compare them on workforce", ["Tell me about Leeds", "And Bradford?"])
+    assert compared.authorities == ("Leeds", "Bradford")
+    # one authority asked about goes on being the one
+    assert plan(gazetteer, "What about its care leavers?", ["Tell me about Leeds", "And Bradford?"]).authorities == ("Bradford",)
+
+
+def test_the_first_one_after_a_list_is_that_items_authority(gazetteer: Gazetteer) -> None:
+    listed = (
+        "4 authorities (Halton, Havering, Knowsley, Tameside) were judged inadequate.\n\n"
+        "- Halton, ILACS inspection of 12 July 2024: The impact of leaders - Inadequate [1].\n"
+        "- Havering, ILACS inspection of 16 February 2024: The impact of leaders - Inadequate [2].\n"
+        "- Tameside, ILACS inspection of 7 November 2024: The impact of leaders - Inadequate [3]."
+    )
+    history = [Turn("Which authorities were judged inadequate for leadership in 2024?", listed)]
+    first = plan_query("What did inspectors say about leadership in the first one?", history, None, gazetteer)
+    assert first.authorities == ("Halton",) and "first" not in first.topic
+    assert plan_query("And the last one?", history, None, gazetteer).authorities == ("Tameside",)
+
