@@ -231,6 +231,8 @@ GLOSSARY: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bfront[- ]door\b", re.I), "contacts and referrals, multi-agency safeguarding hub (MASH), first response"),
     (re.compile(r"\bMASH\b"), "multi-agency safeguarding hub, contacts and referrals"),
     (re.compile(r"\bPAs?\b"), "personal advisers"),
+    # authorities name the role their own way: Trafford's after-care workers, Calderdale's pathway advisers
+    (re.compile(r"\bpersonal advis[eo]rs?\b", re.I), "after-care workers, pathway advisers, PAs"),
     (re.compile(r"\bcare[- ]experienced\b", re.I), "care leavers"),
     (re.compile(r"\bEDT\b|\bout[- ]of[- ]hours\b|\bat night\b|\bweekends?\b", re.I), "emergency duty team, out of hours service"),
     (re.compile(r"\bLADO\b"), "local authority designated officer, allegations against adults"),

@@ -380,6 +380,7 @@ def test_topic_drops_the_scope_words(gazetteer: Gazetteer, question: str, kept: 
         ("Have any care leavers lost their homes?", "tenancy breakdowns"),
         ("homes that are not registered with Ofsted", "unregistered children's homes"),
         ("the education of children in care", "virtual school"),  # not "children missing education"
+        ("When do care leavers meet their personal adviser?", "after-care workers"),  # the role's local names
     ],
 )
 def test_glossary_spells_out_shorthand(text: str, meaning: str) -> None:
