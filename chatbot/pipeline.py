@@ -312,16 +312,16 @@ class QAPipeline:
             if timeline is not None:
                 return timeline
         kinds = structured_intents(plan.standalone)
-        verdict_of = ""
+        verdict_of, field_plan = "", plan
         if not kinds and plan.authorities and yes_no_grade(self.gazetteer.strip(plan.standalone)):
             # "Is Hackney good?": the grades that stand, and whether they are the one asked about
             kinds, verdict_of = ["grade"], plan.standalone
-            plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)
+            field_plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)
         # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata
         # answers it, though a later report's text may ("since the last inspection in 2015, ...")
         widened = _WIDENED in plan.notes
         if kinds and (plan.authorities or plan.report_types) and report_ids and not widened:
-            structured = self._structured(kinds, plan, report_ids, trace, started, verdict_of)
+            structured = self._structured(kinds, field_plan, report_ids, trace, started, verdict_of)
             if structured is not None:
                 return structured
         if plan.authorities and report_ids:

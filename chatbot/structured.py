@@ -590,7 +590,7 @@ def grade_area_pairs(question: str) -> list[tuple[str, str]]:
 
 # "Which authorities have never been judged inadequate?", "... were not judged good?": the grade is what they lack.
 _NEGATED = re.compile(
-    r"(?:\bnever\b|\bnot\b|n['\u2019]t\b|\bno longer\b)(?:\W+\w+){0,3}?\W+"
+    r"(?:\bnever\b|\bnot\b|n['\u2019]t\b|\bno longer\b)(?:\s+(?:been|judged|rated|graded|found|as|yet|ever|currently|now|an?))*\s+"
     r"(?:outstanding|good|inadequate|requires? improvement)\b",
     re.I,
 )
@@ -665,8 +665,10 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     areas = wanted_areas(question)
     pairs = grade_area_pairs(question)
     facts: list[Fact] = []
-    if grade and len(pairs) <= 1 and _NEGATED.search(question):
-        return _never_judged(plan, reports, grade, areas or ["overall_effectiveness"], paragraphs_of)
+    negated = _NEGATED.search(question)
+    if negated and len(pairs) <= 1 and {name for name, pattern in GRADE_WORDS if pattern.search(question)} == {name for name, pattern in GRADE_WORDS if pattern.search(negated.group(0))}:
+        # the one grade named is the one they lack ("good but not outstanding" names two: a list of the good)
+        return _never_judged(plan, reports, presupposed_grade(negated.group(0)) or grade or "", areas or ["overall_effectiveness"], paragraphs_of)
     if grade:
         candidates = [r for r in reports if r.metadata.judgements]
         if not re.search(r"\bsend\b", question, re.I):
