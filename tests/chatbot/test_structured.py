@@ -530,6 +530,11 @@ def test_a_grade_row_names_its_area(sample_index) -> None:
     assert source is not None and source.text.startswith("The impact of leaders")
 
 
+def test_a_second_grade_named_is_not_a_negated_list(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which authorities were judged good but not outstanding for leadership?")
+    assert "never judged" not in answer.answer and "not judged" not in answer.answer
+
+
 @pytest.mark.parametrize("question", ["Which authorities have never been judged inadequate?", "Which councils haven't been rated inadequate?"])
 def test_never_judged_lists_the_authorities_without_that_grade(pipeline: QAPipeline, question: str) -> None:
     """The grade is what they lack: before, "never been judged inadequate" listed the authorities judged inadequate."""
