@@ -106,14 +106,21 @@ def _marker(sources: dict[str, Paragraph], paragraph: Paragraph) -> str:
     return str(len(sources))
 
 
+def _window(plan: QueryPlan) -> str:
+    """The plan's dates as the answers write them: "2024-01-01 to 2024-12-31", "any date"."""
+    if not (plan.published_from or plan.published_to):
+        return "any date"
+    start = plan.published_from.isoformat() if plan.published_from else "the earliest"
+    end = plan.published_to.isoformat() if plan.published_to else "the latest"
+    return f"{start} to {end}"
+
+
 def _no_report_then(plan: QueryPlan) -> str:
     """"No report of Hertfordshire's falls in the dates asked (2024-01-01 to 2024-12-31)"."""
     who = f"of {_and_list(plan.authorities)}'s " if plan.authorities else ""
     kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "report"
     if plan.published_from or plan.published_to:
-        start = plan.published_from.isoformat() if plan.published_from else "the earliest"
-        end = plan.published_to.isoformat() if plan.published_to else "the latest"
-        return f"No {kinds} {who}falls in the dates asked ({start} to {end})"
+        return f"No {kinds} {who}falls in the dates asked ({_window(plan)})"
     return f"No {kinds} {who}is in the scope asked"
 
 
@@ -642,17 +649,22 @@ class QAPipeline:
         trace = trace | {"route": "overview", "searched": searched, "overview_report": next(iter(shown)), "overview_reports": list(shown)}
         return _composed(f"{checked.text}{note}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, hits), trace, started)
 
-    def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
-        """For an ungraded report (a focused or monitoring visit): the overall grade of the authority's latest graded
-        inspection before it, which stands until the next one, cited; [] when there is none."""
+    def _standing_inspection(self, report: Report) -> Report | None:
+        """The authority's latest graded inspection up to this report (an area SEND inspection grades something else):
+        its judgements stand until the next one. None when there is none."""
         earlier = [
             r for r in self.index.reports()
             if r.metadata.local_authority == report.metadata.local_authority and r.metadata.judgements
             and r.metadata.report_type != "area_send_inspection" and _when(r) <= _when(report)
         ]
-        if not earlier:
+        return max(earlier, key=_when) if earlier else None
+
+    def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
+        """For an ungraded report (a focused or monitoring visit): the overall grade of the authority's latest graded
+        inspection before it, which stands until the next one, cited; [] when there is none."""
+        standing = self._standing_inspection(report)
+        if standing is None:
             return []
-        standing = max(earlier, key=_when)
         paragraphs = self.index.paragraphs(standing.report_id)
         out: list[str] = []
         for judgement in _judgements_for(standing, ["overall_effectiveness"]):
@@ -975,15 +987,10 @@ class QAPipeline:
         chosen: list[Report] = []
         notes: list[str] = []
         for report in reports:
-            earlier = [
-                r for r in self.index.reports()
-                if r.metadata.local_authority == report.metadata.local_authority and r.metadata.judgements
-                and r.metadata.report_type != "area_send_inspection" and _when(r) <= _when(report)
-            ]
-            if not earlier:
+            standing = self._standing_inspection(report)
+            if standing is None:
                 chosen.append(report)
                 continue
-            standing = max(earlier, key=_when)
             chosen.append(standing)
             notes.append(
                 f"{report.metadata.local_authority}'s latest report, the {REPORT_TYPE_LABELS.get(report.metadata.report_type, 'report')} of {_when(report):%-d %B %Y}, is not graded; "
@@ -1061,11 +1068,7 @@ class QAPipeline:
         count = total if report_ids is None else len(report_ids)
         who = ", ".join(plan.authorities) if plan.authorities else "all authorities"
         kinds = ", ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "all report types"
-        when = "any date"
-        if plan.published_from or plan.published_to:
-            start = plan.published_from.isoformat() if plan.published_from else "the earliest"
-            end = plan.published_to.isoformat() if plan.published_to else "the latest"
-            when = f"{start} to {end}"
+        when = _window(plan)
         if plan.latest:
             when += ", latest report only"
         if plan.earliest:
