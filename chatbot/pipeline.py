@@ -320,7 +320,7 @@ class QAPipeline:
                 return timeline
         kinds = structured_intents(plan.standalone)
         verdict_of, field_plan = "", plan
-        if not kinds and plan.authorities and yes_no_grade(self.gazetteer.strip(plan.standalone)):
+        if kinds in ([], ["grade"]) and plan.authorities and yes_no_grade(self.gazetteer.strip(plan.standalone)):
             # "Is Hackney good?": the grades that stand, and whether they are the one asked about
             kinds, verdict_of = ["grade"], plan.standalone
             field_plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)

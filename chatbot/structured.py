@@ -111,7 +111,7 @@ _IS_GRADED = re.compile(
     r"(?:outstanding|good|inadequate|requires? improvement(?: to be good)?|requiring improvement)\s*[?.!]*\s*$",
     re.I,
 )
-_GRADED_FILLER = frozenset(tokenize("the its their council council's children's children services service overall still now"))
+_GRADED_FILLER = frozenset(tokenize("the its their council council's children's children services service overall still now judgement judgment grade rating"))
 
 
 def yes_no_grade(question: str) -> bool:
@@ -336,9 +336,33 @@ def grade_sentence(paragraphs: Sequence[Paragraph], judgement: Judgement) -> tup
         if not is_statement(paragraph):
             continue
         for sentence in split_sentences(paragraph.text):
-            if states_grade(sentence, judgement.grade) and area <= set(tokenize(sentence)) and not _EARLIER.search(sentence):
+            if (
+                states_grade(sentence, judgement.grade) and _grade_as_verdict(sentence, judgement.grade)
+                and area <= set(tokenize(sentence)) and not _EARLIER.search(sentence)
+            ):
                 return paragraph, sentence
     return None
+
+
+# After a grade given as a verdict ("care leavers' experiences are good", "judged good overall") comes the end of the
+# clause, a linking word or "service"; after a grade word used as praise comes what it praises ("good support").
+_AFTER_VERDICT = frozenset(
+    "overall and or but in at for across since with as when because now again already still yet than by".split()
+) | {"service", "services"}  # "children in care now receive a good service" is how some reports give the grade
+
+
+def _grade_as_verdict(sentence: str, grade: str) -> bool:
+    """Whether the sentence gives the grade as a verdict, not as praise of something ("PAs provide good support to
+    care leavers" does not say the care leavers judgement is good)."""
+    if " " in normalise(grade).strip():
+        return True  # "requires improvement" is never praise
+    text = normalise(sentence)
+    for match in re.finditer(rf"\b{re.escape(normalise(grade))}\b", text):
+        following = re.match(r"\s*(\w+)?", text[match.end():])
+        word = following.group(1) if following else None
+        if word is None or word in _AFTER_VERDICT or not text[match.end():match.end() + 1].isspace():
+            return True
+    return False
 
 
 def judgement_fact(report: Report, judgement: Judgement, paragraphs: Sequence[Paragraph]) -> Fact:
@@ -661,7 +685,8 @@ def list_intent(question: str) -> bool:
 def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> StructuredAnswer:
     """Complete answers over the catalog, not top-k: which authorities had a grade, how many visits on a theme."""
     question = plan.standalone
-    grade = presupposed_grade(question)
+    # "good but not outstanding": the grade asked for is the one not negated
+    grade = presupposed_grade(_NEGATED.sub(" ", question)) or presupposed_grade(question)
     areas = wanted_areas(question)
     pairs = grade_area_pairs(question)
     facts: list[Fact] = []

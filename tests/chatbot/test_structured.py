@@ -533,6 +533,9 @@ def test_a_grade_row_names_its_area(sample_index) -> None:
 def test_a_second_grade_named_is_not_a_negated_list(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Which authorities were judged good but not outstanding for leadership?")
     assert "never judged" not in answer.answer and "not judged" not in answer.answer
+    # the grade asked for is the one not negated: the good, never the outstanding (listed before)
+    assert "judged good" in answer.answer and "judged outstanding" not in answer.answer
+    assert not [line for line in answer.answer.splitlines() if line.startswith("- ") and "Outstanding" in line]
 
 
 @pytest.mark.parametrize("question", ["Which authorities have never been judged inadequate?", "Which councils haven't been rated inadequate?"])
@@ -558,6 +561,7 @@ def test_never_judged_lists_the_authorities_without_that_grade(pipeline: QAPipel
         ("Is good?", True),  # "Is Hackney good?" once the authority is gone
         ("Was 's help and protection inadequate?", True),
         ("Are 's children's services still inadequate?", True),
+        ("Is 's care leavers judgement good?", True),
         ("Is the front door good?", False),  # more than a grade: a question for the passages
         ("Is it true that leaders are good?", False),
         ("What is good about care leavers' support?", False),
@@ -569,7 +573,13 @@ def test_yes_no_grade(question: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("question", "verdict", "report_id"),
-    [("Is Buckinghamshire good?", "No.", "buckinghamshire-ilacs-2025-05-14"), ("Is Camden outstanding?", "Yes.", "camden-ilacs-2025-04-15")],
+    [
+        ("Is Buckinghamshire good?", "No.", "buckinghamshire-ilacs-2025-05-14"),
+        ("Is Camden outstanding?", "Yes.", "camden-ilacs-2025-04-15"),
+        # an area named with "judgement" or "grade": before, a list of every grade with no yes or no
+        ("Is Trafford's care leavers judgement good?", "No.", "trafford-ilacs-2026-08-03"),
+        ("Is Buckinghamshire's children in care grade good?", "Yes.", "buckinghamshire-ilacs-2025-05-14"),
+    ],
 )
 def test_a_yes_no_grade_question_is_answered_from_the_grade_that_stands(pipeline: QAPipeline, question: str, verdict: str, report_id: str) -> None:
     answer = pipeline.ask(question)
@@ -594,3 +604,13 @@ def test_a_list_of_a_report_type_the_index_lacks_says_so(pipeline: QAPipeline) -
     assert answer.refused and answer.citations == ()
     assert "the index holds no monitoring visit report" in answer.answer
 
+
+
+def test_praise_is_not_a_grade(sample_index) -> None:
+    """"Most children in care are now receiving reliably good care" praises the care; it does not give the children in care
+    judgement (before, it was quoted beside the grade as the report's own words giving it)."""
+    report = sample_index.report("buckinghamshire-ilacs-2025-05-14")
+    paragraphs = sample_index.paragraphs(report.report_id)
+    judgement = next(j for j in report.metadata.judgements if j.area == "in_care")
+    stated = grade_sentence(paragraphs, judgement)
+    assert stated is None or "good care" not in stated[1]
