@@ -772,7 +772,10 @@ class QAPipeline:
                 used.append(passage)
                 marker = _marker(sources, passage.paragraph)
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
-            if len(lines) == header:  # no passage, and no grade it could cite
+            if len(lines) == header and not report.metadata.judgements and GRADE_INTENT.search(plan.standalone):
+                # a grade asked about, and a focused or monitoring visit: Ofsted does not grade those
+                lines.append(f"- _Not graded: Ofsted does not grade a {REPORT_TYPE_LABELS.get(report.metadata.report_type, 'report')}._")
+            elif len(lines) == header:  # no passage, and no grade it could cite
                 lines.append("- _Nothing found on this in this report._")
             lines.append("")
         by_id = {r.report_id: r for r in reports}

@@ -407,6 +407,16 @@ def test_a_general_timeline_gives_an_april_2026_reports_area_grades_with_their_m
     assert re.search(r"care leavers: Requires improvement to be good \(unchanged\) \[\d+\]", block), block
 
 
+def test_a_grade_timeline_says_a_visit_is_not_graded(pipeline) -> None:
+    """A grade asked about over time: a focused visit says it carries no grade (before: "Nothing found on this")."""
+    answer = pipeline.ask("How has Trafford's overall grade changed?")
+    assert answer.trace["route"] == "timeline"
+    blocks = answer.answer.split("**Trafford: ")
+    visits = [b for b in blocks if b.startswith("focused visit")]
+    assert len(visits) == 2 and all("Not graded: Ofsted does not grade a focused visit" in b for b in visits)
+    assert "Nothing found" not in answer.answer
+
+
 def test_a_timeline_on_a_judged_area_alone_quotes_each_graded_reports_verdict(pipeline, sample_index) -> None:
     answer = pipeline.ask("How has Buckinghamshire's help and protection changed over its inspections?")
     assert answer.trace["route"] == "timeline"
