@@ -19,7 +19,15 @@ from chatbot.extractive import Draft, Evidence, report_label
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.passages import Passage, best_passage, in_text_order
-from chatbot.query import QueryPlan, answer_focus, expand_terms, expected_answer_type, has_answer_type, plan_query
+from chatbot.query import (
+    QueryPlan,
+    answer_focus,
+    expand_terms,
+    expected_answer_type,
+    has_answer_type,
+    plan_query,
+    search_text,
+)
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import (
     APRIL_2026,
@@ -363,7 +371,7 @@ class QAPipeline:
             for h in hits[: self.top_k]
         )
         if not hits:
-            return self._refuse(f"The reports do not answer this. {searched}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
+            return self._refuse(f"The reports do not answer this. {searched}{self._elsewhere(plan, report_ids)}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
         evidence = self._evidence(hits)
         generation_started = time.perf_counter()
         draft = self._draft(plan, evidence, on_text)
@@ -374,7 +382,7 @@ class QAPipeline:
         trace |= {"confidence": round(draft.confidence, 4), "best_chunk_similarity": round(best_chunk, 4)}
         if draft.confidence < self.refusal.min_sentence_similarity or best_chunk < self.refusal.min_chunk_similarity:
             return self._refuse(
-                f"The reports do not answer this. {searched}",
+                f"The reports do not answer this. {searched}{self._elsewhere(plan, report_ids)}",
                 trace | {"refusal": "weak-evidence"},
                 started,
                 retrieval_s,
@@ -406,7 +414,7 @@ class QAPipeline:
         trace |= {"dropped_sentences": list(checked.dropped), "removed_markers": list(checked.removed_markers)}
         if not checked.citations:
             return self._refuse(
-                f"The reports do not answer this. {searched}",
+                f"The reports do not answer this. {searched}{self._elsewhere(plan, report_ids)}",
                 trace | {"refusal": "no-supported-claim"},
                 started,
                 retrieval_s,
@@ -1077,6 +1085,35 @@ class QAPipeline:
         if plan.earliest:
             when += ", earliest report only"
         return f"Searched {count} of {total} reports: {who}; {kinds}; {when}."
+
+    def _elsewhere(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
+        """When a scope narrowed by dates, report type or "latest" finds nothing on the topic: the named authorities'
+        other reports with a paragraph naming every word of it (all of them, not the best few), so the user can widen
+        the question; "" when none does, or the topic is too long to look for word by word."""
+        if not plan.authorities or not (plan.published_from or plan.published_to or plan.latest or plan.earliest or plan.report_types):
+            return ""
+        wide = replace(plan, published_from=None, published_to=None, latest=False, earliest=False, report_types=())
+        searched = set(report_ids or ())
+        others = [rid for rid in scope_reports(self.index.reports(), wide) or [] if rid not in searched]
+        topic = search_text(plan.topic or plan.standalone).rstrip("?.! ")
+        words = set(tokenize(topic))
+        if not others or not words or len(words) > 4:
+            return ""
+        naming = [rid for rid in others if any(words <= set(tokenize(p.text)) for p in self.index.paragraphs(rid))]
+        reports = distinct_reports([r for r in (self.index.report(rid) for rid in naming) if r is not None])
+        if not reports:
+            return ""
+        listed = "; ".join(report_label(r) for r in sorted(reports, key=_when))
+        narrowed = [
+            name
+            for name, narrows in (
+                ("the dates", plan.published_from or plan.published_to),
+                ("the report type", plan.report_types),
+                ("'latest'" if plan.latest else "'earliest'", plan.latest or plan.earliest),
+            )
+            if narrows
+        ]
+        return f" Other reports mention {topic}: {listed}. Ask again without {' or '.join(narrowed)} to hear from them."
 
     def _refuse(
         self,

@@ -218,7 +218,8 @@ class QueryPlan:
 _FRAMING = re.compile(
     r"^\s*(?:(?:please\s+)?(?:can you\s+)?(?:tell me|summari[sz]e|describe|explain|show me)\s+(?:what\s+)?)?"
     # the subject may be gone: "what did the 2015 SIF say about" loses "2015 SIF" to the scope
-    r"(?:(?:what\s+)?(?:(?:did|do|does|have|has)\s+)?(?:the\s+)?(?:(?:inspectors?|ofsted|reports?|letters?|inspections?)\s+)?"
+    # ... and its authority: "what did the 2019 inspection of Liverpool say about" keeps "the inspection of"
+    r"(?:(?:what\s+)?(?:(?:did|do|does|have|has)\s+)?(?:the\s+)?(?:(?:inspectors?|ofsted|reports?|letters?|inspections?|visits?)\s+(?:(?:of|for|into)\s+)?)?"
     r"(?:say|said|find|found|report|reported|conclude|concluded|think|note|noted|write|wrote)\s+(?:about|on|of|regarding)?\s*"
     r"|what\s+(?:is|was|were|are)\s+(?:said|reported|found)\s+(?:about|on)\s+)?",
     re.I,

@@ -283,3 +283,22 @@ def test_name_of_a_service_is_not_a_personal_question(pipeline: QAPipeline) -> N
 def test_bad_questions_raise_with_a_clear_message(pipeline: QAPipeline, question: str, message: str) -> None:
     with pytest.raises(BadQuestionError, match=message):
         pipeline.ask(question)
+
+
+def test_a_narrowed_refusal_names_the_authoritys_other_reports_on_the_topic(pipeline: QAPipeline, sample_index) -> None:
+    """Trafford's 2021 focused visit says nothing on private fostering: the refusal names every other Trafford report
+    that does, so the user can widen the question instead of concluding the reports are silent."""
+    answer = pipeline.ask("What did Trafford's 2021 focused visit say about private fostering?")
+    assert answer.refused and answer.citations == ()
+    mention = [
+        r for r in pipeline.reports()
+        if r.metadata.local_authority == "Trafford" and r.metadata.report_type != "focused_visit"
+        and any("private fostering" in p.text.lower() for p in sample_index.paragraphs(r.report_id))
+    ]
+    assert mention
+    assert "Other reports mention private fostering: " in answer.answer
+    for report in mention:
+        assert f"{report.metadata.published:%-d %B %Y}" in answer.answer
+    assert "without the dates or the report type" in answer.answer
+    # a question with no narrowing says nothing of the kind
+    assert "Other reports mention" not in pipeline.ask("What did inspectors say about Trafford's pet policy?").answer
