@@ -72,6 +72,13 @@ ALIASES: dict[str, str] = {
 CASE_SENSITIVE = frozenset({"reading", "bury", "bath", "slough", "poole", "brent", "sutton", "havering"})
 
 
+# Councils abolished in a reorganisation, with the authorities that took over their children's services and when.
+# Their reports stop at the change; a question about the old name is answered by naming the new ones.
+SUCCESSORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Northamptonshire": ("April 2021", ("North Northamptonshire", "West Northamptonshire")),
+    "Cumbria": ("April 2023", ("Cumberland", "Westmorland and Furness")),
+}
+
 @dataclass(frozen=True)
 class Authority:
     name: str

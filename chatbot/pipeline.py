@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from chatbot.authorities import Gazetteer
+from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence, report_label
 from chatbot.improvements import improve_intent, reports_with_points
@@ -265,7 +265,7 @@ class QAPipeline:
         if missing and len(missing) == len(plan.authorities):
             names = ", ".join(missing)
             return self._refuse(
-                f"The indexed reports do not cover {names}, so they cannot answer this. "
+                f"The indexed reports do not cover {names}, so they cannot answer this.{successor_note(missing, indexed)} "
                 f"{self._searched(plan, [])}",
                 trace | {"refusal": "authority-not-indexed", "missing_authorities": missing},
                 started,
@@ -1131,6 +1131,20 @@ class QAPipeline:
             trace=trace,
             timings={"retrieval_s": retrieval_s, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
+
+
+def successor_note(missing: Sequence[str], indexed: set[str]) -> str:
+    """For an abolished council asked about: which authorities took over its children's services, and when, where the
+    index holds their reports ("" otherwise)."""
+    notes = []
+    for name in missing:
+        when, successors = SUCCESSORS.get(name, ("", ()))
+        covered = [s for s in successors if s in indexed]
+        if covered:
+            named = " and ".join(f"‘{s}’" for s in successors)
+            ask = "either" if len(covered) == len(successors) > 1 else " or ".join(f"‘{s}’" for s in covered)
+            notes.append(f" {name} County Council was replaced in {when} by {named}: ask about {ask}.")
+    return "".join(notes)
 
 
 def _states_value(statement: str, paragraph: str) -> bool:

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from chatbot.extractive import ExtractiveAnswerer
-from chatbot.pipeline import QAPipeline
+from chatbot.pipeline import QAPipeline, successor_note
 from core.errors import BadQuestionError
 from core.models import Answer, Filters, Turn
 
@@ -302,3 +302,12 @@ def test_a_narrowed_refusal_names_the_authoritys_other_reports_on_the_topic(pipe
     assert "without the dates or the report type" in answer.answer
     # a question with no narrowing says nothing of the kind
     assert "Other reports mention" not in pipeline.ask("What did inspectors say about Trafford's pet policy?").answer
+
+
+def test_an_abolished_council_is_answered_with_its_successors() -> None:
+    """Northamptonshire's children's services passed to two unitary councils in 2021: name them when the index has them."""
+    note = successor_note(["Northamptonshire"], {"North Northamptonshire", "West Northamptonshire"})
+    assert "replaced in April 2021 by \u2018North Northamptonshire\u2019 and \u2018West Northamptonshire\u2019: ask about either" in note
+    assert "ask about \u2018Cumberland\u2019." in successor_note(["Cumbria"], {"Cumberland"})
+    assert successor_note(["Cumbria"], {"Kent"}) == ""  # no successor indexed: nothing to suggest
+    assert successor_note(["Devon"], {"Kent"}) == ""
