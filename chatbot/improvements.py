@@ -25,7 +25,7 @@ IMPROVE_INTENT = re.compile(
     r"|\brecommendations?\b"
     r"|\bwhat\s+(?:should|must)\s+.{0,40}?\bimprove\b"
     # "what are the main weaknesses in Birmingham's children's services?": what inspectors said must improve
-    r"|\b(?:what|which)\b.{0,40}?\b(?:weakness(?:es)?|shortcomings)\b",
+    r"|\b(?:what|which)\b.{0,40}?\b(?:weakness(?:es)?|shortcomings|(?:main|key|biggest|greatest) concerns?)\b",
     re.I,
 )
 _SECTION = re.compile(r"^\s*(?:what needs to improve|areas for improvement)", re.I)
@@ -39,7 +39,7 @@ _INTENT_WORDS = frozenset(
         "ask asks tell compare comparing focused identify identified identifies say said says find found list listed "
         "give gave given make made set out point points raise raised mention mentioned highlight highlighted name named "
         "after following from during send area local partnership partners council authority services service "
-        "weakness weaknesses shortcomings children's children"
+        "weakness weaknesses shortcomings concern concerns greatest children's children"
     )
 )
 

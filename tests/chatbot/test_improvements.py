@@ -26,10 +26,13 @@ def pipeline(sample_index) -> QAPipeline:
         ("What recommendations did Ofsted make to Trafford?", True),
         ("What are the main weaknesses in Birmingham's children's services?", True),
         ("Which weaknesses did inspectors find in Trafford's services for care leavers?", True),
+        ("What are the main concerns about Bradford?", True),
+        ("What were inspectors' biggest concerns for care leavers in Trafford?", True),
         # not a request for the list
         ("Has Trafford improved since 2019?", False),
         ("How has Buckinghamshire improved its front door?", False),
         ("What did inspectors say about care leavers?", False),
+        ("What did inspectors say about concerns raised by schools?", False),  # concerns as a topic, not the list
     ],
 )
 def test_improve_intent(question: str, expected: bool) -> None:
@@ -40,6 +43,7 @@ def test_topic_words_leave_only_the_subject() -> None:
     assert topic_words("What needs to improve for care leavers?") == ["care", "leaver"]
     assert topic_words("What is the one thing inspectors asked to do better?") == []
     assert topic_words("What are the main weaknesses in children's services?") == []  # the whole list, not a topic
+    assert topic_words("What are the main concerns about children's services?") == []
 
 
 def test_points_are_the_items_under_the_heading(sample_index) -> None:
