@@ -59,7 +59,12 @@ GRADE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("good", re.compile(r"(?<!to be )\bgood\b", re.I)),
     ("requires improvement", re.compile(r"\brequires? improvement\b", re.I)),
     ("inadequate", re.compile(r"\binadequate\b", re.I)),
+    # an area SEND inspection's outcome (from 2023) stands where a grade would
+    ("widespread and/or systemic failings", re.compile(r"\b(?:widespread\W+(?:and\W+or\W+|or\W+|and\W+)?)?systemic failings\b", re.I)),
+    ("inconsistent experiences and outcomes", re.compile(r"\binconsistent experiences and outcomes\b", re.I)),
+    ("positive experiences and outcomes", re.compile(r"\bpositive experiences and outcomes\b", re.I)),
 )
+SEND_OUTCOMES = ("widespread and/or systemic failings", "inconsistent experiences and outcomes", "positive experiences and outcomes")
 AREA_LABELS = {
     "overall_effectiveness": "overall effectiveness",
     "leaders": "the impact of leaders",
@@ -723,13 +728,16 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                 if not _grade_is(judgement.grade, grade):  # "good" is not "requires improvement to be good"
                     continue
                 facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
-        scope = f"{len(candidates)} graded report{'s' if len(candidates) != 1 else ''}"
+        outcome = grade in SEND_OUTCOMES  # an area SEND inspection's outcome is not a judgement of a service
+        scope = f"{len(candidates)} {'area SEND inspection' if outcome else 'graded report'}{'s' if len(candidates) != 1 else ''}"
         authorities = sorted({f.report.metadata.local_authority or "" for f in facts})
         summary = (
             f"{len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'} "
             f"({', '.join(authorities)})" if authorities else "No authority"
-        ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} judged " + (
-            " and ".join(f"{g} for {AREA_LABELS[a]}" for g, a in pairs) if len(pairs) > 1 else grade
+        ) + f" in the {scope} searched {'was' if len(authorities) <= 1 else 'were'} " + (
+            f"found to have {grade}"
+            if outcome
+            else "judged " + (" and ".join(f"{g} for {AREA_LABELS[a]}" for g, a in pairs) if len(pairs) > 1 else grade)
         )
         if not facts:
             return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")

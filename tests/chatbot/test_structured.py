@@ -614,3 +614,20 @@ def test_praise_is_not_a_grade(sample_index) -> None:
     judgement = next(j for j in report.metadata.judgements if j.area == "in_care")
     stated = grade_sentence(paragraphs, judgement)
     assert stated is None or "good care" not in stated[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [
+        ("Which areas had inconsistent experiences and outcomes at their SEND inspection?", ["blackpool-area-send-2024-07-25"]),
+        ("How many area SEND inspections found widespread and/or systemic failings?", []),
+    ],
+)
+def test_an_area_send_outcome_is_listed_like_a_grade(pipeline: QAPipeline, question: str, listed: list[str]) -> None:
+    """An area SEND inspection's outcome stands where a grade would: before, "none of the reports match" for both."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:list"
+    assert [c.report_id for c in answer.citations] == listed
+    assert "area SEND inspection searched" in answer.answer  # the sample holds one, and it was searched
+    assert answer.refused is not bool(listed)
+    assert ("No authority in the 1 area SEND inspection" in answer.answer) is not bool(listed)
