@@ -93,7 +93,8 @@ _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades grad
 
 # ... and asks what inspectors made of it, not when, who or how many.
 _OVERVIEW_ASK = re.compile(
-    r"\b(?:say|said|says|tell|told|find|found|findings|think|thought|verdict|summar\w*|sum up|how good|how well|how (?:is|are)\b)",
+    r"\b(?:say|said|says|tell|told|find|found|findings|think|thought|verdict|summar\w*|sum up|how good|how well|how (?:is|are)\b"
+    r"|happen(?:ed|s)?|brief(?:ing)?|overview)",
     re.I,
 )
 
@@ -159,7 +160,9 @@ _INTENT_WORDS = frozenset(tokenize(
 # Words of a question about an authority in general: "what did inspectors say about Kent's children's services?".
 _OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
     "say said says tell told about think thought find found findings main key overall summary sum general generally "
-    "like how good children's children services service council authority local what"
+    "like how good children's children services service council authority local what "
+    # "what happened at Slough's last focused visit?", "give me a briefing on Knowsley for a councillor"
+    "focused monitoring sif ilacs give me brief briefing overview councillor councillors member members"
 ))
 
 

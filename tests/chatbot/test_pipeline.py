@@ -193,6 +193,19 @@ def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline
     assert {c.report_id for c in answer.citations} == {"trafford-focused-visit-2024-08-01", "trafford-ilacs-2023-01-31"}
 
 
+@pytest.mark.parametrize(
+    ("question", "report_id"),
+    [
+        ("What happened at Trafford's last focused visit?", "trafford-focused-visit-2024-08-01"),  # refused before
+        ("Give me a briefing on Camden for a councillor", "camden-ilacs-2025-04-15"),  # quoted a passage on councillors
+    ],
+)
+def test_asking_what_happened_or_for_a_briefing_is_an_overview(pipeline: QAPipeline, question: str, report_id: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "overview" and not answer.refused
+    assert answer.trace["overview_report"] == report_id
+
+
 def test_and_another_authority_after_an_overview_is_its_overview(pipeline: QAPipeline) -> None:
     first = "What did inspectors say about Camden?"
     answer = pipeline.ask("And Islington?", [Turn(first, pipeline.ask(first).answer)])
