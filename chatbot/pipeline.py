@@ -94,7 +94,7 @@ _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades grad
 # ... and asks what inspectors made of it, not when, who or how many.
 _OVERVIEW_ASK = re.compile(
     r"\b(?:say|said|says|tell|told|find|found|findings|think|thought|verdict|summar\w*|sum up|how good|how well|how (?:is|are)\b"
-    r"|happen(?:ed|s)?|brief(?:ing)?|overview)",
+    r"|happen(?:ed|s)?|brief(?:ing)?|overview|latest on|how did\b.*\b(?:do|fare)|(?:doing|faring|fared)\b)",
     re.I,
 )
 
@@ -162,7 +162,8 @@ _OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
     "say said says tell told about think thought find found findings main key overall summary sum general generally "
     "like how good children's children services service council authority local what "
     # "what happened at Slough's last focused visit?", "give me a briefing on Knowsley for a councillor"
-    "focused monitoring sif ilacs give me brief briefing overview councillor councillors member members"
+    "focused monitoring sif ilacs give me brief briefing overview councillor councillors member members "
+    "do doing did done fare fared faring news"
 ))
 
 

@@ -198,6 +198,8 @@ def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline
     [
         ("What happened at Trafford's last focused visit?", "trafford-focused-visit-2024-08-01"),  # refused before
         ("Give me a briefing on Camden for a councillor", "camden-ilacs-2025-04-15"),  # quoted a passage on councillors
+        ("what's the latest on trafford", "trafford-ilacs-2026-08-03"),  # refused before
+        ("How did Camden do?", "camden-ilacs-2025-04-15"),  # refused before
     ],
 )
 def test_asking_what_happened_or_for_a_briefing_is_an_overview(pipeline: QAPipeline, question: str, report_id: str) -> None:
