@@ -33,6 +33,7 @@ from chatbot.structured import (
     APRIL_2026,
     GRADE_INTENT,
     StructuredAnswerer,
+    _grade_is,
     _judgements_for,
     _stating_paragraph,
     _when,
@@ -43,6 +44,7 @@ from chatbot.structured import (
     judgement_fact,
     list_answer,
     list_intent,
+    presupposed_grade,
     structured_intent,
     structured_intents,
     under_judgement,
@@ -97,6 +99,9 @@ _OVERVIEW_ASK = re.compile(
     r"|happen(?:ed|s)?|brief(?:ing)?|overview|latest on|how did\b.*\b(?:do|fare)|(?:doing|faring|fared)\b)",
     re.I,
 )
+
+# "Why was Halton judged inadequate?", "why did Camden get outstanding for care leavers?": the reasons for a grade
+_WHY_GRADED = re.compile(r"\bwhy\b.*\b(?:judged|rated|graded|found|given|get|got|receive[d]?|awarded|deemed)\b", re.I)
 
 # What a report's summary is searched for when the question names no narrower topic.
 _SUMMARY_TOPIC = "quality of services and pace of improvement"
@@ -348,6 +353,10 @@ class QAPipeline:
             premise = self.structured.check_premise(plan, in_scope)
             if premise:
                 return self._refuse(f"{premise} {self._searched(plan, report_ids)}", trace | {"refusal": "false-premise"}, started)
+            if len(plan.authorities) == 1 and _WHY_GRADED.search(plan.standalone):
+                why = self._why_graded(plan, in_scope, trace, started)
+                if why is not None:
+                    return why
         named = set(tokenize(" ".join(plan.authorities)))
         subject = [w for w in _subject_words(plan.topic, _OVERVIEW_WORDS | _COMPARE_WORDS) if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named]
         if len(plan.authorities) > 1 and report_ids and not subject:
@@ -520,6 +529,45 @@ class QAPipeline:
             if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity:
                 return passage
         return side([r.report_id for r in own])
+
+    def _why_graded(self, plan: QueryPlan, reports: Sequence[Report], trace: dict[str, object], started: float) -> Answer | None:
+        """"Why was Halton judged inadequate?": the latest report in scope that gave that grade (for the area asked, else
+        overall), its grade, and inspectors' reasons: the opening of the area's section, or for the grade overall the
+        report's opening summary, its sentences chosen for what explains the grade. None when no report gave it."""
+        grade = presupposed_grade(plan.standalone)
+        areas = wanted_areas(plan.standalone) or ["overall_effectiveness"]
+        held = [
+            (report, judgement)
+            for report in reports
+            if report.metadata.report_type != "area_send_inspection"
+            for judgement in _judgements_for(report, areas)
+            if grade and _grade_is(judgement.grade, grade)
+        ]
+        if not held:
+            return None
+        report, judgement = max(held, key=lambda pair: _when(pair[0]))
+        paragraphs = self.index.paragraphs(report.report_id)
+        focus = answer_focus(plan.standalone)
+        if areas == ["overall_effectiveness"]:
+            summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}")
+            passage = best_passage(
+                self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight, focus=focus, only=opening_summary(paragraphs)
+            )
+        else:
+            passage = self._verdict(replace(plan, topic=area_phrase(plan.standalone)), report, areas, focus)
+        fact = judgement_fact(report, judgement, paragraphs)
+        if passage is None or fact.paragraph is None:
+            return None
+        sources: dict[str, Paragraph] = {}
+        lines = [f"**{report_label(report)}**", f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, fact.paragraph)}]."]
+        marker = _marker(sources, passage.paragraph)
+        lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
+        checked = check_citations("\n".join(lines), sources, {report.report_id: report}, self._similarity)
+        if not checked.citations:
+            return None
+        searched = self._searched(plan, [r.report_id for r in reports])
+        trace = trace | {"route": "why-graded", "searched": searched, "why_report": report.report_id}
+        return _composed(f"{checked.text}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, passage.hits), trace, started)
 
     def _verdict(self, plan: QueryPlan, report: Report, areas: Sequence[str], focus: re.Pattern[str] | None) -> Passage | None:
         """The opening paragraph of the report's section on a judged area ("The experiences and progress of care

@@ -326,3 +326,33 @@ def test_an_abolished_council_is_answered_with_its_successors() -> None:
     assert "ask about \u2018Cumberland\u2019." in successor_note(["Cumbria"], {"Cumberland"})
     assert successor_note(["Cumbria"], {"Kent"}) == ""  # no successor indexed: nothing to suggest
     assert successor_note(["Devon"], {"Kent"}) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "report_id", "grade_line"),
+    [
+        # the grade overall: Trafford's 2019 inspection (its 2026 report gives no overall grade), its opening summary
+        ("Why was Trafford judged inadequate?", "trafford-ilacs-2019-05-08", "Overall effectiveness: Inadequate"),
+        # an area: the latest report that gave it that grade, and the opening of that area's section
+        (
+            "Why was Trafford judged inadequate for help and protection?",
+            "trafford-ilacs-2026-08-03",
+            "The experiences and progress of children who need help and protection: Inadequate",
+        ),
+    ],
+)
+def test_why_a_grade_was_given_quotes_the_report_that_gave_it(
+    pipeline: QAPipeline, sample_index, question: str, report_id: str, grade_line: str
+) -> None:
+    """Before, "why was X judged inadequate?" searched every report and quoted a 2015 SIF paragraph on assessments."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "why-graded" and answer.trace["why_report"] == report_id
+    assert {c.report_id for c in answer.citations} == {report_id}
+    assert grade_line in answer.answer
+    quoted = [sample_index.paragraph(c.paragraph_id) for c in answer.citations]
+    assert any(p.kind != "heading" and len(p.text.split()) > 20 for p in quoted)  # the reasons, not only the grade row
+
+
+def test_why_a_grade_never_given_is_still_a_false_premise(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Why was Camden judged inadequate?")
+    assert answer.refused and answer.trace["refusal"] == "false-premise"
