@@ -484,6 +484,16 @@ class StructuredAnswerer:
                 if stated is not None and paragraph is not None and stated[0].paragraph_id != paragraph.paragraph_id and stated[0].paragraph_id not in quoted:
                     quoted.add(stated[0].paragraph_id)
                     facts.append(Fact(stated[1], report, stated[0]))
+        if not facts and supposed and not areas:
+            # "why was Camden judged inadequate?" when no report gave that grade: what the latest graded one gave
+            latest = max(graded, key=_when)
+            actual = " ".join(judgement_fact(latest, j, []).text for j in _judgements_for(latest, ["overall_effectiveness"]))
+            return StructuredAnswer(
+                "grade",
+                refusal=f"The reports do not say that: no report searched gives the grade {supposed}."
+                + (f" The latest graded inspection records: {actual}" if actual else ""),
+                reason=f"false premise: the question assumes {supposed}",
+            )
         if not facts:
             return StructuredAnswer("grade", refusal="The reports do not answer this: " + "; ".join(missing) + ".", reason="no such judgement")
         if supposed and not any(supposed in normalise(f.text) for f in facts):
