@@ -96,7 +96,8 @@ _GRADE_WORDS = frozenset(tokenize("judgement judgements judged grade grades grad
 # ... and asks what inspectors made of it, not when, who or how many.
 _OVERVIEW_ASK = re.compile(
     r"\b(?:say|said|says|tell|told|find|found|findings|think|thought|verdict|summar\w*|sum up|how good|how well|how (?:is|are)\b"
-    r"|happen(?:ed|s)?|brief(?:ing)?|overview|latest on|how did\b.*\b(?:do|fare)|(?:doing|faring|fared)\b)",
+    r"|happen(?:ed|s)?|brief(?:ing)?|overview|latest on|how did\b.*\b(?:do|fare)|(?:doing|faring|fared)\b"
+    r"|strengths?|prais\w*|positives?|(?:working|going|done) well)",
     re.I,
 )
 
@@ -168,7 +169,9 @@ _OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
     "like how good children's children services service council authority local what "
     # "what happened at Slough's last focused visit?", "give me a briefing on Knowsley for a councillor"
     "focused monitoring sif ilacs give me brief briefing overview councillor councillors member members "
-    "do doing did done fare fared faring news"
+    "do doing did done fare fared faring news "
+    # "what did inspectors praise in Leeds?", "what are Cornwall's strengths?"
+    "strength strengths praise praised positive positives working going well good practice"
 ))
 
 
@@ -741,8 +744,10 @@ class QAPipeline:
         summary to quote."""
         paragraphs = self.index.paragraphs(report.report_id)
         summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}", authorities=(report.metadata.local_authority or "",))
+        # "what did inspectors praise in Leeds?": the summary's sentences on strengths first
         passage = best_passage(
-            self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight, only=opening_summary(paragraphs)
+            self.index, self.retriever, summary, [report.report_id], term_weight=self.index.term_weight,
+            focus=answer_focus(plan.standalone), only=opening_summary(paragraphs),
         )
         if passage is None:
             return None

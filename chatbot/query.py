@@ -141,9 +141,13 @@ ANSWER_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    # "why was Camden judged outstanding?": the reasons are the strengths
+    # "why was Camden judged outstanding?": the reasons are the strengths; "what did inspectors praise?" asks for them
     (
-        re.compile(r"\bwhy\b.*\b(?:high(?:ly)?|outstanding|good|strong|praised|upgraded|improved|better)\b", re.I),
+        re.compile(
+            r"\bwhy\b.*\b(?:high(?:ly)?|outstanding|good|strong|praised|upgraded|improved|better)\b"
+            r"|\bstrengths?\b|\bprais\w*|\bpositives?\b|\b(?:working|going|done|do(?:ing)?) well\b|\bgood practice\b",
+            re.I,
+        ),
         re.compile(r"\b(?:strong\w*|effective\w*|excellent|exceptional\w*|outstanding|well|improv\w*|timely|consistent\w*|highly|robust)\b", re.I),
     ),
 )

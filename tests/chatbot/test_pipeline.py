@@ -200,6 +200,8 @@ def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline
         ("Give me a briefing on Camden for a councillor", "camden-ilacs-2025-04-15"),  # quoted a passage on councillors
         ("what's the latest on trafford", "trafford-ilacs-2026-08-03"),  # refused before
         ("How did Camden do?", "camden-ilacs-2025-04-15"),  # refused before
+        ("What did inspectors praise in Islington?", "islington-ilacs-2025-01-29"),  # quoted what inspectors did
+        ("What are the strengths of Buckinghamshire's children's services?", "buckinghamshire-ilacs-2025-05-14"),
     ],
 )
 def test_asking_what_happened_or_for_a_briefing_is_an_overview(pipeline: QAPipeline, question: str, report_id: str) -> None:
