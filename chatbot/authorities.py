@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -78,6 +79,14 @@ SUCCESSORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Northamptonshire": ("April 2021", ("North Northamptonshire", "West Northamptonshire")),
     "Cumbria": ("April 2023", ("Cumberland", "Westmorland and Furness")),
 }
+
+# Capitalised words that open a question or name no place: never read as a misspelt authority.
+_NOT_NAMES = frozenset(
+    "what which when where why how who whose compare tell give list show has have had did does do were was are is "
+    "can could should would will please and the in at for of on ofsted ilacs sif send inspectors inspection report reports"
+    .split()
+)
+
 
 @dataclass(frozen=True)
 class Authority:
@@ -173,6 +182,38 @@ class Gazetteer:
             if name not in ordered:
                 ordered.append(name)
         return ordered
+
+    def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """Misspelt authority names read as the nearest ones ("Tamside" as Tameside): the text with each replaced, and
+        (as written, read as) for each. Only capitalised words naming no authority as written, of five letters or more,
+        are read this way, and only as a name that differs from them by a letter or two."""
+        names = {name: name.lower() for name in self.authorities}
+
+        def nearest(phrase: str) -> tuple[str, str] | None:
+            """(the words that name a place, the authority they are nearest to), or None."""
+            tokens = phrase.split()
+            while tokens and tokens[0].lower() in _NOT_NAMES:
+                tokens = tokens[1:]
+            written = " ".join(tokens)
+            if len(written) < 5 or self.find(written):
+                return None
+            lowered = written.lower()
+            score, name = max(
+                ((difflib.SequenceMatcher(None, lowered, known).ratio(), name) for name, known in names.items() if known[0] == lowered[0]),
+                default=(0.0, ""),
+            )
+            return (written, name) if score >= 0.85 else None
+
+        read: list[tuple[str, str]] = []
+        for match in re.finditer(r"[A-Z][\w'\u2019.-]*(?:\s+(?:[A-Z][\w'\u2019.-]*|and|upon|on|with|of))*", text):
+            phrase = re.sub(r"['\u2019]s$", "", match.group(0)).strip()
+            # "Hackny and Islington": the whole run, else each part of it
+            whole = nearest(phrase)
+            for found in [whole] if whole else [nearest(part) for part in re.split(r"\s+and\s+", phrase)]:
+                if found is not None:
+                    text = text.replace(found[0], found[1], 1)
+                    read.append(found)
+        return text, read
 
     def years_named(self, text: str) -> dict[str, int]:
         """A year written right after an authority's name: "Calderdale (2022) and Trafford (2024)", "Trafford's 2026

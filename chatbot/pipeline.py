@@ -241,7 +241,7 @@ class QAPipeline:
         answer = self._ask(question, history, filters, on_text)
         # "compare Devon and Cornwall" with no Devon report, "caseloads in Hertfordshire in 2024" with no report then:
         # the answer says so first, not only in its trace
-        notes = [n for n in (answer.trace.get("missing_note"), answer.trace.get("scope_note")) if isinstance(n, str) and n]
+        notes = [n for n in (answer.trace.get(k) for k in ("reading_note", "missing_note", "scope_note")) if isinstance(n, str) and n]
         return replace(answer, answer="\n\n".join([*notes, answer.answer])) if notes else answer
 
     def _ask(
@@ -254,8 +254,16 @@ class QAPipeline:
         started = time.perf_counter()
         question = self._validate(question)
         self.index.require_ready()
+        # "care leavers in Tamside": a misspelt name is read as the nearest authority, and the answer says so
+        question, read = self.gazetteer.correct(question)
         plan = plan_query(question, history, filters, self.gazetteer)
         trace: dict[str, object] = {"plan": plan.to_json(), "answerer": self.answerer.name, "route": "passage"}
+        if read:
+            reading = "_" + "; ".join(f"Reading \u2018{written}\u2019 as {name}" for written, name in read) + "._"
+            trace["reading_note"] = reading
+            if on_text is not None:
+                told = on_text
+                on_text = lambda text: told(f"{reading}\n\n{text}")  # noqa: E731
         plan = self._rewrite_follow_up(plan, question, history, filters, trace)
         if plan.personal:
             return self._refuse(

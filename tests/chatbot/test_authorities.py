@@ -88,3 +88,20 @@ def test_neighbours(gazetteer: Gazetteer) -> None:
     assert all(name in gazetteer.authorities for name in neighbours)
     assert "Trafford" not in neighbours
     assert gazetteer.neighbours("Nowhere") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "read"),
+    [
+        ("Care leavers in Tamside?", "Care leavers in Tameside?", [("Tamside", "Tameside")]),
+        ("Compare Hackny and Islington", "Compare Hackney and Islington", [("Hackny", "Hackney")]),
+        ("Compare Leeds, Bradfrd and Wakefield", "Compare Leeds, Bradford and Wakefield", [("Bradfrd", "Bradford")]),
+        # nothing misspelt, or nothing that is a place: left alone
+        ("What did Ofsted say about Children in Care?", "What did Ofsted say about Children in Care?", []),
+        ("What did the Local Safeguarding Children Board say?", "What did the Local Safeguarding Children Board say?", []),
+        ("Tell me about Bristol", "Tell me about Bristol", []),
+        ("What about tamside?", "What about tamside?", []),  # lower case: too easily a word, not a name
+    ],
+)
+def test_a_misspelt_authority_is_read_as_the_nearest(gazetteer: Gazetteer, text: str, expected: str, read: list) -> None:
+    assert gazetteer.correct(text) == (expected, read)

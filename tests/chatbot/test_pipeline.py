@@ -358,3 +358,12 @@ def test_why_a_grade_was_given_quotes_the_report_that_gave_it(
 def test_why_a_grade_never_given_is_still_a_false_premise(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("Why was Camden judged inadequate?")
     assert answer.refused and answer.trace["refusal"] == "false-premise"
+
+
+def test_a_misspelt_authority_is_answered_and_the_reading_said(pipeline: QAPipeline) -> None:
+    """Before, "Trafferd" named no authority: the answer searched every report and quoted other authorities."""
+    answer = pipeline.ask("What did inspectors say about care leavers in Trafferd?")
+    assert answer.answer.startswith("_Reading \u2018Trafferd\u2019 as Trafford._")
+    assert answer.citations and {c.local_authority for c in answer.citations} == {"Trafford"}
+    streamed = list(pipeline.stream("What did inspectors say about care leavers in Trafferd?"))
+    assert streamed[-1].answer == answer.answer
