@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
@@ -103,6 +104,15 @@ _OVERVIEW_ASK = re.compile(
 
 # "Why was Halton judged inadequate?", "why did Camden get outstanding for care leavers?": the reasons for a grade
 _WHY_GRADED = re.compile(r"\bwhy\b.*\b(?:judged|rated|graded|found|given|get|got|receive[d]?|awarded|deemed)\b", re.I)
+
+# A question about the index itself: "which authorities do you cover?", "which report types are in the index?"
+_CATALOG = re.compile(
+    r"\b(?:which|what|how many)\b[^?]{0,40}?\b(?:authorities|councils|areas|reports?|report types?|kinds? of reports?|inspections)\b[^?]{0,30}?"
+    r"\b(?:do you (?:have|hold|cover|know)|can you (?:search|answer)|(?:are|is) (?:there )?in (?:the|your) (?:index|corpus|collection|database|data)"
+    r"|(?:are|is) (?:indexed|covered|included|available)|does (?:the|your) (?:index|corpus|tool) (?:have|hold|cover))\b"
+    r"|\bwhat(?:'s| is) in (?:the|your) (?:index|corpus|collection|database)\b",
+    re.I,
+)
 
 # What a report's summary is searched for when the question names no narrower topic.
 _SUMMARY_TOPIC = "quality of services and pace of improvement"
@@ -280,6 +290,8 @@ class QAPipeline:
                 trace | {"refusal": "off-topic"},
                 started,
             )
+        if not plan.authorities and _CATALOG.search(question):
+            return self._catalog(question, trace, started)
         indexed = set(self.index.authorities())
         missing = [a for a in plan.authorities if a not in indexed]
         if missing and len(missing) == len(plan.authorities):
@@ -540,6 +552,24 @@ class QAPipeline:
             if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity:
                 return passage
         return side([r.report_id for r in own])
+
+    def _catalog(self, question: str, trace: dict[str, object], started: float) -> Answer:
+        """"Which authorities do you cover?", "which report types are in the index?": what the index holds, counted from
+        its catalogue (a fact about the index, not a claim from a report: nothing to cite)."""
+        reports = distinct_reports(self.index.reports())
+        authorities = sorted({r.metadata.local_authority for r in reports if r.metadata.local_authority})
+        dates = sorted(_when(r) for r in reports if _when(r) != date.min)
+        kinds: dict[str, int] = {}
+        for report in reports:
+            kinds[report.metadata.report_type] = kinds.get(report.metadata.report_type, 0) + 1
+        span = f", published from {dates[0]:%-d %B %Y} to {dates[-1]:%-d %B %Y}" if dates else ""
+        lines = [f"The index holds {len(reports)} reports on {len(authorities)} local authorities{span}:", ""]
+        lines += [f"- {REPORT_TYPE_LABELS.get(kind, kind)}: {count}" for kind, count in sorted(kinds.items(), key=lambda item: -item[1])]
+        if re.search(r"\b(?:authorit|council|areas?\b|places?\b|where)", question, re.I):
+            lines += ["", f"Authorities: {'; '.join(authorities)}."]  # "Bristol, City of" holds a comma
+        lines += ["", "_Counted from the index's catalogue of reports. Name an authority, a report type or a year to ask about them._"]
+        trace = trace | {"route": "catalog"}
+        return _composed("\n".join(lines), (), (), trace, started)
 
     def _why_graded(self, plan: QueryPlan, reports: Sequence[Report], trace: dict[str, object], started: float) -> Answer | None:
         """"Why was Halton judged inadequate?": the latest report in scope that gave that grade (for the area asked, else

@@ -12,6 +12,7 @@ import pytest
 
 from chatbot.extractive import ExtractiveAnswerer
 from chatbot.pipeline import QAPipeline, successor_note
+from chatbot.structured import distinct_reports
 from core.errors import BadQuestionError
 from core.models import Answer, Filters, Turn
 
@@ -367,3 +368,21 @@ def test_a_misspelt_authority_is_answered_and_the_reading_said(pipeline: QAPipel
     assert answer.citations and {c.local_authority for c in answer.citations} == {"Trafford"}
     streamed = list(pipeline.stream("What did inspectors say about care leavers in Trafferd?"))
     assert streamed[-1].answer == answer.answer
+
+
+@pytest.mark.parametrize("question", ["Which authorities do you cover?", "Which report types are in the index?", "How many reports do you have?"])
+def test_a_question_about_the_index_is_answered_from_its_catalogue(pipeline: QAPipeline, question: str) -> None:
+    """Before, "which authorities do you cover?" quoted passages on cover arrangements for the LADO."""
+    answer = pipeline.ask(question)
+    reports = distinct_reports(pipeline.reports())  # a PDF and its text export are one report
+    assert answer.trace["route"] == "catalog" and not answer.refused and answer.citations == ()
+    authorities = sorted({r.metadata.local_authority for r in reports})
+    assert f"on {len(authorities)} local authorities" in answer.answer
+    focused = len([r for r in reports if r.metadata.report_type == "focused_visit"])
+    assert f"The index holds {len(reports)} reports" in answer.answer and f"- focused visit: {focused}" in answer.answer
+    assert ("Authorities: " + "; ".join(authorities) in answer.answer) is ("authorities" in question)
+
+
+def test_a_list_question_is_not_a_question_about_the_index(pipeline: QAPipeline) -> None:
+    assert pipeline.ask("Which authorities have an outstanding grade for care leavers?").trace["route"] != "catalog"
+    assert pipeline.ask("What reports are available for Trafford?").trace["route"] != "catalog"
