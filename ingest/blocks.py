@@ -17,7 +17,12 @@ from core.text import normalise, tidy
 
 # A paragraph that starts with Ofsted's own number: "12. Children in care ..." (not "2.1 Adoption").
 PARAGRAPH_NUMBER = re.compile(r"^\s*(\d{1,3})\.\s+(?=\S)")
-BULLET = re.compile(r"^\s*([\u25fc\u25a0\u25aa\u25cf\u2022\u25e6\u2023\u2043\u2219\uf0a7\uf0b7\uf0d8\u27a2\u25ba]|[-*\u2013](?=\s))\s*")
+# A bullet glyph: the usual ones; any symbol-font glyph a PDF maps into the Private Use Area (U+F020 to U+F0FF: Wingdings'
+# square is U+F06E), never a letter of text; a dash before a space, as text exports draw sub-points ("─ in primary
+# schools is 8%").
+BULLET = re.compile(
+    r"^\s*([\u25fc\u25a0\u25aa\u25cf\u2022\u25e6\u2023\u2043\u2219\u27a2\u25ba\uf020-\uf0ff]|[-*\u2013\u2014\u2015\u2500\u2212\u0336](?=\s))\s*"
+)
 # Placeholder left where a line ended in a hyphen; resolved once the document's vocabulary is known.
 HYPHEN_JOIN = "\u2060-\u2060"
 _WORD = re.compile(r"[A-Za-z]+")

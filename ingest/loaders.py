@@ -22,7 +22,7 @@ from ingest.metadata import extract_metadata
 from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_plain_text
 
 # Bump when parsing or chunking changes, so that re-ingesting rebuilds reports instead of skipping them.
-PARSER_VERSION = "11"
+PARSER_VERSION = "12"
 # A corpus folder's own notes are not reports.
 NOT_REPORTS = re.compile(r"^(readme|licen[cs]e|notice|changelog|attribution)\b", re.IGNORECASE)
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")

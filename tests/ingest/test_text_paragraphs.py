@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.structured import judgement_fact, states_grade
+from ingest.blocks import build_paragraphs
 from ingest.loaders import load_document
 from ingest.text_formats import parse_plain_text
 from tests.conftest import BUCKS_SIF_TXT, SHARED_CORPUS
@@ -170,3 +171,24 @@ def test_a_sif_reports_lscb_review_grade_is_read_and_stated(name: str, grade: st
     assert [j.grade for j in lscb] == [grade]
     paragraph = judgement_fact(document.report, lscb[0], document.paragraphs).paragraph
     assert paragraph is not None and "Safeguarding Children Board" in paragraph.text and states_grade(paragraph.text, grade)
+
+
+def _built(text: str) -> list[tuple[str, str]]:
+    return [(p.kind, p.text) for p in build_paragraphs("r", parse_plain_text(text))]
+
+
+@pytest.mark.parametrize(
+    ("marker", "text"),
+    [
+        ("\uf06e", "the quality of referrals from partner agencies"),  # Wingdings' square, mapped into the Private Use Area
+        ("\uf0a7", "the use of qualitative information"),
+        ("\u2500", "in primary schools is 8% (the national average is 15%)"),  # a text export's sub-point dash
+        ("\u2015", "in secondary schools is 12.1% (the national average is 13.9%)."),
+        ("\u2212", "children\u2019s rights to an advocate"),
+    ],
+)
+def test_a_symbol_font_or_dash_bullet_is_a_bullet_without_its_glyph(marker: str, text: str) -> None:
+    """Before parser 12, 1,286 corpus paragraphs began with U+F06E, a glyph no font shows, and were quoted with it."""
+    found = _built(f"Inspectors looked at:\n{marker} {text}\n{marker} another point inspectors looked at\n")
+    assert ("bullet", text) in found
+    assert not any(t.startswith(marker) for _, t in found)
