@@ -190,6 +190,30 @@ def with_contrasts(chosen: Sequence[ScoredSentence], candidates: Sequence[Scored
     return out
 
 
+# A sentence that leans on the one before it: quoted alone, "They had no awareness of the decline" names no one.
+_ANAPHORIC = re.compile(r"^\s*(?:they|this|these|those|it|its|their|such|both|he|she|his|her)\b", re.I)
+
+
+def with_antecedents(chosen: Sequence[ScoredSentence], candidates: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The chosen sentences and, for each that opens with a pronoun ("They ...", "This means ..."), the sentence of its
+    paragraph just before it, so that the pronoun has something to refer to."""
+    out = list(chosen)
+    for sentence in chosen:
+        if not _ANAPHORIC.match(sentence.text):
+            continue
+        text = sentence.evidence.paragraph.text
+        at = text.find(sentence.text)
+        before = [
+            c for c in candidates
+            if c.evidence.paragraph.paragraph_id == sentence.evidence.paragraph.paragraph_id and 0 <= text.find(c.text) < at
+        ]
+        if before:
+            previous = max(before, key=lambda c: text.find(c.text))
+            if previous not in out:
+                out.append(previous)
+    return out
+
+
 def rank_below_statements(scored: list[ScoredSentence], question: str) -> list[ScoredSentence]:
     """Points of a "What needs to improve" list at 0.8 of their score, unless the list is what was asked for: such a
     point names a topic ("The quality of pathway plans") without saying how it is."""
@@ -235,7 +259,7 @@ class ExtractiveAnswerer:
         if not scored:
             return Draft("", 0.0)
         scored = rank_below_statements(scored, plan.standalone)
-        chosen = with_contrasts(self._select(scored, plan), scored)
+        chosen = with_antecedents(with_contrasts(self._select(scored, plan), scored), scored)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))
 

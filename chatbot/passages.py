@@ -19,6 +19,7 @@ from chatbot.extractive import (
     in_scope_list,
     rank_below_statements,
     score_sentences,
+    with_antecedents,
     with_contrasts,
 )
 from chatbot.improvements import in_improvement_list
@@ -118,7 +119,8 @@ def best_passage(
         for s in scored
         if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id and s.score >= best.score * same_paragraph_bar
     ][:max_sentences]
-    own = with_contrasts(own, [s for s in scored if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id])
+    same = [s for s in scored if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id]
+    own = with_antecedents(with_contrasts(own, same), same)
     return Passage(
         best.evidence.paragraph,
         best.evidence.report,

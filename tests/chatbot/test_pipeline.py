@@ -386,3 +386,13 @@ def test_a_question_about_the_index_is_answered_from_its_catalogue(pipeline: QAP
 def test_a_list_question_is_not_a_question_about_the_index(pipeline: QAPipeline) -> None:
     assert pipeline.ask("Which authorities have an outstanding grade for care leavers?").trace["route"] != "catalog"
     assert pipeline.ask("What reports are available for Trafford?").trace["route"] != "catalog"
+
+
+def test_a_quoted_sentence_opening_with_a_pronoun_comes_with_the_sentence_before_it(pipeline: QAPipeline, sample_index) -> None:
+    """"They had no awareness of the decline" quoted alone named no one: the sentence before it says who."""
+    answer = pipeline.ask("Why was Trafford judged inadequate?")
+    lines = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    they = next(i for i, line in enumerate(lines) if line.startswith("- They had no awareness"))
+    assert "senior leaders" in lines[they - 1] and lines[they - 1].endswith("[2].") and lines[they].endswith("[2].")
+    paragraph = sample_index.paragraph(next(c.paragraph_id for c in answer.citations if c.marker == "2")).text
+    assert paragraph.find(lines[they - 1][2:].rsplit(" [", 1)[0]) < paragraph.find("They had no awareness")
