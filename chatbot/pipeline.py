@@ -105,6 +105,8 @@ _OVERVIEW_ASK = re.compile(
 # "Why was Halton judged inadequate?", "why did Camden get outstanding for care leavers?": the reasons for a grade
 _WHY_GRADED = re.compile(r"\bwhy\b.*\b(?:judged|rated|graded|found|given|get|got|receive[d]?|awarded|deemed)\b", re.I)
 
+_SEND_ASKED = re.compile(r"\bSEND\b|special educational|\bEHCPs?\b|education, health and care", re.I)
+
 # A question about the index itself: "which authorities do you cover?", "which report types are in the index?"
 _CATALOG = re.compile(
     r"\b(?:which|what|how many)\b[^?]{0,40}?\b(?:authorities|councils|areas|reports?|report types?|kinds? of reports?|inspections)\b[^?]{0,30}?"
@@ -726,6 +728,10 @@ class QAPipeline:
             )
             if not own:
                 continue
+            # an area SEND inspection judges the local area partnership, not children's services: the overview of an
+            # authority is its children's services report, unless SEND is asked about or it is all there is
+            if not _SEND_ASKED.search(plan.standalone):
+                own = [r for r in own if r.metadata.report_type != "area_send_inspection"] or own
             report = max(own, key=_when)
             found = self._overview_lines(plan, report, sources)
             if found is None:

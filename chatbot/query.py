@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from chatbot.authorities import Gazetteer
 from core.models import Filters, Turn
@@ -68,6 +68,10 @@ _RELATIVE_TIME = re.compile(
     r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older(?=\s+(?:report|inspection|visit|letter|one)\b))\b",
     re.I,
 )
+# "What has happened since?", "and since then?": after the time of the conversation's last answer
+_SINCE_THEN = re.compile(r"\bsince(?:\s+then)?\s*[?.!]*\s*$|\bsince then\b", re.I)
+# The date of each report an answer showed: "**Halton: ILACS inspection, 12 July 2024**"
+_SHOWN_REPORT_DATE = re.compile(r"\*\*[^*\n]+?, (\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})\*\*")
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
 )
@@ -459,6 +463,13 @@ def plan_query(
                 carried_topic = _topic_words(turn.user, gazetteer)
             if carried_authorities and carried_topic and (not several or len(carried_authorities) > 1):
                 break
+        if _SINCE_THEN.search(question) and history and detect_dates(question) == (None, None):
+            # "what has happened since?" after an answer about Halton's July 2024 inspection: since the latest report
+            # that answer showed, else since the end of the time the conversation asked about
+            shown = [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+            last = max(shown) if shown else end
+            if last is not None:
+                start, end = last + timedelta(days=1), None
         relative = _RELATIVE_TIME.search(question)
         if relative and (start or end):
             if relative.group(1).lower() in ("next", "later", "following", "subsequent", "more recent", "newer"):

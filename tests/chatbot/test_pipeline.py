@@ -15,6 +15,8 @@ from chatbot.pipeline import QAPipeline, successor_note
 from chatbot.structured import distinct_reports
 from core.errors import BadQuestionError
 from core.models import Answer, Filters, Turn
+from core.settings import Settings
+from tests.conftest import SHARED_CORPUS
 
 BUCKS_PA_SENTENCE = (
     "Care leavers benefit when they have established relationships with personal advisers, "
@@ -396,3 +398,31 @@ def test_a_quoted_sentence_opening_with_a_pronoun_comes_with_the_sentence_before
     assert "senior leaders" in lines[they - 1] and lines[they - 1].endswith("[2].") and lines[they].endswith("[2].")
     paragraph = sample_index.paragraph(next(c.paragraph_id for c in answer.citations if c.marker == "2")).text
     assert paragraph.find(lines[they - 1][2:].rsplit(" [", 1)[0]) < paragraph.find("They had no awareness")
+
+
+TRAFFORD_2023 = [SHARED_CORPUS / "reports" / "area_send_inspection" / "trafford_area-send_2023-12-22.pdf", SHARED_CORPUS / "reports" / "ilacs_inspection" / "trafford_ilacs_2023-01-31.pdf"]
+
+
+@pytest.mark.skipif(not all(p.exists() for p in TRAFFORD_2023), reason="../shared/corpus is absent")
+def test_an_authority_overview_is_of_its_childrens_services_not_its_area_send_inspection(tmp_path, embedder) -> None:
+    """Trafford's 2023 reports: an ILACS inspection in January, an area SEND inspection in December. "Tell me about
+    Trafford in 2023" quoted the SEND inspection, which judges the local area partnership; SEND asked for, it stands."""
+    from chatbot.build import build_index
+    from vectorstore.ingestion import ingest_targets
+
+    settings = Settings(index_dir=tmp_path / "index")
+    index = build_index(settings, embedder=embedder)
+    assert not ingest_targets(index, [str(p) for p in TRAFFORD_2023], max_bytes=settings.max_file_bytes).failed
+    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    assert pipeline.ask("Tell me about Trafford in 2023").trace["overview_report"] == "trafford-ilacs-2023-01-31"
+    send = pipeline.ask("What did inspectors say about Trafford's SEND services?")
+    assert send.trace["route"] == "overview" and send.trace["overview_report"] == "trafford-area-send-2023-12-22"
+
+
+def test_and_since_after_an_answer_means_after_the_latest_report_it_showed(pipeline: QAPipeline) -> None:
+    first = "What did inspectors say about Trafford in 2021?"
+    shown = pipeline.ask(first)
+    assert "**Trafford: focused visit, 10 May 2021**" in shown.answer
+    answer = pipeline.ask("And since?", [Turn(first, shown.answer)])
+    assert answer.trace["plan"]["published_from"] == "2021-05-11" and answer.trace["plan"]["authorities"] == ["Trafford"]
+    assert not answer.refused and all(c.published > "2021-05-10" for c in answer.citations)
