@@ -183,7 +183,9 @@ _OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
     "focused monitoring sif ilacs give me brief briefing overview councillor councillors member members "
     "do doing did done fare fared faring news "
     # "what did inspectors praise in Leeds?", "what are Cornwall's strengths?"
-    "strength strengths praise praised positive positives working going well good practice"
+    "strength strengths praise praised positive positives working going well good practice "
+    # "compare the latest grades of Leeds, Bradford and Kirklees": each one's grades, side by side
+    "grade grades graded grading judgement judgements judgment judgments rating ratings rated result results outcome outcomes"
 ))
 
 
