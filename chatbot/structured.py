@@ -567,7 +567,9 @@ LIST_INTENT = re.compile(
     r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
     r"|^\s*list\b"
     r"|^\s*(?:are|were|was|is|has|have|did|do|does)\s+(?:there\s+)?any\s+(?:other\s+)?(?:local\s+)?(?:authorities|authority|councils?|las?)\b"
-    r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b",
+    r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b"
+    # "how many times has Trafford been inspected?": a count of its reports
+    r"|^\s*how (?:many times|often)\s+(?:has|have|was|were|did)\b.*\b(?:inspect\w*|visit\w*)\b",
     re.I,
 )
 _ANY_AREA = re.compile(r"\b(any|anything|at least one|any judgement|any area)\b", re.I)
@@ -579,7 +581,7 @@ _LIST_WORDS = frozenset(
         "all every the index in of overall hold holds held type types date dates its their with does do have has "
         "there are is and what lead led involved published publish full ilacs sif send inspector inspectors or "
         "inspected visited took place carried out happened between during january february march april may june july "
-        "august september october november december"
+        "august september october november december times often been by ofsted"
     )
 )
 
@@ -804,6 +806,9 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
         facts.append(Fact(statement, report, paragraph))
     if when and not theme:
         summary = f"{len(matching)} of the {len(searched)} reports searched were{when}"
+    elif not theme and len(matching) == len(searched):
+        # "how many times has Trafford been inspected?": every report in scope is the answer
+        summary = f"The index holds {len(matching)} report{'s' if len(matching) != 1 else ''} in the scope asked"
     else:
         summary = f"{len(matching)} of the {len(searched)} reports searched match" + (f" ({len(reports)}{when})" if when else "")
     if not searched:

@@ -17,6 +17,7 @@ from chatbot.structured import (
     StructuredAnswerer,
     _stating_paragraph,
     about_an_earlier_inspection,
+    distinct_reports,
     grade_sentence,
     presupposed_grade,
     states_grade,
@@ -631,3 +632,13 @@ def test_an_area_send_outcome_is_listed_like_a_grade(pipeline: QAPipeline, quest
     assert "area SEND inspection searched" in answer.answer  # the sample holds one, and it was searched
     assert answer.refused is not bool(listed)
     assert ("No authority in the 1 area SEND inspection" in answer.answer) is not bool(listed)
+
+
+@pytest.mark.parametrize("question", ["How many times has Trafford been inspected?", "How often has Trafford been visited by Ofsted?"])
+def test_how_many_times_an_authority_was_inspected_lists_its_reports(pipeline: QAPipeline, question: str) -> None:
+    """Before, both quoted passages (a front-door finding, adopters' timescales)."""
+    answer = pipeline.ask(question)
+    trafford = distinct_reports([r for r in pipeline.reports() if r.metadata.local_authority == "Trafford"])
+    assert answer.trace["route"] == "structured:list"
+    assert answer.answer.startswith(f"The index holds {len(trafford)} reports in the scope asked.")
+    assert {c.report_id for c in answer.citations} == {r.report_id for r in trafford}
