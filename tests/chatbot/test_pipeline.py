@@ -428,3 +428,17 @@ def test_and_since_after_an_answer_means_after_the_latest_report_it_showed(pipel
     answer = pipeline.ask("And since?", [Turn(first, shown.answer)])
     assert answer.trace["plan"]["published_from"] == "2021-05-11" and answer.trace["plan"]["authorities"] == ["Trafford"]
     assert not answer.refused and all(c.published > "2021-05-10" for c in answer.citations)
+
+
+def test_a_passage_answer_names_the_shorthand_asked_about(pipeline: QAPipeline, sample_index) -> None:
+    """"Children who look after a family member" are young carers: the first answer quoted care orders for children
+    living with family members; the answer is now drawn from the passages that name young carers."""
+    answer = pipeline.ask("How good is Trafford at spotting children who look after a family member?")
+    assert answer.trace["shorthand_retry"] == ["look after a family member"]
+    assert answer.citations and all("young carers" in sample_index.paragraph(c.paragraph_id).text for c in answer.citations)
+
+
+def test_a_passage_answer_that_cannot_name_the_shorthand_says_so_first(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What did inspectors say about staying put in Calderdale?")
+    assert answer.trace["shorthand_unnamed"] == "staying put"
+    assert answer.answer.startswith("_No passage found names \u2018staying put\u2019: these are the nearest")
