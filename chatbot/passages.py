@@ -23,7 +23,7 @@ from chatbot.extractive import (
     with_contrasts,
 )
 from chatbot.improvements import in_improvement_list
-from chatbot.query import QueryPlan, expand_terms, glossary_meanings, search_text
+from chatbot.query import QueryPlan, expand_terms, glossary_meanings, names_shorthand, search_text, split_expansion
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
 from vectorstore.index import Index
@@ -113,6 +113,11 @@ def best_passage(
     scored.sort(key=lambda s: -s.score)
     if not scored:
         return None
+    shorthand = split_expansion(topic)[1]
+    if shorthand and not names_shorthand(shorthand, [scored[0].evidence.paragraph.text]):
+        # "young carers" asked: a paragraph that names them (or a meaning) before one that does not
+        naming = [s for s in scored if names_shorthand(shorthand, [s.evidence.paragraph.text])]
+        scored = naming + [s for s in scored if s not in naming] if naming else scored
     best = scored[0]
     own = [
         s

@@ -26,6 +26,7 @@ from chatbot.query import (
     expand_terms,
     expected_answer_type,
     has_answer_type,
+    names_shorthand,
     plan_query,
     search_text,
     split_expansion,
@@ -432,17 +433,17 @@ class QAPipeline:
         chosen_texts = [s.text for s in draft.sentences] or [draft.text]
         caveat = ""
         shorthand = _shorthand_asked(search_text(plan.topic or plan.standalone))
-        if shorthand and draft.sentences and not _names_all(shorthand, chosen_texts):
+        if shorthand and draft.sentences and not names_shorthand(shorthand, chosen_texts):
             # "young carers" asked, and no quoted sentence names them: answer from the passages that do, if any
-            naming = [h for h in self.retriever.retrieve(plan, 60, report_ids) if _names_all(shorthand, [h.chunk.text])]
+            naming = [h for h in self.retriever.retrieve(plan, 60, report_ids) if names_shorthand(shorthand, [h.chunk.text])]
             retry_evidence = self._evidence(naming) if naming else []
             retry = self.answerer.draft(plan, retry_evidence) if retry_evidence else None
-            if retry is not None and retry.sentences and _names_all(shorthand, [s.text for s in retry.sentences]):
+            if retry is not None and retry.sentences and names_shorthand(shorthand, [s.text for s in retry.sentences]):
                 draft, evidence = retry, retry_evidence
                 chosen_texts = [s.text for s in draft.sentences]
                 trace["shorthand_retry"] = [short for short, _ in shorthand]
             else:
-                unnamed = next(short for short, phrases in shorthand if not _names_all([(short, phrases)], chosen_texts))
+                unnamed = next(short for short, phrases in shorthand if not names_shorthand([(short, phrases)], chosen_texts))
                 caveat = f"_No passage found names \u2018{unnamed}\u2019: these are the nearest, and may not answer the question._\n\n"
                 trace["shorthand_unnamed"] = unnamed
         wanted = expected_answer_type(plan.topic or plan.standalone)
@@ -1255,18 +1256,6 @@ class QAPipeline:
 def _shorthand_asked(topic: str) -> list[tuple[str, list[str]]]:
     """Each piece of Ofsted shorthand the question asks about ("young carers", "the LADO"), with its meanings."""
     return split_expansion(expand_terms(topic))[1]
-
-
-def _names_all(shorthand: Sequence[tuple[str, Sequence[str]]], texts: Sequence[str]) -> bool:
-    """Whether the texts name every piece of shorthand, as written or as one of its meanings, each as a whole phrase
-    (its words in a row, stop words aside) within one text."""
-    token_lists = [tokenize(text) for text in texts]
-
-    def names(phrase: str) -> bool:
-        words = tokenize(phrase)
-        return bool(words) and any(words == tokens[i : i + len(words)] for tokens in token_lists for i in range(len(tokens)))
-
-    return all(any(names(phrase) for phrase in [short, *phrases]) for short, phrases in shorthand)
 
 
 def successor_note(missing: Sequence[str], indexed: set[str]) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from chatbot.authorities import Gazetteer
 from core.models import Filters, Turn
+from vectorstore.keyword import tokenize
 
 REPORT_TYPE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bfocus(?:s)?ed[- ]visits?\b", re.I), "focused_visit"),
@@ -557,3 +558,15 @@ def plan_query(
         personal=personal,
         notes=tuple(notes),
     )
+
+
+def names_shorthand(shorthand: Sequence[tuple[str, Sequence[str]]], texts: Sequence[str]) -> bool:
+    """Whether the texts name every piece of shorthand, as written or as one of its meanings, each as a whole phrase
+    (its words in a row, stop words aside) within one text."""
+    token_lists = [tokenize(text) for text in texts]
+
+    def names(phrase: str) -> bool:
+        words = tokenize(phrase)
+        return bool(words) and any(words == tokens[i : i + len(words)] for tokens in token_lists for i in range(len(tokens)))
+
+    return all(any(names(phrase) for phrase in [short, *phrases]) for short, phrases in shorthand)

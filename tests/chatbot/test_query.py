@@ -16,6 +16,7 @@ from chatbot.query import (
     expected_answer_type,
     has_answer_type,
     is_follow_up,
+    names_shorthand,
     plan_query,
     search_text,
     split_expansion,
@@ -421,3 +422,13 @@ def test_the_first_one_after_a_list_is_that_items_authority(gazetteer: Gazetteer
     assert first.authorities == ("Halton",) and "first" not in first.topic
     assert plan_query("And the last one?", history, None, gazetteer).authorities == ("Tameside",)
 
+
+
+def test_names_shorthand_needs_the_phrase_not_its_words_scattered() -> None:
+    asked = split_expansion(expand_terms("young carers"))[1]
+    assert names_shorthand(asked, ["Children who are young carers value the support that they receive."])
+    # "young" and "carers" in different places are not young carers (before: Hampshire's care leavers were quoted)
+    assert not names_shorthand(asked, ["Young people are well supported. Care leavers remain with their carers after 18."])
+    front_door = split_expansion(expand_terms("the front door"))[1]
+    assert names_shorthand(front_door, ["Contacts are screened in the multi-agency safeguarding hub."])  # a meaning
+    assert not names_shorthand(front_door, ["The multi-agency safeguarding partnership meets monthly."])
