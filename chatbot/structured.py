@@ -569,9 +569,12 @@ LIST_INTENT = re.compile(
     r"|^\s*(?:are|were|was|is|has|have|did|do|does)\s+(?:there\s+)?any\s+(?:other\s+)?(?:local\s+)?(?:authorities|authority|councils?|las?)\b"
     r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b"
     # "how many times has Trafford been inspected?": a count of its reports
-    r"|^\s*how (?:many times|often)\s+(?:has|have|was|were|did)\b.*\b(?:inspect\w*|visit\w*)\b",
+    r"|^\s*how (?:many times|often)\s+(?:has|have|was|were|did)\b.*\b(?:inspect\w*|visit\w*)\b"
+    r"|^\s*(?:which|what)\s+(?:local\s+)?(?:authority|council|area)\b.*\b(?:most|fewest|least)\b",
     re.I,
 )
+# "Which authority has had the most focused visits?": reports counted per authority
+_MOST = re.compile(r"\b(?:the\s+)?(most|fewest|least)\b", re.I)
 _ANY_AREA = re.compile(r"\b(any|anything|at least one|any judgement|any area)\b", re.I)
 _CURRENT = re.compile(r"\b(currently|now|current|today|at present|still)\b", re.I)
 _LIST_WORDS = frozenset(
@@ -699,6 +702,34 @@ def list_intent(question: str) -> bool:
     return bool(LIST_INTENT.search(question))
 
 
+def _most_reports(plan: QueryPlan, reports: Sequence[Report], most: bool, paragraphs_of) -> StructuredAnswer:
+    """The authorities with the most (or fewest) reports in scope, counted from the catalog, each report cited."""
+    counts: dict[str, list[Report]] = {}
+    for report in distinct_reports(reports):
+        if report.metadata.local_authority:
+            counts.setdefault(report.metadata.local_authority, []).append(report)
+    if not counts:
+        return StructuredAnswer("list", refusal="The reports do not answer this: no report is in the scope asked.", reason="no report in scope")
+    target = max(len(v) for v in counts.values()) if most else min(len(v) for v in counts.values())
+    top = sorted(name for name, held in counts.items() if len(held) == target)
+    kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) or "report"
+    facts = []
+    for name in top[:10]:
+        for report in sorted(counts[name], key=_when):
+            meta = report.metadata
+            visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw else ""
+            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
+            facts.append(Fact(f"{name}, {REPORT_TYPE_LABELS.get(meta.report_type, 'report')} of {_when(report):%-d %B %Y}{visit}.", report, paragraph))
+    shown = top[:10] + ([f"{len(top) - 10} more"] if len(top) > 10 else [])
+    who = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    each = " each" if len(top) > 1 else ""
+    reason = (
+        f"{who} {'have' if len(top) > 1 else 'has'} the {'most' if most else 'fewest'}: {target} {kinds}{'s' if target != 1 else ''}{each}, "
+        f"of the {sum(len(v) for v in counts.values())} in scope, across the {len(counts)} authorities that have one"
+    )
+    return StructuredAnswer("list", tuple(facts), reason=reason + ".")
+
+
 def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> StructuredAnswer:
     """Complete answers over the catalog, not top-k: which authorities had a grade, how many visits on a theme."""
     question = plan.standalone
@@ -707,6 +738,9 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     areas = wanted_areas(question)
     pairs = grade_area_pairs(question)
     facts: list[Fact] = []
+    most = _MOST.search(question)
+    if most and not grade and re.search(r"\b(?:reports?|inspections?|visits?|letters?)\b", question, re.I):
+        return _most_reports(plan, reports, most.group(1).lower() == "most", paragraphs_of)
     negated = _NEGATED.search(question)
     if negated and len(pairs) <= 1 and {name for name, pattern in GRADE_WORDS if pattern.search(question)} == {name for name, pattern in GRADE_WORDS if pattern.search(negated.group(0))}:
         # the one grade named is the one they lack ("good but not outstanding" names two: a list of the good)

@@ -642,3 +642,19 @@ def test_how_many_times_an_authority_was_inspected_lists_its_reports(pipeline: Q
     assert answer.trace["route"] == "structured:list"
     assert answer.answer.startswith(f"The index holds {len(trafford)} reports in the scope asked.")
     assert {c.report_id for c in answer.citations} == {r.report_id for r in trafford}
+
+
+def test_which_authority_has_the_most_reports_is_counted_from_the_catalogue(pipeline: QAPipeline) -> None:
+    """Before, "which local authority has the most focused visits?" quoted two visit letters' self-assessments."""
+    answer = pipeline.ask("Which local authority has the most focused visits?")
+    visits = distinct_reports([r for r in pipeline.reports() if r.metadata.report_type == "focused_visit"])
+    counts: dict[str, int] = {}
+    for report in visits:
+        counts[report.metadata.local_authority] = counts.get(report.metadata.local_authority, 0) + 1
+    top = max(counts.values())
+    leaders = sorted(a for a, n in counts.items() if n == top)
+    assert answer.trace["route"] == "structured:list"
+    assert answer.answer.startswith(f"{' and '.join(leaders)} have the most: {top} focused visits each, of the {len(visits)} in scope")
+    assert {c.report_id for c in answer.citations} == {r.report_id for r in visits if r.metadata.local_authority in leaders}
+    fewest = pipeline.ask("Which council has the fewest reports?")
+    assert "has the fewest: 1 report," in fewest.answer or "have the fewest: 1 report each," in fewest.answer
