@@ -702,6 +702,16 @@ def list_intent(question: str) -> bool:
     return bool(LIST_INTENT.search(question))
 
 
+def _visit_fact(report: Report, paragraphs_of) -> Fact:
+    """ "Kent, focused visit of 27 February 2024 (visit: 23 and 24 January 2024).", cited from the line giving the visit
+    dates (uncited when the report gives none)."""
+    meta = report.metadata
+    visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw else ""
+    paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
+    statement = f"{meta.local_authority}, {REPORT_TYPE_LABELS.get(meta.report_type, 'report')} of {_when(report):%-d %B %Y}{visit}."
+    return Fact(statement, report, paragraph)
+
+
 def _most_reports(plan: QueryPlan, reports: Sequence[Report], most: bool, paragraphs_of) -> StructuredAnswer:
     """The authorities with the most (or fewest) reports in scope, counted from the catalog, each report cited."""
     counts: dict[str, list[Report]] = {}
@@ -713,13 +723,7 @@ def _most_reports(plan: QueryPlan, reports: Sequence[Report], most: bool, paragr
     target = max(len(v) for v in counts.values()) if most else min(len(v) for v in counts.values())
     top = sorted(name for name, held in counts.items() if len(held) == target)
     kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) or "report"
-    facts = []
-    for name in top[:10]:
-        for report in sorted(counts[name], key=_when):
-            meta = report.metadata
-            visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw else ""
-            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
-            facts.append(Fact(f"{name}, {REPORT_TYPE_LABELS.get(meta.report_type, 'report')} of {_when(report):%-d %B %Y}{visit}.", report, paragraph))
+    facts = [_visit_fact(report, paragraphs_of) for name in top[:10] for report in sorted(counts[name], key=_when)]
     shown = top[:10] + ([f"{len(top) - 10} more"] if len(top) > 10 else [])
     who = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
     each = " each" if len(top) > 1 else ""
@@ -821,7 +825,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     when = " visited in the dates asked" if len(reports) < len(searched) and not _PUBLISHED.search(question) else ""
     when = " published in the dates asked" if len(reports) < len(searched) and _PUBLISHED.search(question) else when
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
-    matching: list[tuple[Report, Paragraph | None]] = []
+    matching: list[Report] = []
     for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):
         meta = report.metadata
         if theme:
@@ -829,15 +833,11 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             if not focus or not set(theme) <= set(tokenize(focus)):
                 continue
             paragraph = _stating_paragraph(paragraphs_of(report.report_id), [_opening_words(focus)]) if focus else None
+            kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
+            facts.append(Fact(f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}: {meta.focus}", report, paragraph))
         else:
-            paragraph = _stating_paragraph(paragraphs_of(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
-        matching.append((report, paragraph))
-    for report, paragraph in matching:
-        meta = report.metadata
-        kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
-        visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw and not theme else ""
-        statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{visit}" + (f": {meta.focus}" if theme and meta.focus else ".")
-        facts.append(Fact(statement, report, paragraph))
+            facts.append(_visit_fact(report, paragraphs_of))
+        matching.append(report)
     if when and not theme:
         summary = f"{len(matching)} of the {len(searched)} reports searched were{when}"
     elif not theme and len(matching) == len(searched):
