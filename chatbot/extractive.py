@@ -18,7 +18,7 @@ from chatbot.structured import list_lead_in
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
-from vectorstore.keyword import tokenize
+from vectorstore.keyword import family, tokenize
 
 _EPOCH = date(1900, 1, 1)
 _ENDS = re.compile(r"[.!?][\"'\u2019\u201d)]*\s*$")
@@ -131,14 +131,16 @@ def score_sentences(
     # overlap counts the words asked; a glossary meaning counts as the shorthand it explains, and only as a whole
     # phrase ("multi-agency safeguarding hub" says "front door"; "multi-agency safeguarding partnership" does not)
     asked, shorthand = split_expansion(question)
-    query_terms = {term: weight(term) for term in tokenize(asked)}
-    meanings = [(set(tokenize(short)), [set(tokenize(p)) for p in phrases if tokenize(p)]) for short, phrases in shorthand]
+    query_terms: dict[str, float] = {}
+    for term in tokenize(asked):
+        query_terms[family(term)] = max(query_terms.get(family(term), 0.0), weight(term))
+    meanings = [({family(t) for t in tokenize(short)}, [{family(t) for t in tokenize(p)} for p in phrases if tokenize(p)]) for short, phrases in shorthand]
     total = sum(query_terms.values())
     vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
     similarities = vectors[1:] @ vectors[0]
     scored = []
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
-        terms = set(tokenize(sentence))
+        terms = {family(t) for t in tokenize(sentence)}
         said = terms | {t for short, phrases in meanings if any(phrase <= terms for phrase in phrases) for t in short}
         overlap = sum(w for term, w in query_terms.items() if term in said) / total if total else 0.0
         score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)

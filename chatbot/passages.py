@@ -27,7 +27,7 @@ from chatbot.query import QueryPlan, expand_terms, glossary_meanings, names_shor
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
 from vectorstore.index import Index
-from vectorstore.keyword import tokenize
+from vectorstore.keyword import family, tokenize
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,13 @@ def _embedded(index: Index, topic: str, paragraphs: Sequence[Paragraph], rank: i
 def topic_share(topic: str, sentences: Sequence[ScoredSentence], term_weight: Callable[[str], float] | None = None) -> float:
     """How much of the topic the sentences name: the share of its words they contain, each weighted by rarity."""
     weight = term_weight or (lambda token: 1.0)
-    terms = {t: weight(t) for t in tokenize(topic)}
+    terms: dict[str, float] = {}
+    for t in tokenize(topic):
+        terms[family(t)] = max(terms.get(family(t), 0.0), weight(t))
     total = sum(terms.values())
     if not total:
         return 1.0
-    words = set(tokenize(" ".join(s.text for s in sentences)))
+    words = {family(t) for t in tokenize(" ".join(s.text for s in sentences))}
     return sum(w for t, w in terms.items() if t in words) / total
 
 

@@ -50,6 +50,24 @@ def _word_tokens(raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Derivational endings that make one word family of "stable", "stability" and "stabilise", or "assess" and
+# "assessment": for matching a question's words in a sentence, not for the keyword index.
+_FAMILY_ENDINGS = (
+    ("ilities", "le"), ("ility", "le"), ("ilised", "le"), ("ilising", "le"), ("ilise", "le"), ("ilis", "le"),
+    ("isation", "ise"), ("ization", "ise"), ("ments", ""), ("ment", ""), ("ship", ""), ("ation", "ate"),
+)
+
+
+@lru_cache(maxsize=100_000)
+def family(token: str) -> str:
+    """A stemmed token's word family: "stability", "stabilis" and "stable" give "stabl"."""
+    for ending, replacement in _FAMILY_ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= 3:
+            token = stem(token[: -len(ending)] + replacement) if replacement != "le" else token[: -len(ending)] + replacement
+            break
+    return token[:-1] if token.endswith("e") and len(token) > 4 else token
+
+
 class KeywordIndex:
     """BM25 over a fixed list of chunk ids and texts."""
 

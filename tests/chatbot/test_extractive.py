@@ -135,6 +135,16 @@ def test_a_glossary_meaning_counts_only_as_a_whole_phrase(embedder) -> None:
     assert scored["1"].overlap == 0.0
 
 
+def test_a_question_word_counts_in_another_form_of_it(embedder) -> None:
+    """"How has the stability of the workforce changed?": "the workforce is stable" says it (Trafford's 2019 sentence
+    scored half the overlap of a sentence that only named "workforce stability", and was left out of the timeline)."""
+    stable = evidence("1", TRAFFORD_2023, "The workforce in Trafford is stable, with low rates of staff turnover and sickness.")
+    plan = evidence("2", TRAFFORD_2023, "There is a comprehensive workforce development plan and recruitment strategy in place.")
+    scored = {s.evidence.marker: s for s in score_sentences("stability workforce", [stable, plan], embedder)}
+    assert scored["1"].overlap == 1.0
+    assert scored["2"].overlap < 1.0
+
+
 def test_score_sentences_without_evidence(embedder) -> None:
     assert score_sentences("care leavers", [], embedder) == []
 
