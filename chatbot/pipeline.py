@@ -34,6 +34,7 @@ from chatbot.query import (
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import (
     APRIL_2026,
+    AREA_LABELS,
     GRADE_INTENT,
     StructuredAnswerer,
     _grade_is,
@@ -69,6 +70,7 @@ from chatbot.timeline import (
     referenced_reports_one,
     timeline_areas,
     timeline_intent,
+    topic_areas,
 )
 from core.errors import BadQuestionError
 from core.models import (
@@ -852,7 +854,10 @@ class QAPipeline:
         topic_words = _subject_words(plan.topic, _CHANGE_WORDS | _GRADE_WORDS)
         general = not topic_words
         areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
-        grades = grade_lines(reports, plan.standalone, self.index.paragraphs) if areas or general else {}
+        # a narrower topic ("the front door"): the grade of the area it is judged under
+        under = [] if areas or general else topic_areas(" ".join(topic_words))
+        grades = grade_lines(reports, plan.standalone, self.index.paragraphs, under) if areas or general or under else {}
+        phrase = " and ".join(AREA_LABELS[a] for a in under) if under else area_phrase(plan.standalone)
         topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} {_SUMMARY_TOPIC}"
         sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
         area_only = bool(areas) and not general and about_areas_only(topic)
@@ -882,11 +887,11 @@ class QAPipeline:
             lines.append(f"**{report_label(report)}**")
             header = len(lines)
             report_grades = grades.get(report.report_id, [])
-            overall_asked = "overall" in area_phrase(plan.standalone)
+            overall_asked = "overall" in phrase
             no_overall = overall_asked and _when(report) >= APRIL_2026 and all(g.judgement.area != "overall_effectiveness" for g in report_grades)
-            if report.metadata.judgements and (areas or general) and (no_overall or not report_grades):
+            if report.metadata.judgements and (areas or general or under) and (no_overall or not report_grades):
                 note = " (the April 2026 framework gives none" + ("; its judgements follow)" if report_grades else ")") if no_overall else ""
-                lines.append(f"- No {area_phrase(plan.standalone)} judgement in this report{note}.")
+                lines.append(f"- No {phrase} judgement in this report{note}.")
             passage = passages.get(report.report_id)
             if passage is not None and not self._shown(passage, strongest):
                 passage = None

@@ -185,12 +185,13 @@ def timeline_areas(question: str) -> list[str]:
     return ["overall_effectiveness"]
 
 
-def grade_lines(reports: Sequence[Report], question: str, paragraphs_of) -> dict[str, list[GradeLine]]:
+def grade_lines(reports: Sequence[Report], question: str, paragraphs_of, areas: Sequence[str] = ()) -> dict[str, list[GradeLine]]:
     """Per report (oldest first), its judgements on the question's areas, with the movement since the last.
 
     A report of the April 2026 framework gives no overall grade: where the overall grade is asked for, such a
-    report's grade lines are its area judgements instead, each with its movement since the last grade for it."""
-    areas = timeline_areas(question)
+    report's grade lines are its area judgements instead, each with its movement since the last grade for it.
+    `areas` overrides the areas the question names (the area a narrower topic is judged under)."""
+    areas = list(areas) or timeline_areas(question)
     previous: dict[str, str] = {}
     out: dict[str, list[GradeLine]] = {}
     for report in sorted(reports, key=_when):
@@ -213,6 +214,30 @@ def _area_key(judgement: Judgement) -> str:
     """The area a grade is followed by over time: an older "children in care and care leavers" grade continues
     as the care leavers grade."""
     return judgement.area if judgement.area != "in_care" or "care leavers" not in judgement.label.lower() else "care_leavers"
+
+
+# Parts of practice and the judged area an ILACS report grades them under ("the front door" is part of help and
+# protection): a timeline on one shows that area's grade at each inspection. Not the leaders judgement: it weighs
+# everything, so its grade says little about the workforce or audits alone.
+TOPIC_AREAS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "help_protection",
+        re.compile(
+            r"\bfront door\b|\bmash\b|\bmulti-agency safeguarding hub\b|\bcontacts?\b|\breferrals?\b|\bearly help\b"
+            r"|\bstrategy (?:meetings?|discussions?)\b|\bsection 47\b|\bpre-proceedings\b|\bpublic law outline\b|\bhomeless\b"
+            r"|\bprivate fostering\b|\blado\b|\bdomestic abuse\b|\bchildren in need\b",
+            re.I,
+        ),
+    ),
+    ("in_care", re.compile(r"\bplacements?\b|\bpermanence\b|\bfoster(?:ing| carers?)\b|\bvirtual school\b|\bcorporate parent", re.I)),
+    ("care_leavers", re.compile(r"\bpersonal advisers?\b|\bpas?\b|\bpathway plans?\b|\bstaying put\b|\bstaying close\b", re.I)),
+)
+
+
+def topic_areas(topic: str) -> list[str]:
+    """The one judged area a narrower topic sits under, or [] when it names none or several."""
+    found = [area for area, pattern in TOPIC_AREAS if pattern.search(topic)]
+    return found if len(found) == 1 else []
 
 
 def area_phrase(question: str) -> str:

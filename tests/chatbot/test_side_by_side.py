@@ -19,7 +19,14 @@ from chatbot.pipeline import QAPipeline
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
 from chatbot.structured import about_areas_only, states_grade
-from chatbot.timeline import _references, opening_summary, referenced_reports, timeline_areas, timeline_intent
+from chatbot.timeline import (
+    _references,
+    opening_summary,
+    referenced_reports,
+    timeline_areas,
+    timeline_intent,
+    topic_areas,
+)
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +196,21 @@ def test_timeline_between_two_named_reports_uses_those_two(pipeline) -> None:
     assert answer.trace["timeline_reports"] == ["trafford-ilacs-2019-05-08", "trafford-ilacs-2023-01-31"]
     assert {c.report_id for c in answer.citations} == set(answer.trace["timeline_reports"])
     assert answer.answer.index("8 May 2019") < answer.answer.index("31 January 2023")
-    # one paragraph per report for a topic that is not a judged area: no grade lines
-    assert len({c.paragraph_id for c in answer.citations}) == 2
-    assert not answer.trace["grade_lines"]
+    # the front door is part of help and protection: each inspection's grade for that area, with its movement, and
+    # one passage per report
+    assert answer.trace["grade_lines"]
+    assert re.search(r"help and protection: Requires improvement to be good \[\d+\]", answer.answer), answer.answer
+    assert "help and protection: Requires improvement to be good (unchanged) [" in answer.answer
+    assert len({c.paragraph_id for c in answer.citations}) <= 4
+
+
+def test_topic_areas() -> None:
+    assert topic_areas("front door") == ["help_protection"]
+    assert topic_areas("pathway plans") == ["care_leavers"]
+    assert topic_areas("placement stability for children in care") == ["in_care"]
+    # not a part of one area's practice, or parts of two: no area
+    assert topic_areas("workforce stability") == []
+    assert topic_areas("front door and pathway plans") == []
 
 
 def test_timeline_on_a_judged_area_gives_each_grade_and_its_movement(pipeline) -> None:
