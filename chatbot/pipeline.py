@@ -167,10 +167,15 @@ _COMPARE_WORDS = frozenset(tokenize(
 ))
 
 
+# What every report is about, and the report a question dates itself by: not a subject ("quality assurance in
+# Buckinghamshire children's services since the 2017 re-inspection" is about quality assurance).
+_NO_SUBJECT = re.compile(r"\bchildren['\u2019]s (?:social care )?services?\b|\bre-?inspections?\b|\blocal authority(?:['\u2019]s)?(?!\w)", re.I)
+
+
 def _subject_words(topic: str, asking: frozenset[str]) -> list[str]:
     """The topic's words that name its subject: not stop words ("in", "at their") and not `asking` words, which
     say how the question is put (change, grades, comparison) rather than what it is about."""
-    return [w for w in re.findall(r"[\w'\u2019+-]+", topic) if any(t not in asking for t in tokenize(w))]
+    return [w for w in re.findall(r"[\w'\u2019+-]+", _NO_SUBJECT.sub(" ", topic)) if any(t not in asking for t in tokenize(w))]
 
 
 # Words of date and inspector questions that say what is asked, not which report it is about.

@@ -15,7 +15,7 @@ from chatbot.authorities import Gazetteer
 from chatbot.extractive import ExtractiveAnswerer, score_sentences
 from chatbot.improvements import in_improvement_list
 from chatbot.passages import best_passage, in_text_order
-from chatbot.pipeline import QAPipeline
+from chatbot.pipeline import _CHANGE_WORDS, QAPipeline, _subject_words
 from chatbot.query import answer_focus, plan_query
 from chatbot.retrieval import HybridRetriever
 from chatbot.structured import about_areas_only, states_grade
@@ -27,6 +27,7 @@ from chatbot.timeline import (
     timeline_intent,
     topic_areas,
 )
+from vectorstore.keyword import tokenize
 
 
 @pytest.fixture(scope="module")
@@ -177,10 +178,10 @@ def test_a_point_of_the_improvement_list_is_quoted_as_one(sample_index, gazettee
 
 
 def test_a_timeline_says_which_of_its_quotes_are_points_to_improve(pipeline) -> None:
-    answer = pipeline.ask("How has quality assurance in Buckinghamshire children's services developed since 2017?")
+    answer = pipeline.ask("How has management oversight and supervision in Buckinghamshire changed since 2017?")
     assert answer.trace["route"] == "timeline"
     points = [c for c in answer.citations if in_improvement_list(pipeline.paragraph(c.paragraph_id))]
-    assert points  # the 2021 focused visit's list names quality assurance
+    assert points  # the 2021 focused visit's list names management oversight and supervision
     lines = answer.answer.splitlines()
     for citation in points:
         first = next(line for line in lines if f"[{citation.marker}]" in line)
@@ -202,6 +203,22 @@ def test_timeline_between_two_named_reports_uses_those_two(pipeline) -> None:
     assert re.search(r"help and protection: Requires improvement to be good \[\d+\]", answer.answer), answer.answer
     assert "help and protection: Requires improvement to be good (unchanged) [" in answer.answer
     assert len({c.paragraph_id for c in answer.citations}) <= 4
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("quality assurance in Buckinghamshire children's services since the 2017 re-inspection", ["quality", "assurance", "Buckinghamshire"]),
+        ("the local authority's response to homeless 16- and 17-year-olds", ["response", "homeless", "16-", "17-year-olds"]),
+        ("Trafford's children's services since 2019", ["Trafford's"]),
+        ("children in care", ["children", "care"]),
+    ],
+)
+def test_a_side_is_searched_for_its_subject_not_the_service_or_the_report_it_dates_from(topic, expected) -> None:
+    """Searching for "children's services re-inspection" too quoted Buckinghamshire's 2018 summary and the 2021 list
+    of what to improve, not the findings on quality assurance."""
+    asking = _CHANGE_WORDS | frozenset(tokenize("2017 2019"))
+    assert _subject_words(topic, asking) == expected
 
 
 def test_topic_areas() -> None:
