@@ -45,6 +45,14 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(_MONTHS)})\s+{_YEAR}\b", re.I)
 # "between 2019 and the 2023 inspection", "from the 2018 SIF report to the 2025 inspection": a span of years
 _SPAN = re.compile(r"\b(?:between|from)\b.*\b(?:and|to|until|till)\b", re.I)
+# "the latest inspection" as one end of a span whose other end is a year: "how does the latest compare with 2022?",
+# "between 2019 and the most recent report". Not "last": "since the last inspection" means the one before.
+LATEST_END = re.compile(
+    r"\b(?:latest|most recent|newest|current)\b(?:\s+(?:full\s+)?(?:ilacs\s+|sif\s+|focused\s+|monitoring\s+)?"
+    r"(?:inspections?|reports?|visits?|letters?|ones?|judgements?|findings))?",
+    re.I,
+)
+_TWO_ENDS = re.compile(r"\b(?:compar\w*|contrast\w*|differ\w*|chang\w*|improv\w*|deteriorat\w*|between|versus|vs|against|since)\b", re.I)
 # The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
 _COVID = re.compile(r"\b(?:covid(?:-19)?|coronavirus|pandemic|lockdowns?)\b", re.I)
 # A named report type used as a point in time, not as the scope: "since the 2024 focused visit",
@@ -436,6 +444,9 @@ def plan_query(
     if type_as_time:
         report_types = ()  # the named report is a point in time: the question is about the reports around it
     start, end = detect_dates(question)
+    latest_end = bool(start and end and start.year == end.year and LATEST_END.search(question) and _TWO_ENDS.search(question))
+    if latest_end:
+        end = None  # from that year to the latest report
     latest = bool(_LATEST.search(question)) and start is None
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
     follow_up = is_follow_up(question, history, named, gazetteer)
@@ -531,6 +542,8 @@ def plan_query(
             topic = pattern.sub(" ", topic)
     if latest:
         topic = _SCOPE_PHRASE.sub(" ", topic)  # "at their latest inspections" says when, not what
+    if latest_end:
+        topic = LATEST_END.sub(" ", _SCOPE_PHRASE.sub(" ", topic))
     topic = _COUNTED_REPORTS.sub(" ", topic)  # "across its three inspections" says which, not what
     topic = _ORDINAL.sub(" ", topic)  # "in the first one" says which authority, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name

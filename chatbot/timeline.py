@@ -13,6 +13,7 @@ from datetime import date
 
 from chatbot.extractive import about_the_visit, is_meta
 from chatbot.improvements import in_improvement_list, is_improvement_heading
+from chatbot.query import LATEST_END
 from chatbot.structured import (
     APRIL_2026,
     AREA_LABELS,
@@ -80,6 +81,12 @@ def _references(question: str) -> list[tuple[tuple[int, ...], str | None]]:
             found.append((years, named))
         elif match.group("year") and years not in bare:
             bare.append(years)
+    for match in LATEST_END.finditer(question):
+        # "the latest inspection": the newest report (of that kind), whatever its year
+        words = match.group(0).lower().split()
+        kind = next((_KIND_TYPES[w] for w in words if w in _KIND_TYPES), None)
+        noun = words[-1].rstrip("s") if words[-1].rstrip("s") in ("inspection", "visit", "report", "letter") else None
+        found.append(((), kind or noun))
     if len(found) < 2 and bare and _COMPARE_WORDS.search(question):
         # "compare ... in 2019 and in 2026": each year's report, when it has one; "from 2017 to 2025" is a span
         found.extend((years, None) for years in bare)
@@ -87,10 +94,11 @@ def _references(question: str) -> list[tuple[tuple[int, ...], str | None]]:
 
 
 def _matches(report: Report, years: tuple[int, ...], kind: str | None) -> bool:
-    """Whether a report is the one a reference means: visited or published in one of the years, of that kind."""
+    """Whether a report is the one a reference means: visited or published in one of the years (any year when none
+    is given: the latest), of that kind."""
     meta = report.metadata
     when = {d.year for d in (meta.visit_start, meta.visit_end, meta.published) if d}
-    if not when & set(years):
+    if years and not when & set(years):
         return False
     if kind == "inspection":
         return meta.report_type.endswith("_inspection")
@@ -120,6 +128,8 @@ def referenced_reports(question: str, reports: Sequence[Report]) -> list[Report]
     chosen: list[Report] = []
     for years, kind in references:
         found = [r for r in distinct_reports(reports) if _matches(r, years, kind)]
+        if not years and found:
+            found = [max(found, key=_when)]  # the latest
         if len(found) != 1 or found[0] in chosen:
             return []
         chosen.append(found[0])

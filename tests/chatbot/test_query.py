@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -203,6 +204,24 @@ def test_relative_follow_up_moves_the_time_scope(
     assert result.authority_source == "history"
     assert (result.published_from, result.published_to) == (start, end)
     assert (result.latest, result.earliest) == (latest, earliest)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does the latest inspection compare with what Trafford's 2022 inspection said about the front door?",
+        "What has changed for Trafford care leavers between 2022 and the most recent report?",
+    ],
+)
+def test_a_year_against_the_latest_spans_from_that_year(gazetteer: Gazetteer, question: str) -> None:
+    result = plan(gazetteer, question)
+    assert (result.published_from, result.published_to) == (date(2022, 1, 1), None)
+    assert not re.search(r"latest|most recent", result.topic, re.I)
+
+
+def test_the_latest_alone_is_not_a_span(gazetteer: Gazetteer) -> None:
+    result = plan(gazetteer, "What did Trafford's 2022 inspection say about the front door, the latest one?")
+    assert (result.published_from, result.published_to) == (date(2022, 1, 1), date(2022, 12, 31))
 
 
 def test_follow_up_without_relative_word_keeps_the_earlier_time_scope(gazetteer: Gazetteer) -> None:

@@ -74,10 +74,30 @@ def test_report_type_as_point_in_time(gazetteer, question, types, start, end) ->
         ("Compare what inspectors said in 2019 and in 2026.", [((2019,), None), ((2026,), None)]),
         ("How has leadership changed from 2017 to 2025?", []),  # a span, not two reports
         ("How has it changed since 2019?", []),
+        # the latest report, whatever its year
+        ("Compare the latest inspection with what they said in 2022.", [((), "inspection"), ((2022,), None)]),
+        ("How does the most recent focused visit compare with the 2022 inspection?", [((2022,), "inspection"), ((), "focused_visit")]),
+        ("since the last inspection", []),  # the one before: not the latest
     ],
 )
 def test_references(question, expected) -> None:
     assert _references(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How does Trafford's latest inspection compare with what inspectors said in 2019 about care leavers?", ["trafford-ilacs-2019-05-08", "trafford-ilacs-2026-08-03"]),
+        ("Compare Buckinghamshire's latest report with its 2022 inspection on care leavers", ["buckinghamshire-ilacs-2022-02-11", "buckinghamshire-ilacs-2025-05-14"]),
+    ],
+)
+def test_the_latest_report_is_one_end_of_a_timeline(pipeline, question, expected) -> None:
+    """"The latest" against a year: it was scoped to that year alone and answered from it (no latest report)."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "timeline"
+    assert answer.trace["timeline_reports"] == expected
+    assert {c.report_id for c in answer.citations} == set(expected)
+    assert "care leavers" in answer.answer and "latest" not in answer.answer.split("_Searched")[0]
 
 
 @pytest.mark.parametrize(
