@@ -169,13 +169,27 @@ _COMPARE_WORDS = frozenset(tokenize(
 
 # What every report is about, and the report a question dates itself by: not a subject ("quality assurance in
 # Buckinghamshire children's services since the 2017 re-inspection" is about quality assurance).
-_NO_SUBJECT = re.compile(r"\bchildren['\u2019]s (?:social care )?services?\b|\bre-?inspections?\b|\blocal authority(?:['\u2019]s)?(?!\w)", re.I)
+_NO_SUBJECT = re.compile(r"\bre-?inspections?\b|\blocal authority(?:['\u2019]s)?(?!\w)", re.I)
+_SERVICE = re.compile(r"(?P<before>[\w'\u2019-]+)?(?P<gap>\W*)\bchildren['\u2019]s (?:social care )?services?\b", re.I)
+_SERVICE_AS_A_WHOLE = frozenset("in of for across the its their our and or about on at by to from into within with how has have had did do does is are was were what".split())
+
+
+def _without_the_service(topic: str) -> str:
+    """The topic less "children's services" as a whole ("in Trafford's children's services"), keeping a service of
+    some children ("disabled children's services")."""
+
+    def cut(match: re.Match[str]) -> str:
+        before = match.group("before") or ""
+        whole = not before or before.lower() in _SERVICE_AS_A_WHOLE or before.lower().endswith(("'s", "\u2019s"))
+        return f"{before}{match.group('gap')}" if whole else match.group(0)
+
+    return _SERVICE.sub(cut, topic)
 
 
 def _subject_words(topic: str, asking: frozenset[str]) -> list[str]:
     """The topic's words that name its subject: not stop words ("in", "at their") and not `asking` words, which
     say how the question is put (change, grades, comparison) rather than what it is about."""
-    return [w for w in re.findall(r"[\w'\u2019+-]+", _NO_SUBJECT.sub(" ", topic)) if any(t not in asking for t in tokenize(w))]
+    return [w for w in re.findall(r"[\w'\u2019+-]+", _NO_SUBJECT.sub(" ", _without_the_service(topic))) if any(t not in asking for t in tokenize(w))]
 
 
 # Words of date and inspector questions that say what is asked, not which report it is about.
@@ -575,10 +589,16 @@ class QAPipeline:
             )
 
         if as_it_stands:
-            # side by side means as things stand: each authority's latest report first, older ones if it is silent
-            passage = side([max(distinct_reports(own), key=_when).report_id])
-            if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity:
-                return passage
+            # side by side means as things stand: each authority's latest report first, then its latest graded
+            # inspection, older ones if both are silent; a report answers when its passage does and names most of
+            # what was asked (Essex's 2025 visit on "disabled children's services" answered with its services)
+            latest = max(distinct_reports(own), key=_when)
+            graded = [r for r in distinct_reports(own) if r.metadata.judgements]
+            standing = max(graded, key=_when) if graded else latest
+            for report in dict.fromkeys([latest, standing]):
+                passage = side([report.report_id])
+                if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity and passage.on_topic >= 0.5:
+                    return passage
         return side([r.report_id for r in own])
 
     def _catalog(self, question: str, trace: dict[str, object], started: float) -> Answer:

@@ -442,3 +442,30 @@ def test_a_passage_answer_that_cannot_name_the_shorthand_says_so_first(pipeline:
     answer = pipeline.ask("What did inspectors say about staying put in Calderdale?")
     assert answer.trace["shorthand_unnamed"] == "staying put"
     assert answer.answer.startswith("_No passage found names \u2018staying put\u2019: these are the nearest")
+
+
+ESSEX_KENT = [
+    SHARED_CORPUS / "reports" / "focused_visit" / "essex_focused-visit_2025-02-14.pdf",
+    SHARED_CORPUS / "reports" / "ilacs_inspection" / "essex_ilacs_2023-08-11.pdf",
+    SHARED_CORPUS / "reports" / "ilacs_inspection" / "essex_ilacs_2019-01-07.pdf",
+    SHARED_CORPUS / "reports" / "ilacs_inspection" / "kent_ilacs_2026-02-02.pdf",
+]
+
+
+@pytest.mark.skipif(not all(p.exists() for p in ESSEX_KENT), reason="../shared/corpus is absent")
+def test_a_comparison_side_as_it_stands_names_the_topic_from_the_latest_report_that_does(tmp_path, embedder) -> None:
+    """Essex's latest report, a 2025 focused visit, says nothing of disabled children: its side quoted how its
+    children's services work together. The side now comes from its latest graded inspection (2023), which does,
+    not from an older one. "Disabled children's services" stays the subject; "children's services" alone is not."""
+    from chatbot.build import build_index
+    from vectorstore.ingestion import ingest_targets
+
+    settings = Settings(index_dir=tmp_path / "index")
+    index = build_index(settings, embedder=embedder)
+    assert not ingest_targets(index, [str(p) for p in ESSEX_KENT], max_bytes=settings.max_file_bytes).failed
+    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    answer = pipeline.ask("Compare disabled children's services in Essex and Kent.")
+    assert answer.trace["route"] == "comparison"
+    essex = [c for c in answer.citations if c.local_authority == "Essex"]
+    assert essex and {c.report_id for c in essex} == {"essex-ilacs-2023-08-11"}
+    assert all("disabled" in c.text.lower() for c in answer.citations)
