@@ -68,6 +68,7 @@ from chatbot.timeline import (
     opening_summary,
     referenced_reports,
     referenced_reports_one,
+    since_last,
     timeline_areas,
     timeline_intent,
     topic_areas,
@@ -119,6 +120,9 @@ _CATALOG = re.compile(
     r"|\bwhat(?:'s| is) in (?:the|your) (?:index|corpus|collection|database)\b",
     re.I,
 )
+
+# What a visit did, asked about: "what did the 2023 focused visit look at?"
+_VISIT_VERBS = frozenset(tokenize("look looked looking at cover covered covering examine examined"))
 
 # What a report's summary is searched for when the question names no narrower topic.
 _SUMMARY_TOPIC = "quality of services and pace of improvement"
@@ -394,7 +398,8 @@ class QAPipeline:
         # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata
         # answers it, though a later report's text may ("since the last inspection in 2015, ...")
         widened = _WIDENED in plan.notes
-        if kinds and (plan.authorities or plan.report_types) and report_ids and not widened:
+        # ... but what each visit looked at is its own: "the 2023 focused visit" when there was none, the visits there were
+        if kinds and (plan.authorities or plan.report_types) and report_ids and (not widened or kinds == ["focus"]):
             structured = self._structured(kinds, field_plan, report_ids, trace, started, verdict_of)
             if structured is not None:
                 return structured
@@ -873,6 +878,8 @@ class QAPipeline:
         in_scope = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
         ends = referenced_reports(plan.question, in_scope)
         reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
+        if not ends and not (plan.published_from or plan.published_to):
+            reports = since_last(plan.question, reports) or reports
         if len(reports) < 2:
             return None
         # the topic in the question's own words, less the words that ask about change or grades
@@ -881,7 +888,8 @@ class QAPipeline:
         areas = wanted_areas(plan.standalone) or ([a for a in timeline_areas(plan.standalone) if a != "overall_effectiveness"] if GRADE_INTENT.search(plan.standalone) else [])
         # a narrower topic ("the front door"): the grade of the area it is judged under
         under = [] if areas or general else topic_areas(" ".join(topic_words))
-        grades = grade_lines(reports, plan.standalone, self.index.paragraphs, under) if areas or general or under else {}
+        # each grade's movement is since the inspection before it in scope, shown or not ("since its last inspection")
+        grades = grade_lines(in_scope, plan.standalone, self.index.paragraphs, under) if areas or general or under else {}
         phrase = " and ".join(AREA_LABELS[a] for a in under) if under else area_phrase(plan.standalone)
         topic = " ".join(topic_words) if topic_words else f"{area_phrase(plan.standalone)} {_SUMMARY_TOPIC}"
         sub_plan = replace(plan, topic=topic, authorities=plan.authorities[:1])
@@ -1245,7 +1253,9 @@ class QAPipeline:
         wide = replace(plan, published_from=None, published_to=None, latest=False, earliest=False, report_types=())
         searched = set(report_ids or ())
         others = [rid for rid in scope_reports(self.index.reports(), wide) or [] if rid not in searched]
-        topic = search_text(plan.topic or plan.standalone).rstrip("?.! ")
+        # the subject asked about, in the question's words: not "has improved since" or "what did the ... look at"
+        subject = _subject_words(search_text(plan.topic or plan.standalone), _OVERVIEW_WORDS | _COMPARE_WORDS | _VISIT_VERBS)
+        topic = " ".join(subject).strip("?.!, ")
         words = set(tokenize(topic))
         if not others or not words or len(words) > 4:
             return ""

@@ -52,6 +52,9 @@ LATEST_END = re.compile(
     r"(?:inspections?|reports?|visits?|letters?|ones?|judgements?|findings))?",
     re.I,
 )
+SINCE_LAST = re.compile(
+    r"\bsince (?:the|its|their) (?:last|previous|most recent|latest) (?:full |ilacs |standard )?(?:inspection|visit|report)\b", re.I
+)
 _TWO_ENDS = re.compile(r"\b(?:compar\w*|contrast\w*|differ\w*|chang\w*|improv\w*|deteriorat\w*|between|versus|vs|against|since)\b", re.I)
 # The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
 _COVID = re.compile(r"\b(?:covid(?:-19)?|coronavirus|pandemic|lockdowns?)\b", re.I)
@@ -447,7 +450,9 @@ def plan_query(
     latest_end = bool(start and end and start.year == end.year and LATEST_END.search(question) and _TWO_ENDS.search(question))
     if latest_end:
         end = None  # from that year to the latest report
-    latest = bool(_LATEST.search(question)) and start is None
+    # "has it improved since its last inspection?" sets the last inspection beside what came before it: not the
+    # latest report alone
+    latest = bool(_LATEST.search(SINCE_LAST.sub(" ", question))) and start is None
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
     follow_up = is_follow_up(question, history, named, gazetteer)
     notes: list[str] = []

@@ -13,7 +13,7 @@ from datetime import date
 
 from chatbot.extractive import about_the_visit, is_meta
 from chatbot.improvements import in_improvement_list, is_improvement_heading
-from chatbot.query import LATEST_END
+from chatbot.query import LATEST_END, SINCE_LAST
 from chatbot.structured import (
     APRIL_2026,
     AREA_LABELS,
@@ -148,6 +148,20 @@ def between_ends(question: str, reports: Sequence[Report], ends: Sequence[Report
         return list(ends)
     first, last = _when(ends[0]), _when(ends[1])
     return [r for r in oldest_first(reports) if first <= _when(r) <= last]
+
+
+def since_last(question: str, reports: Sequence[Report]) -> list[Report]:
+    """ "Has it improved since its last inspection?": the last inspection set beside the one before it (and the visits
+    between), or, when visits came after it, the last inspection and those visits; [] when the question does not ask
+    that, or names dates."""
+    if not SINCE_LAST.search(question) or _references(question):
+        return []
+    ordered = oldest_first(reports)
+    inspections = [r for r in ordered if r.metadata.report_type.endswith("_inspection") and r.metadata.report_type != "area_send_inspection"]
+    if not inspections:
+        return []
+    start = inspections[-1] if ordered[-1] is not inspections[-1] or len(inspections) < 2 else inspections[-2]
+    return [r for r in ordered if _when(r) >= _when(start) and r.metadata.report_type != "area_send_inspection"]
 
 
 def grade_rank(grade: str) -> int | None:

@@ -469,3 +469,13 @@ def test_a_comparison_side_as_it_stands_names_the_topic_from_the_latest_report_t
     essex = [c for c in answer.citations if c.local_authority == "Essex"]
     assert essex and {c.report_id for c in essex} == {"essex-ilacs-2023-08-11"}
     assert all("disabled" in c.text.lower() for c in answer.citations)
+
+
+def test_what_a_visit_that_never_was_looked_at_lists_the_visits_there_were(pipeline: QAPipeline) -> None:
+    """"What did the 2023 focused visit to Trafford look at?" (it had none): refused, naming "What did the to look"
+    as the topic other reports mention. Now: no visit then, and what each of its focused visits looked at."""
+    answer = pipeline.ask("What did the 2023 focused visit to Trafford look at?")
+    assert answer.trace["route"] == "structured:focus" and not answer.refused
+    assert answer.answer.startswith("_No focused visit of Trafford's falls in the dates asked (2023-01-01 to 2023-12-31)")
+    assert answer.citations and all(c.report_type == "focused_visit" for c in answer.citations)
+    assert "Other reports mention" not in answer.answer

@@ -23,6 +23,7 @@ from chatbot.timeline import (
     _references,
     opening_summary,
     referenced_reports,
+    since_last,
     timeline_areas,
     timeline_intent,
     topic_areas,
@@ -544,3 +545,22 @@ def test_a_comparison_on_something_narrower_than_a_judged_area_quotes_without_th
     # the area itself, or its grade asked for: each side's grade leads
     whole = pipeline.ask("Compare care leavers support in Trafford and Buckinghamshire.")
     assert len(re.findall(r"care leavers: (?:Requires improvement to be good|Good|Outstanding|Inadequate)", whole.answer)) == 2
+
+
+def test_since_its_last_inspection_sets_the_last_inspection_beside_the_one_before(pipeline) -> None:
+    """"Has Trafford improved since its last inspection?" was read as "the latest report" and refused: one report
+    cannot show a change. The last inspection (2026) is set beside the one before (2023) and the visits between, and
+    each grade's movement is since the inspection before it, shown or not."""
+    answer = pipeline.ask("Has Trafford improved since its last inspection?")
+    assert answer.trace["route"] == "timeline" and not answer.refused
+    shown = answer.trace["timeline_reports"]
+    assert shown[0] == "trafford-ilacs-2023-01-31" and shown[-1] == "trafford-ilacs-2026-08-03"
+    assert "Overall effectiveness: Requires improvement to be good (up from inadequate)" in answer.answer
+
+
+def test_since_last_needs_the_phrase_and_no_named_reports(sample_index) -> None:
+    trafford = [r for r in sample_index.reports() if r.metadata.local_authority == "Trafford"]
+    assert since_last("How has Trafford changed since 2019?", trafford) == []
+    assert since_last("How has Trafford changed between the 2019 and 2023 inspections?", trafford) == []
+    after = since_last("What has changed since the last inspection?", trafford)
+    assert after and all(r.metadata.published >= date(2023, 1, 31) for r in after)
