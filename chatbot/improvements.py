@@ -22,6 +22,8 @@ IMPROVE_INTENT = re.compile(
     r"|\bareas?\s+(?:for|of|needing|requiring)\s+improvement"
     r"|\b(?:ask|asks|asked|tell|told|wanted|want|expect|expected|recommend|recommended|required)\b.{0,60}?\b(?:to\s+)?(?:improve|do better)\b"
     r"|\bdo better\b"
+    # "what improvements were needed in Hertfordshire?", "which improvements did inspectors identify?"
+    r"|\b(?:what|which)\s+improvements?\b(?!\s+(?:has|have|had|were made|was made|did \w+ make))"
     r"|\brecommendations?\b"
     r"|\bwhat\s+(?:should|must)\s+.{0,40}?\bimprove\b"
     # "what are the main weaknesses in Birmingham's children's services?": what inspectors said must improve

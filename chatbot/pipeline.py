@@ -93,7 +93,7 @@ from vectorstore.keyword import tokenize
 _CHANGE_WORDS = frozenset(tokenize(
     "how has have did changed change changes improved improve improvement progressed progress developed deteriorated "
     "got better worse moved evolved since last previous earlier inspection inspections visit report reports over time "
-    "years timeline across inspectors inspector ofsted view views opinion opinions between"
+    "years timeline across inspectors inspector ofsted view views opinion opinions between made achieved"
 ))
 
 # Words that ask about judgements rather than name a topic.
@@ -597,12 +597,20 @@ class QAPipeline:
             # side by side means as things stand: each authority's latest report first, then its latest graded
             # inspection, older ones if both are silent; a report answers when its passage does and names most of
             # what was asked (Essex's 2025 visit on "disabled children's services" answered with its services)
-            latest = max(distinct_reports(own), key=_when)
-            graded = [r for r in distinct_reports(own) if r.metadata.judgements]
+            current = distinct_reports(own)
+            if not _SEND_ASKED.search(plan.standalone):  # an area SEND inspection judges the local area partnership
+                current = [r for r in current if r.metadata.report_type != "area_send_inspection"] or current
+            latest = max(current, key=_when)
+            graded = [r for r in current if r.metadata.judgements]
             standing = max(graded, key=_when) if graded else latest
-            for report in dict.fromkeys([latest, standing]):
-                passage = side([report.report_id])
-                if passage is not None and passage.similarity >= self.refusal.min_sentence_similarity and passage.on_topic >= 0.5:
+            found = {report: side([report.report_id]) for report in dict.fromkeys([latest, standing])}
+            answering = [p for p in found.values() if p is not None and p.similarity >= self.refusal.min_sentence_similarity]
+            for passage in answering:
+                if passage.on_topic >= 0.5:
+                    return passage
+            # neither names most of it: the standing inspection's passage, if it names the topic at all
+            for passage in answering[::-1]:
+                if passage.on_topic >= self.refusal.min_side_topic_share:
                     return passage
         return side([r.report_id for r in own])
 
@@ -876,6 +884,10 @@ class QAPipeline:
         """One authority over time, oldest first: each report's judgement on the topic (with its movement) when
         the question is about a judged area or about the authority as a whole, and its best passage on the topic."""
         in_scope = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
+        if not _SEND_ASKED.search(plan.standalone):
+            # an area SEND inspection judges the local area partnership, not children's services: not one of the
+            # authority's steps, unless SEND is asked about (or its reports are all there are)
+            in_scope = [r for r in in_scope if r.metadata.report_type != "area_send_inspection"] or in_scope
         ends = referenced_reports(plan.question, in_scope)
         reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
         if not ends and not (plan.published_from or plan.published_to):
@@ -980,6 +992,10 @@ class QAPipeline:
                 reports, timed = [named], True
                 plan = replace(plan, published_from=None, published_to=None, latest=False, report_types=())
                 report_ids = everything or report_ids
+        if not timed and not _SEND_ASKED.search(plan.standalone):
+            # as in an overview: an authority's children's services reports, not its area SEND inspection's list for
+            # the local area partnership, unless SEND is asked about or that is all there is
+            reports = [r for r in reports if r.metadata.report_type != "area_send_inspection"] or reports
         found = reports_with_points(reports, self.index.paragraphs, every=timed)
         if not found:
             return None

@@ -74,7 +74,17 @@ _COMPARE = re.compile(
     r"both|side by side|how do|how does|with its|with their|and)\b",
     re.I,
 )
-_NEIGHBOURS = re.compile(r"\bstatistical(?:ly)?\s+neighbou?r", re.I)
+_NEIGHBOUR_PHRASE = re.compile(
+    r"\b(?:(?:with|and|to|against|among|amongst)\s+)?(?:(?:its|their|her|his|the)\s+)?(?:nearest\s+|closest\s+)?"
+    r"(?:statistical(?:ly)?\s+neighbou?rs?|neighbou?rs|similar\s+(?:local\s+)?(?:authorities|councils|areas)|comparator\s+(?:authorities|councils))",
+    re.I,
+)
+# "its neighbours", "similar authorities": in children's services, the statistical neighbours Ofsted and the DfE use
+_NEIGHBOURS = re.compile(
+    r"\bstatistical(?:ly)?\s+neighbou?r|\b(?:its|their|her|his)\s+(?:nearest\s+|closest\s+)?neighbou?rs\b"
+    r"|\bsimilar\s+(?:local\s+)?(?:authorities|councils|areas)\b|\bcomparator\s+(?:authorities|councils)\b",
+    re.I,
+)
 # "the older report" is a time; "the older ones" (young people) is not.
 _RELATIVE_TIME = re.compile(
     r"\b(next|later|following|subsequent|more recent|newer|previous|earlier|prior|older(?=\s+(?:report|inspection|visit|letter|one)\b))\b",
@@ -535,6 +545,9 @@ def plan_query(
         # the user's date filter replaces the question's dates (mixing them can make an empty window)
         start, end = filters.published_from, filters.published_to
     topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
+    if len(named) == 1 and _NEIGHBOURS.search(question):
+        # "with its statistical neighbours", "with similar authorities": whom to compare, not what
+        topic = _NEIGHBOUR_PHRASE.sub(" ", topic)
     if follow_up and follow_topic:
         topic = follow_topic  # the follow-up's own subject, or the conversation's when it has none
     if authorities:

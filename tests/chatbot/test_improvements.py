@@ -33,6 +33,9 @@ def pipeline(sample_index) -> QAPipeline:
         ("How has Buckinghamshire improved its front door?", False),
         ("What did inspectors say about care leavers?", False),
         ("What did inspectors say about concerns raised by schools?", False),  # concerns as a topic, not the list
+        ("What improvements were needed in Hertfordshire?", True),
+        ("Which improvements did inspectors identify for Leeds in 2022?", True),
+        ("What improvements have been made in Trafford since 2019?", False),  # a change over time, not the list
     ],
 )
 def test_improve_intent(question: str, expected: bool) -> None:

@@ -479,3 +479,28 @@ def test_what_a_visit_that_never_was_looked_at_lists_the_visits_there_were(pipel
     assert answer.answer.startswith("_No focused visit of Trafford's falls in the dates asked (2023-01-01 to 2023-12-31)")
     assert answer.citations and all(c.report_type == "focused_visit" for c in answer.citations)
     assert "Other reports mention" not in answer.answer
+
+
+TRAFFORD_2019_2023 = [SHARED_CORPUS / "reports" / "ilacs_inspection" / "trafford_ilacs_2019-05-08.pdf", *TRAFFORD_2023]
+
+
+@pytest.mark.skipif(not all(p.exists() for p in TRAFFORD_2019_2023), reason="../shared/corpus is absent")
+def test_timelines_and_improvement_lists_are_of_childrens_services_not_the_area_send_inspection(tmp_path, embedder) -> None:
+    """An area SEND inspection judges the local area partnership. "What improvements have been made in Trafford since
+    2019?" set Trafford's December 2023 SEND inspection among its children's services reports, and "what
+    improvements were needed?" gave the SEND inspection's list. SEND asked about, it is used."""
+    from chatbot.build import build_index
+    from vectorstore.ingestion import ingest_targets
+
+    settings = Settings(index_dir=tmp_path / "index")
+    index = build_index(settings, embedder=embedder)
+    assert not ingest_targets(index, [str(p) for p in TRAFFORD_2019_2023], max_bytes=settings.max_file_bytes).failed
+    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    made = pipeline.ask("What improvements have been made in Trafford since 2019?")
+    assert made.trace["route"] == "timeline"
+    assert made.trace["timeline_reports"] == ["trafford-ilacs-2019-05-08", "trafford-ilacs-2023-01-31"]
+    needed = pipeline.ask("What improvements were needed in Trafford?")
+    assert needed.trace["route"] == "structured:improvements"
+    assert needed.trace["improvement_reports"] == ["trafford-ilacs-2023-01-31"]
+    send = pipeline.ask("What improvements were needed in Trafford's SEND services?")
+    assert send.trace["improvement_reports"] == ["trafford-area-send-2023-12-22"]

@@ -219,6 +219,20 @@ def test_a_year_against_the_latest_spans_from_that_year(gazetteer: Gazetteer, qu
     assert not re.search(r"latest|most recent", result.topic, re.I)
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("How does Oldham's care leavers grade compare with its neighbours?", "care leavers grade"),
+        ("How does Oldham compare with similar authorities on the front door?", "front door"),
+        ("Compare Oldham with its statistical neighbours on caseloads", "caseloads"),
+    ],
+)
+def test_neighbours_in_other_words_are_the_statistical_neighbours(gazetteer: Gazetteer, question: str, topic: str) -> None:
+    result = plan(gazetteer, question)
+    assert result.authorities[0] == "Oldham" and len(result.authorities) > 1
+    assert topic in result.topic and "neighbour" not in result.topic and "similar" not in result.topic
+
+
 def test_the_latest_alone_is_not_a_span(gazetteer: Gazetteer) -> None:
     result = plan(gazetteer, "What did Trafford's 2022 inspection say about the front door, the latest one?")
     assert (result.published_from, result.published_to) == (date(2022, 1, 1), date(2022, 12, 31))
