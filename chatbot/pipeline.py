@@ -35,6 +35,7 @@ from chatbot.retrieval import HybridRetriever, Scored, scope_reports
 from chatbot.structured import (
     APRIL_2026,
     AREA_LABELS,
+    AREA_PATTERNS,
     GRADE_INTENT,
     StructuredAnswerer,
     _grade_is,
@@ -111,6 +112,19 @@ _OVERVIEW_ASK = re.compile(
 _WHY_GRADED = re.compile(r"\bwhy\b.*\b(?:judged|rated|graded|found|given|get|got|receive[d]?|awarded|deemed)\b", re.I)
 
 _SEND_ASKED = re.compile(r"\bSEND\b|special educational|\bEHCPs?\b|education, health and care", re.I)
+
+# "Which authority has the best care leaver services?", "which councils are the worst for help and protection?"
+_RANKED = re.compile(
+    r"^\s*(?:which|what|who|name)\b[^?]{0,60}?\b(?:(?P<best>best|strongest|top[- ]rated|highest[- ]rated|most successful)"
+    r"|(?P<worst>worst|weakest|lowest[- ]rated|poorest|most failing))\b",
+    re.I,
+)
+
+_RANKED_FILLER = frozenset(tokenize(
+    "which what who name local authority authorities council councils la las area areas has have had is are was were "
+    "best strongest top rated highest successful worst weakest lowest poorest failing most the for in at of with "
+    "services service support provision practice children's children young people overall england country judged graded"
+))
 
 # A question about the index itself: "which authorities do you cover?", "which report types are in the index?"
 _CATALOG = re.compile(
@@ -381,6 +395,11 @@ class QAPipeline:
             moved = self._moves(plan, trace, started)
             if moved is not None:
                 return moved
+        ranked = self._ranked_as_graded(plan)
+        if ranked is not None:
+            # "which authority had the best care leaver services?": Ofsted grades, it does not rank
+            plan, trace["reading_note"] = ranked
+            trace["plan"] = plan.to_json()
         if list_intent(plan.standalone) and structured_intent(plan.standalone) not in ("focus", "inspector"):
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
@@ -613,6 +632,30 @@ class QAPipeline:
                 if passage.on_topic >= self.refusal.min_side_topic_share:
                     return passage
         return side([r.report_id for r in own])
+
+    def _ranked_as_graded(self, plan: QueryPlan) -> tuple[QueryPlan, str] | None:
+        """"Which authority has the best (worst) care leaver services?" asks for a ranking Ofsted does not make: read as
+        the authorities it judged outstanding (inadequate) for that area, or overall; None for any other question."""
+        match = _RANKED.search(plan.standalone)
+        if match is None or plan.authorities or GRADE_INTENT.search(plan.standalone.replace(match.group(0), " ")):
+            return None
+        areas = [a for a in wanted_areas(plan.standalone) if a in AREA_LABELS and a not in ("lscb", "other")]
+        # a judged area or the services as a whole, and nothing narrower or elsewhere ("on return home interviews",
+        # "in the north west"): grades do not answer those
+        rest = plan.topic.replace(match.group(0), " ")
+        for _, pattern in AREA_PATTERNS:
+            rest = pattern.sub(" ", rest)
+        if [t for t in tokenize(rest) if t not in _RANKED_FILLER]:
+            return None
+        best = match.group("best") is not None
+        grade = "outstanding" if best else "inadequate"
+        area = " and ".join(AREA_LABELS[a] for a in areas) if areas else "overall effectiveness"
+        rewritten = replace(plan, standalone=f"Which authorities were judged {grade} for {area}?", latest=plan.latest)
+        note = (
+            f"_Ofsted grades authorities; it does not rank them. Read as: which authorities were judged {grade} "
+            f"({'its highest' if best else 'its lowest'} grade) for {area}._"
+        )
+        return rewritten, note
 
     def _catalog(self, question: str, trace: dict[str, object], started: float) -> Answer:
         """"Which authorities do you cover?", "which report types are in the index?": what the index holds, counted from

@@ -504,3 +504,17 @@ def test_timelines_and_improvement_lists_are_of_childrens_services_not_the_area_
     assert needed.trace["improvement_reports"] == ["trafford-ilacs-2023-01-31"]
     send = pipeline.ask("What improvements were needed in Trafford's SEND services?")
     assert send.trace["improvement_reports"] == ["trafford-area-send-2023-12-22"]
+
+
+def test_the_best_authority_is_read_as_the_ones_judged_outstanding(pipeline: QAPipeline) -> None:
+    """"Which authority has the best care leaver services?" quoted passages from whichever authorities matched; Ofsted
+    grades rather than ranks, so the answer says so and lists those it judged outstanding for that area."""
+    answer = pipeline.ask("Which local authority has the best care leaver services?")
+    assert answer.trace["route"] == "structured:list"
+    assert answer.answer.startswith("_Ofsted grades authorities; it does not rank them.")
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    worst = pipeline.ask("Which councils are the worst for help and protection?")
+    assert "judged inadequate (its lowest grade) for help and protection" in worst.answer
+    # something grades do not answer is searched for as usual
+    narrower = pipeline.ask("Which authority has the best practice on return home interviews?")
+    assert narrower.trace["route"] != "structured:list" and "does not rank" not in narrower.answer
