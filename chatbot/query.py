@@ -156,7 +156,15 @@ ANSWER_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     (
         re.compile(r"\bhow (?:long|quickly|soon|early|late|often|frequently)\b|\bwaiting times?\b", re.I),
-        re.compile(r"\d|\b(?:one|two|three|four|five|six|several|many)[- ](?:day|week|month|year)s?\b|\b(?:days?|weeks?|months?|years?|birthday|hours?|daily|weekly|monthly)\b", re.I),
+        # a time, or a point in a young person's life ("at 17 and a half"); not an age group ("aged over 21 years")
+        re.compile(
+            r"\b(?!(?:1[6-9]|2[0-5])\s+years?\b)\d+(?:\.\d+)?\s*(?:working\s+)?(?:days?|weeks?|months?|years?|hours?)\b"
+            r"|\b(?:one|two|three|four|five|six|several|many)[- ](?:day|week|month|year)s?\b"
+            r"|\b(?:at|from|by|until|before|after|around)\s+(?:the\s+age\s+of\s+|age\s+)?(?:1[4-9]|2[0-5])(?:\s+and\s+a\s+half)?\b"
+            r"|\b(?:birthday|daily|weekly|monthly|fortnightly|annually|early enough|too late|too early|too long)\b"
+            r"|\b\d+(?:\.\d+)?\s*%",
+            re.I,
+        ),
     ),
     # "why was leadership rated so low?": the reasons are the shortcomings
     (

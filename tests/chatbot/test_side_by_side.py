@@ -142,6 +142,9 @@ def test_rare_words_weigh_more(sample_index) -> None:
         ("What proportion of care leavers were at university?", "approximately 10% are attending", "most are attending"),
         ("When did Buckinghamshire create its social work academy?", "created in 2019", "created recently"),
         ("How long were children waiting for mental health help?", "two-year waits", "waits are common"),
+        # a point in a young person's life is when; an age group is who ("aged over 21 years")
+        ("How long do care leavers wait for a personal adviser?", "allocated a PA at 17 and a half", "care leavers aged over 21 years"),
+        ("How soon are personal advisers allocated?", "not allocated a personal adviser early enough", "personal advisers are skilled"),
         ("Why was leadership rated so low?", "the pace of change has been too slow", "leaders know their services"),
         ("Why was Camden judged outstanding?", "leadership is exceptionally strong", "leaders met in May"),
         ("What did inspectors say about care leavers?", None, None),
