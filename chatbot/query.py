@@ -168,7 +168,13 @@ ANSWER_FOCUS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     # "why was leadership rated so low?": the reasons are the shortcomings
     (
-        re.compile(r"\bwhy\b.*\b(?:low|poor(?:ly)?|badly|bad|inadequate|weak|criticis\w*|downgraded|fail\w*|worse)\b", re.I),
+        # ... and "what are the weaknesses in its services for disabled children?" asks for them
+        re.compile(
+            r"\bwhy\b.*\b(?:low|poor(?:ly)?|badly|bad|inadequate|weak|criticis\w*|downgraded|fail\w*|worse)\b"
+            r"|\b(?:weakness(?:es)?|shortcomings?|failings?|criticisms?|negatives?|poor practice)\b"
+            r"|\bwhat(?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:wrong|not working|not going well)\b|\bnot (?:working|going) well\b",
+            re.I,
+        ),
         re.compile(
             r"\b(?:not|no longer|too (?:slow|long|many|few|much|little)|deteriorat\w*|weak\w*|inconsistent|insufficient\w*|lack\w*|"
             r"delay\w*|fail\w*|poor\w*|ineffective|gaps?|variable|serious|concerns?|declin\w*)\b",

@@ -147,6 +147,8 @@ def test_rare_words_weigh_more(sample_index) -> None:
         ("How soon are personal advisers allocated?", "not allocated a personal adviser early enough", "personal advisers are skilled"),
         ("Why was leadership rated so low?", "the pace of change has been too slow", "leaders know their services"),
         ("Why was Camden judged outstanding?", "leadership is exceptionally strong", "leaders met in May"),
+        ("What are the weaknesses in Birmingham's services for disabled children?", "plans are not reviewed", "children are supported"),
+        ("What is not working well for care leavers?", "support is inconsistent", "care leavers live in flats"),
         ("What did inspectors say about care leavers?", None, None),
     ],
 )
