@@ -94,7 +94,8 @@ from vectorstore.keyword import tokenize
 _CHANGE_WORDS = frozenset(tokenize(
     "how has have did changed change changes improved improve improvement progressed progress developed deteriorated "
     "got better worse moved evolved since last previous earlier inspection inspections visit report reports over time "
-    "years timeline across inspectors inspector ofsted view views opinion opinions between made achieved"
+    "years timeline across inspectors inspector ofsted view views opinion opinions between made achieved "
+    "compare compared comparison one before prior"
 ))
 
 # Words that ask about judgements rather than name a topic.
@@ -933,7 +934,7 @@ class QAPipeline:
             in_scope = [r for r in in_scope if r.metadata.report_type != "area_send_inspection"] or in_scope
         ends = referenced_reports(plan.question, in_scope)
         reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
-        if not ends and not (plan.published_from or plan.published_to):
+        if not ends and not plan.published_from:  # an end date may be the report a follow-up compares with the one before
             reports = since_last(plan.question, reports) or reports
         if len(reports) < 2:
             return None

@@ -53,7 +53,11 @@ LATEST_END = re.compile(
     re.I,
 )
 SINCE_LAST = re.compile(
-    r"\bsince (?:the|its|their) (?:last|previous|most recent|latest) (?:full |ilacs |standard )?(?:inspection|visit|report)\b", re.I
+    r"\bsince (?:the|its|their) (?:last|previous|most recent|latest) (?:full |ilacs |standard )?(?:inspection|visit|report)\b"
+    # "how does that compare with the one before?": the report shown, beside the one before it
+    r"|\b(?:compar\w*|differ\w*|changed?)\b[^?]{0,40}?\b(?:with|to|from|since|and)\s+(?:the\s+one\s+before|the\s+previous(?:\s+one)?"
+    r"|the\s+one\s+prior|the\s+earlier\s+one|(?:the\s+)?(?:previous|prior|earlier)\s+(?:inspection|report|visit)|before\s+(?:that|it))\b",
+    re.I,
 )
 _TWO_ENDS = re.compile(r"\b(?:compar\w*|contrast\w*|differ\w*|chang\w*|improv\w*|deteriorat\w*|between|versus|vs|against|since)\b", re.I)
 # The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
@@ -434,7 +438,8 @@ def _topic_words(text: str, gazetteer: Gazetteer) -> str:
 # Words of a follow-up that ask how or when, not about what: "how has that changed since?" names no subject.
 _NOT_SUBJECT = frozenset(
     "how has have had did does do that this it they them those these changed change changes improved improve got "
-    "better worse since then over time moved gone went declined deteriorated progressed".split()
+    "better worse since then over time moved gone went declined deteriorated progressed "
+    "compare compared comparison differ different one before previous prior earlier with to".split()
 )
 
 
@@ -512,6 +517,12 @@ def plan_query(
             if last is not None:
                 start, end = last + timedelta(days=1), None
         relative = _RELATIVE_TIME.search(question)
+        if SINCE_LAST.search(question) and history:
+            # "how does that compare with the one before?": up to the latest report the last answer showed; the
+            # timeline sets it beside the one before
+            shown = [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+            if shown:
+                start, end, latest, relative = None, max(shown), False, None
         if relative and (start or end):
             if relative.group(1).lower() in ("next", "later", "following", "subsequent", "more recent", "newer"):
                 start, end = (end + timedelta(days=1) if end else start), None

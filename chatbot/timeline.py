@@ -36,7 +36,8 @@ TIMELINE_INTENT = re.compile(
     r"|\bover time\b|\btimeline\b|\bover the years\b|\bacross (?:its|their|the) (?:inspections|reports)\b"
     r"|\bhas\s+\w+(?:'s)?\s+(?:\w+\s+){0,4}?improved\b|\bhave\s+(?:\w+\s+){0,5}?improved\b"
     # "what improvements have been made in Trafford since 2019?", "what progress has Leeds made since its last inspection?"
-    r"|\b(?:improvements?|progress)\b[^?]{0,50}?\b(?:made|achieved|seen)\b[^?]{0,40}?\bsince\b",
+    r"|\b(?:improvements?|progress)\b[^?]{0,50}?\b(?:made|achieved|seen)\b[^?]{0,40}?\bsince\b"
+    r"|\bcompar\w*\b[^?]{0,40}?\b(?:the one before|the previous(?: one| inspection| report| visit)?|the one prior|the earlier one|before (?:that|it))\b",
     re.I,
 )
 # Sentences in which inspectors state a change: what a "how has it changed" answer needs first.

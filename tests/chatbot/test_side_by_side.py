@@ -28,6 +28,7 @@ from chatbot.timeline import (
     timeline_intent,
     topic_areas,
 )
+from core.models import Turn
 from vectorstore.keyword import tokenize
 
 
@@ -569,3 +570,17 @@ def test_since_last_needs_the_phrase_and_no_named_reports(sample_index) -> None:
     assert since_last("How has Trafford changed between the 2019 and 2023 inspections?", trafford) == []
     after = since_last("What has changed since the last inspection?", trafford)
     assert after and all(r.metadata.published >= date(2023, 1, 31) for r in after)
+
+
+def test_compare_that_with_the_one_before_sets_the_report_shown_beside_the_one_before(pipeline) -> None:
+    """"How does that compare with the previous inspection?" after an answer from Trafford's 2023 inspection was
+    refused (it searched "compare with one before"). It is now a timeline from the inspection before to that one,
+    on the conversation's topic."""
+    first = "What did the 2023 inspection of Trafford say about care leavers?"
+    shown = pipeline.ask(first)
+    assert "**Trafford: ILACS inspection, 31 January 2023**" in shown.answer
+    answer = pipeline.ask("How does that compare with the previous inspection?", [Turn(first, shown.answer)])
+    assert answer.trace["route"] == "timeline"
+    assert answer.trace["timeline_reports"][0] == "trafford-ilacs-2019-05-08"
+    assert answer.trace["timeline_reports"][-1] == "trafford-ilacs-2023-01-31"
+    assert "care leavers" in answer.answer.lower()
