@@ -21,6 +21,7 @@ from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.query import (
+    DOMAIN_WORDS,
     QueryPlan,
     answer_focus,
     expand_terms,
@@ -88,7 +89,7 @@ from core.models import (
 )
 from core.text import normalise, split_sentences
 from vectorstore.index import Index
-from vectorstore.keyword import tokenize
+from vectorstore.keyword import family, tokenize
 
 # Words that ask about change over time, not what changed.
 _CHANGE_WORDS = frozenset(tokenize(
@@ -138,6 +139,10 @@ _CATALOG = re.compile(
 
 # What a visit did, asked about: "what did the 2023 focused visit look at?"
 _VISIT_VERBS = frozenset(tokenize("look looked looking at cover covered covering examine examined"))
+
+# How rare a word must be (its inverse document frequency over the index's chunks) to tell what a question is about:
+# "caseloads" (3.6 on the sample corpus); not "support" (1.1) or "leaders" (1.5).
+_TELLING_WEIGHT = 2.5
 
 # What a report's summary is searched for when the question names no narrower topic.
 _SUMMARY_TOPIC = "quality of services and pace of improvement"
@@ -492,6 +497,12 @@ class QAPipeline:
                 unnamed = next(short for short, phrases in shorthand if not names_shorthand([(short, phrases)], chosen_texts))
                 caveat = f"_No passage found names \u2018{unnamed}\u2019: these are the nearest, and may not answer the question._\n\n"
                 trace["shorthand_unnamed"] = unnamed
+        elif not shorthand:
+            # "caseloads in Cheshire East in 2024": its report never uses the word; say so before the nearest passages
+            never = self._never_named(plan, report_ids)
+            if never:
+                caveat = f"_The reports searched never mention \u2018{never}\u2019: these are the nearest passages, and may not answer the question._\n\n"
+                trace["subject_unnamed"] = never
         wanted = expected_answer_type(plan.topic or plan.standalone)
         if wanted and not any(has_answer_type(wanted, text) for text in chosen_texts):
             described = {"amount": "an amount of money", "person": "a person's name", "number": "a figure"}[wanted]
@@ -1303,6 +1314,31 @@ class QAPipeline:
         if plan.earliest:
             when += ", earliest report only"
         return f"Searched {count} of {total} reports: {who}; {kinds}; {when}."
+
+    def _never_named(self, plan: QueryPlan, report_ids: Sequence[str] | None, most_reports: int = 12) -> str:
+        """The question's telling word (its rarest subject word, a rare one and a word of the reports' subject matter,
+        such as "caseloads") when no paragraph of the reports searched uses it in any form; "" when one does, when
+        the question has no such word, or when the scope is too wide to read through."""
+        if not report_ids or len(report_ids) > most_reports:
+            return ""
+        named = set(tokenize(" ".join(plan.authorities)))
+        words = [
+            w for w in _subject_words(search_text(plan.topic or plan.standalone), _OVERVIEW_WORDS | _COMPARE_WORDS | _VISIT_VERBS)
+            if tokenize(w) and not set(tokenize(w)) <= named
+        ]
+        weighed = [(max(self.index.term_weight(t) for t in tokenize(w)), w) for w in words]
+        if not weighed:
+            return ""
+        weight, word = max(weighed)
+        # a framing word ("problem", "according") can be as rare as a subject: only the reports' own vocabulary counts
+        if weight < _TELLING_WEIGHT or not DOMAIN_WORDS.search(word):
+            return ""
+        wanted = {family(t) for t in tokenize(word)}
+        for report_id in report_ids:
+            for paragraph in self.index.paragraphs(report_id):
+                if wanted & {family(t) for t in tokenize(paragraph.text)}:
+                    return ""
+        return word.strip("?.!,;:'\u2019")
 
     def _elsewhere(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
         """When a scope narrowed by dates, report type or "latest" finds nothing on the topic: the named authorities'

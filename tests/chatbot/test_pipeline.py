@@ -518,3 +518,17 @@ def test_the_best_authority_is_read_as_the_ones_judged_outstanding(pipeline: QAP
     # something grades do not answer is searched for as usual
     narrower = pipeline.ask("Which authority has the best practice on return home interviews?")
     assert narrower.trace["route"] != "structured:list" and "does not rank" not in narrower.answer
+
+
+def test_an_answer_says_first_when_the_reports_searched_never_mention_the_subject(pipeline: QAPipeline) -> None:
+    """Trafford's 2023 inspection never mentions caseloads: the answer quoted its nearest findings (on changes of
+    social worker) as if they answered. It now says first that the word is not in the reports searched."""
+    answer = pipeline.ask("What did inspectors say about social workers' caseloads in Trafford in 2023?")
+    assert not answer.refused and answer.trace["subject_unnamed"] == "caseloads"
+    assert answer.answer.startswith("_The reports searched never mention \u2018caseloads\u2019")
+    # a report that does use the word: no such note
+    named = pipeline.ask("What did inspectors say about social workers' caseloads in Trafford in 2019?")
+    assert "subject_unnamed" not in named.trace and "never mention" not in named.answer
+    # a rare framing word is not the subject ("problem")
+    framed = pipeline.ask("What's the problem with Trafford's front door in 2023?")
+    assert "never mention" not in framed.answer
