@@ -236,6 +236,11 @@ _OVERVIEW_WORDS = _INTENT_WORDS | _CHANGE_WORDS | frozenset(tokenize(
 ))
 
 
+def _asked_subject(plan: QueryPlan) -> list[str]:
+    """The subject asked about, in the question's words: not "has improved since" or "what did the ... look at"."""
+    return _subject_words(search_text(plan.topic or plan.standalone), _OVERVIEW_WORDS | _COMPARE_WORDS | _VISIT_VERBS)
+
+
 class Answerer(Protocol):
     """Turns a plan and numbered evidence into a draft with [n] markers."""
 
@@ -628,9 +633,7 @@ class QAPipeline:
             # side by side means as things stand: each authority's latest report first, then its latest graded
             # inspection, older ones if both are silent; a report answers when its passage does and names most of
             # what was asked (Essex's 2025 visit on "disabled children's services" answered with its services)
-            current = distinct_reports(own)
-            if not _SEND_ASKED.search(plan.standalone):  # an area SEND inspection judges the local area partnership
-                current = [r for r in current if r.metadata.report_type != "area_send_inspection"] or current
+            current = _childrens_services(distinct_reports(own), plan)
             latest = max(current, key=_when)
             graded = [r for r in current if r.metadata.judgements]
             standing = max(graded, key=_when) if graded else latest
@@ -842,11 +845,7 @@ class QAPipeline:
             )
             if not own:
                 continue
-            # an area SEND inspection judges the local area partnership, not children's services: the overview of an
-            # authority is its children's services report, unless SEND is asked about or it is all there is
-            if not _SEND_ASKED.search(plan.standalone):
-                own = [r for r in own if r.metadata.report_type != "area_send_inspection"] or own
-            report = max(own, key=_when)
+            report = max(_childrens_services(own, plan), key=_when)
             found = self._overview_lines(plan, report, sources)
             if found is None:
                 continue
@@ -938,11 +937,7 @@ class QAPipeline:
     def _timeline(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """One authority over time, oldest first: each report's judgement on the topic (with its movement) when
         the question is about a judged area or about the authority as a whole, and its best passage on the topic."""
-        in_scope = oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None])
-        if not _SEND_ASKED.search(plan.standalone):
-            # an area SEND inspection judges the local area partnership, not children's services: not one of the
-            # authority's steps, unless SEND is asked about (or its reports are all there are)
-            in_scope = [r for r in in_scope if r.metadata.report_type != "area_send_inspection"] or in_scope
+        in_scope = _childrens_services(oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None]), plan)
         ends = referenced_reports(plan.question, in_scope)
         reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
         if not ends and not plan.published_from:  # an end date may be the report a follow-up compares with the one before
@@ -1047,10 +1042,8 @@ class QAPipeline:
                 reports, timed = [named], True
                 plan = replace(plan, published_from=None, published_to=None, latest=False, report_types=())
                 report_ids = everything or report_ids
-        if not timed and not _SEND_ASKED.search(plan.standalone):
-            # as in an overview: an authority's children's services reports, not its area SEND inspection's list for
-            # the local area partnership, unless SEND is asked about or that is all there is
-            reports = [r for r in reports if r.metadata.report_type != "area_send_inspection"] or reports
+        if not timed:
+            reports = _childrens_services(reports, plan)
         found = reports_with_points(reports, self.index.paragraphs, every=timed)
         if not found:
             return None
@@ -1322,10 +1315,7 @@ class QAPipeline:
         if not report_ids or len(report_ids) > most_reports:
             return ""
         named = set(tokenize(" ".join(plan.authorities)))
-        words = [
-            w for w in _subject_words(search_text(plan.topic or plan.standalone), _OVERVIEW_WORDS | _COMPARE_WORDS | _VISIT_VERBS)
-            if tokenize(w) and not set(tokenize(w)) <= named
-        ]
+        words = [w for w in _asked_subject(plan) if tokenize(w) and not set(tokenize(w)) <= named]
         weighed = [(max(self.index.term_weight(t) for t in tokenize(w)), w) for w in words]
         if not weighed:
             return ""
@@ -1350,8 +1340,7 @@ class QAPipeline:
         searched = set(report_ids or ())
         others = [rid for rid in scope_reports(self.index.reports(), wide) or [] if rid not in searched]
         # the subject asked about, in the question's words: not "has improved since" or "what did the ... look at"
-        subject = _subject_words(search_text(plan.topic or plan.standalone), _OVERVIEW_WORDS | _COMPARE_WORDS | _VISIT_VERBS)
-        topic = " ".join(subject).strip("?.!, ")
+        topic = " ".join(_asked_subject(plan)).strip("?.!, ")
         words = set(tokenize(topic))
         if not others or not words or len(words) > 4:
             return ""
@@ -1387,6 +1376,15 @@ class QAPipeline:
             trace=trace,
             timings={"retrieval_s": retrieval_s, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
+
+
+def _childrens_services(reports: Sequence[Report], plan: QueryPlan) -> list[Report]:
+    """An authority's children's services reports: an area SEND inspection judges the local area partnership, so it
+    is left out of overviews, timelines, improvement lists and comparison sides unless SEND is asked about or it is
+    all there is."""
+    if _SEND_ASKED.search(plan.standalone):
+        return list(reports)
+    return [r for r in reports if r.metadata.report_type != "area_send_inspection"] or list(reports)
 
 
 def _shorthand_asked(topic: str) -> list[tuple[str, list[str]]]:

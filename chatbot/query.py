@@ -462,6 +462,11 @@ def _listed_authority(question: str, history: Sequence[Turn], gazetteer: Gazette
 _SEVERAL = re.compile(r"\b(?:them|both|these|those|each of)\b|\bcompar\w*\b", re.I)
 
 
+def _shown_dates(history: Sequence[Turn]) -> list[date]:
+    """The dates of the reports the last answer showed ("**Halton: ILACS inspection, 12 July 2024**")."""
+    return [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+
+
 def plan_query(
     question: str,
     history: Sequence[Turn],
@@ -512,7 +517,7 @@ def plan_query(
         if _SINCE_THEN.search(question) and history and detect_dates(question) == (None, None):
             # "what has happened since?" after an answer about Halton's July 2024 inspection: since the latest report
             # that answer showed, else since the end of the time the conversation asked about
-            shown = [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+            shown = _shown_dates(history)
             last = max(shown) if shown else end
             if last is not None:
                 start, end = last + timedelta(days=1), None
@@ -520,7 +525,7 @@ def plan_query(
         if SINCE_LAST.search(question) and history:
             # "how does that compare with the one before?": up to the latest report the last answer showed; the
             # timeline sets it beside the one before
-            shown = [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+            shown = _shown_dates(history)
             if shown:
                 start, end, latest, relative = None, max(shown), False, None
         if relative and (start or end):
