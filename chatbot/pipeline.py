@@ -665,7 +665,7 @@ class QAPipeline:
         best = match.group("best") is not None
         grade = "outstanding" if best else "inadequate"
         area = " and ".join(AREA_LABELS[a] for a in areas) if areas else "overall effectiveness"
-        rewritten = replace(plan, standalone=f"Which authorities were judged {grade} for {area}?", latest=plan.latest)
+        rewritten = replace(plan, standalone=f"Which authorities were judged {grade} for {area}?")
         note = (
             f"_Ofsted grades authorities; it does not rank them. Read as: which authorities were judged {grade} "
             f"({'its highest' if best else 'its lowest'} grade) for {area}._"

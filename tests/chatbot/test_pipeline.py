@@ -402,6 +402,17 @@ def test_a_quoted_sentence_opening_with_a_pronoun_comes_with_the_sentence_before
     assert paragraph.find(lines[they - 1][2:].rsplit(" [", 1)[0]) < paragraph.find("They had no awareness")
 
 
+def pipeline_over(paths, tmp_path, embedder) -> QAPipeline:
+    """A pipeline over an index of these shared-corpus reports alone, built in tmp_path."""
+    from chatbot.build import build_index
+    from vectorstore.ingestion import ingest_targets
+
+    settings = Settings(index_dir=tmp_path / "index")
+    index = build_index(settings, embedder=embedder)
+    assert not ingest_targets(index, [str(p) for p in paths], max_bytes=settings.max_file_bytes).failed
+    return QAPipeline(index, ExtractiveAnswerer(index.embedder))
+
+
 TRAFFORD_2023 = [SHARED_CORPUS / "reports" / "area_send_inspection" / "trafford_area-send_2023-12-22.pdf", SHARED_CORPUS / "reports" / "ilacs_inspection" / "trafford_ilacs_2023-01-31.pdf"]
 
 
@@ -409,13 +420,7 @@ TRAFFORD_2023 = [SHARED_CORPUS / "reports" / "area_send_inspection" / "trafford_
 def test_an_authority_overview_is_of_its_childrens_services_not_its_area_send_inspection(tmp_path, embedder) -> None:
     """Trafford's 2023 reports: an ILACS inspection in January, an area SEND inspection in December. "Tell me about
     Trafford in 2023" quoted the SEND inspection, which judges the local area partnership; SEND asked for, it stands."""
-    from chatbot.build import build_index
-    from vectorstore.ingestion import ingest_targets
-
-    settings = Settings(index_dir=tmp_path / "index")
-    index = build_index(settings, embedder=embedder)
-    assert not ingest_targets(index, [str(p) for p in TRAFFORD_2023], max_bytes=settings.max_file_bytes).failed
-    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    pipeline = pipeline_over(TRAFFORD_2023, tmp_path, embedder)
     assert pipeline.ask("Tell me about Trafford in 2023").trace["overview_report"] == "trafford-ilacs-2023-01-31"
     send = pipeline.ask("What did inspectors say about Trafford's SEND services?")
     assert send.trace["route"] == "overview" and send.trace["overview_report"] == "trafford-area-send-2023-12-22"
@@ -457,13 +462,7 @@ def test_a_comparison_side_as_it_stands_names_the_topic_from_the_latest_report_t
     """Essex's latest report, a 2025 focused visit, says nothing of disabled children: its side quoted how its
     children's services work together. The side now comes from its latest graded inspection (2023), which does,
     not from an older one. "Disabled children's services" stays the subject; "children's services" alone is not."""
-    from chatbot.build import build_index
-    from vectorstore.ingestion import ingest_targets
-
-    settings = Settings(index_dir=tmp_path / "index")
-    index = build_index(settings, embedder=embedder)
-    assert not ingest_targets(index, [str(p) for p in ESSEX_KENT], max_bytes=settings.max_file_bytes).failed
-    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    pipeline = pipeline_over(ESSEX_KENT, tmp_path, embedder)
     answer = pipeline.ask("Compare disabled children's services in Essex and Kent.")
     assert answer.trace["route"] == "comparison"
     essex = [c for c in answer.citations if c.local_authority == "Essex"]
@@ -489,13 +488,7 @@ def test_timelines_and_improvement_lists_are_of_childrens_services_not_the_area_
     """An area SEND inspection judges the local area partnership. "What improvements have been made in Trafford since
     2019?" set Trafford's December 2023 SEND inspection among its children's services reports, and "what
     improvements were needed?" gave the SEND inspection's list. SEND asked about, it is used."""
-    from chatbot.build import build_index
-    from vectorstore.ingestion import ingest_targets
-
-    settings = Settings(index_dir=tmp_path / "index")
-    index = build_index(settings, embedder=embedder)
-    assert not ingest_targets(index, [str(p) for p in TRAFFORD_2019_2023], max_bytes=settings.max_file_bytes).failed
-    pipeline = QAPipeline(index, ExtractiveAnswerer(index.embedder))
+    pipeline = pipeline_over(TRAFFORD_2019_2023, tmp_path, embedder)
     made = pipeline.ask("What improvements have been made in Trafford since 2019?")
     assert made.trace["route"] == "timeline"
     assert made.trace["timeline_reports"] == ["trafford-ilacs-2019-05-08", "trafford-ilacs-2023-01-31"]
