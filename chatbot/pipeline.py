@@ -19,6 +19,7 @@ from chatbot.citations import MARKER, build_citation, check_citations, embedding
 from chatbot.extractive import Draft, Evidence, report_label
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
+from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
 from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.query import (
     DOMAIN_WORDS,
@@ -411,6 +412,12 @@ class QAPipeline:
             # "which authority had the best care leaver services?": Ofsted grades, it does not rank
             plan, trace["reading_note"] = ranked
             trace["plan"] = plan.to_json()
+        phrase = mentioned_phrase(plan.topic) or mentioned_phrase(plan.standalone)
+        if phrase:
+            # "which reports mention county lines?": every report in scope that uses the phrase, read in full
+            mentions = self._mentions(plan, phrase, report_ids, trace, started)
+            if mentions is not None:
+                return mentions
         if list_intent(plan.standalone) and structured_intent(plan.standalone) not in ("focus", "inspector"):
             listed = self._list(plan, report_ids, trace, started)
             if listed is not None:
@@ -828,6 +835,44 @@ class QAPipeline:
         if result.refusal:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
+
+    def _mentions(self, plan: QueryPlan, phrase: str, report_ids: Sequence[str] | None, trace: dict[str, object], started: float) -> Answer | None:
+        """Every report in scope that uses a phrase, each with the first sentence that does, cited; the count covers
+        them all though at most MAX_LISTED are quoted. None when no report uses it (a search by meaning may still
+        find the subject in other words)."""
+        mentions = find_mentions(self.index, phrase, report_ids)
+        kept = {id(r) for r in distinct_reports([m.report for m in mentions])}  # a PDF and its text export are one report
+        mentions = [m for m in mentions if id(m.report) in kept]
+        searched = self._searched(plan, report_ids)
+        trace = trace | {"route": "mentions", "phrase": phrase, "mentions": len(mentions), "searched": searched}
+        total = len(distinct_reports(self.index.reports() if report_ids is None else [r for r in (self.index.report(i) for i in report_ids) if r]))
+        if not mentions:
+            if len(phrase.split()) > 3:
+                return None  # a longer phrase may be put another way: a search by meaning may find it
+            return self._refuse(
+                f"The reports do not answer this: none of the {total} reports searched uses \u201c{phrase}\u201d. {searched}",
+                trace | {"refusal": "never-mentioned"},
+                started,
+            )
+        authorities = sorted({m.report.metadata.local_authority or "" for m in mentions})
+        paragraphs = sum(len(m.paragraphs) for m in mentions)
+        header = (
+            f"\u201c{phrase}\u201d appears in {len(mentions)} of the {total} reports searched ({paragraphs} paragraph{'s' if paragraphs != 1 else ''}), "
+            f"from {len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'}."
+        )
+        if len(mentions) > MAX_LISTED:
+            header += f" The first {MAX_LISTED}, by authority, are quoted; name an authority, a report type or a year to narrow the list."
+        sources: dict[str, Paragraph] = {}
+        lines = [header, ""]
+        for mention in mentions[:MAX_LISTED]:
+            marker = _marker(sources, mention.paragraphs[0])
+            more = f" (and {len(mention.paragraphs) - 1} more paragraph{'s' if len(mention.paragraphs) > 2 else ''})" if len(mention.paragraphs) > 1 else ""
+            lines.append(f"- **{report_label(mention.report)}**{more}: {mention.sentence} [{marker}]")
+        shown = {m.report.report_id: m.report for m in mentions[:MAX_LISTED]}
+        checked = check_citations("\n".join(lines), sources, shown, self._similarity)
+        if not checked.citations:
+            return None
+        return _composed(f"{checked.text}\n\n_{searched}_", checked.citations, _retrieved_for(checked.citations, []), trace, started)
 
     def _overview(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
         """What inspectors said about an authority, with no narrower topic: the latest report in scope, its grades and
@@ -1249,7 +1294,8 @@ class QAPipeline:
             if marker is None:
                 marker = markers[paragraph.paragraph_id] = str(len(markers) + 1)
                 citations.append(build_citation(marker, paragraph, fact.report, fact.text))
-            lines.append(f"- {fact.text.rstrip('.')} [{marker}].")
+            note = f" ({fact.note})" if getattr(fact, "note", "") else ""
+            lines.append(f"- {fact.text.rstrip('.')} [{marker}]{note}.")
         if not citations:
             return None
         text = preamble + "\n".join(lines) + f"\n\n_{searched}_"
@@ -1297,8 +1343,10 @@ class QAPipeline:
 
     def _searched(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
         """One line saying what was searched: authorities, report types, dates, how many reports."""
-        total = len(self.index.reports())
-        count = total if report_ids is None else len(report_ids)
+        # a PDF and its text export are one report, as the catalogue counts them
+        everything = self.index.reports()
+        total = len(distinct_reports(everything))
+        count = total if report_ids is None else len(distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None]))
         who = ", ".join(plan.authorities) if plan.authorities else "all authorities"
         kinds = ", ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "all report types"
         when = _window(plan)

@@ -32,6 +32,14 @@ _COUNTED_REPORTS = re.compile(
     r"(?:(?:full|ilacs|sif|send|focused)\s+)?(?:inspections|reports|visits)\b",
     re.I,
 )
+# How the answer should be set out, not what it is about: "in three bullet points", "in a short paragraph", "in plain English"
+ANSWER_FORMAT = re.compile(
+    r"\b(?:(?:in|as|into|using)\s+(?:(?:a|an|one|two|three|four|five|six|\d+|few|short|brief|simple|single|bulleted)\s+)*"
+    r"|(?:one|two|three|four|five|six|\d+|a few)\s+)"
+    r"(?:bullet(?:[- ]?points?)?s?|bulleted list|sentences?|paragraphs?|lines?|words)\b(?:\s+or\s+(?:less|fewer))?"
+    r"|\b(?:in|using)\s+plain\s+(?:english|language|terms)\b|\bbriefly\b|\bin\s+(?:brief|short)\b",
+    re.I,
+)
 _LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
 _EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
@@ -593,6 +601,7 @@ def plan_query(
     if latest_end:
         topic = LATEST_END.sub(" ", _SCOPE_PHRASE.sub(" ", topic))
     topic = _COUNTED_REPORTS.sub(" ", topic)  # "across its three inspections" says which, not what
+    topic = ANSWER_FORMAT.sub(" ", topic)  # "in three bullet points" says how to answer, not what about
     topic = _ORDINAL.sub(" ", topic)  # "in the first one" says which authority, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
     topic = " ".join(topic.split()).strip(" ,;")

@@ -84,6 +84,7 @@ class Fact:
     text: str
     report: Report
     paragraph: Paragraph | None
+    note: str = ""  # said after the citation, not by the cited paragraph ("no longer standing: ...")
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,13 @@ _AREA_FILLER = frozenset(
         "children child young people families local authority council compare comparison latest last recent "
         "inspection inspections visit findings judgement judgements grade grades rated rating view views"
     )
+)
+
+
+# Every judgement asked for, no area named: "Camden's grades", "all of Leeds's judgements", "the full set of ratings"
+_EVERY_GRADE = re.compile(
+    r"\b(?:grades|judgements|judgments|ratings)\b|\b(?:all|each|every)\b(?:\s+(?:of\s+)?(?:the|its|their|[\w'\u2019]+['\u2019]s))?\s+(?:grade|judgement|judgment|rating)s?\b",
+    re.I,
 )
 
 
@@ -463,6 +471,9 @@ class StructuredAnswerer:
                 judgements = _judgements_for(report, areas)
             elif supposed:
                 judgements = [j for j in report.metadata.judgements if supposed in normalise(j.grade)]
+            elif _EVERY_GRADE.search(question):
+                # "give me Camden's grades": every judgement of the report, not the overall one alone
+                judgements = [j for j in report.metadata.judgements if j.area != "lscb"]
             else:
                 judgements = _judgements_for(report, ["overall_effectiveness"])
             when = f"{_when(report):%-d %B %Y}"
@@ -755,12 +766,19 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             candidates = [r for r in candidates if r.metadata.report_type != "area_send_inspection"]
         timed = plan.published_from or plan.published_to
         # LSCB reviews ended with the SIF framework: each authority's last one is its board's last grade
+        superseded: dict[str, Report] = {}  # an earlier graded report's id -> the later graded report that replaced it
         if (not timed or _CURRENT.search(question)) and areas != ["lscb"]:
             # the latest graded inspection stands until the next one
             latest: dict[str, Report] = {}
             for report in sorted(candidates, key=_when):
-                latest[report.metadata.local_authority or report.report_id] = report
+                key = report.metadata.local_authority or report.report_id
+                if key in latest:
+                    superseded[latest[key].report_id] = report
+                latest[key] = report
+            earlier = [r for r in candidates if r.report_id in superseded]
             candidates = list(latest.values())
+        else:
+            earlier = []
         for report in sorted(candidates, key=lambda r: (r.metadata.local_authority or "", _when(r))):
             if areas:
                 judgements = _judgements_for(report, areas)
@@ -778,9 +796,19 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
                 if not _grade_is(judgement.grade, grade):  # "good" is not "requires improvement to be good"
                     continue
                 facts.append(judgement_fact(report, judgement, paragraphs_of(report.report_id)))
+        standing = len(facts)
+        if not _CURRENT.search(question) and not len(pairs) > 1:
+            # "which authorities were judged inadequate?": the grades a later inspection replaced, marked as such
+            for report in sorted(earlier, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+                later = superseded[report.report_id]
+                judgements = _judgements_for(report, areas) if areas else list(report.metadata.judgements) if _ANY_AREA.search(question) else _judgements_for(report, ["overall_effectiveness"])
+                for judgement in (j for j in judgements if _grade_is(j.grade, grade)):
+                    fact = judgement_fact(report, judgement, paragraphs_of(report.report_id))
+                    note = f"no longer standing: replaced by the {REPORT_TYPE_LABELS.get(later.metadata.report_type, 'inspection')} of {_when(later):%-d %B %Y}"
+                    facts.append(replace(fact, note=note))
         outcome = grade in SEND_OUTCOMES  # an area SEND inspection's outcome is not a judgement of a service
         scope = f"{len(candidates)} {'area SEND inspection' if outcome else 'graded report'}{'s' if len(candidates) != 1 else ''}"
-        authorities = sorted({f.report.metadata.local_authority or "" for f in facts})
+        authorities = sorted({f.report.metadata.local_authority or "" for f in facts[:standing]})
         summary = (
             f"{len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'} "
             f"({', '.join(authorities)})" if authorities else "No authority"
@@ -789,9 +817,18 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             if outcome
             else "judged " + (" and ".join(f"{g} for {AREA_LABELS[a]}" for g, a in pairs) if len(pairs) > 1 else grade)
         )
+        if len(facts) > standing:
+            replaced = sorted({f.report.metadata.local_authority or "" for f in facts[standing:]})
+            who_else = replaced[0] if len(replaced) == 1 else f"{', '.join(replaced[:-1])} and {replaced[-1]}"
+            summary += (
+                f" at its latest graded inspection. Earlier inspections, since replaced by a later one, gave it to {len(replaced)} "
+                f"authorit{'ies' if len(replaced) != 1 else 'y'} ({who_else}), listed after"
+                if standing else
+                f" at its latest graded inspection; earlier inspections, since replaced by a later one, gave it to {who_else}"
+            )
         if not facts:
             return StructuredAnswer("list", refusal=f"The reports do not answer this: {summary}.", reason="no report matches")
-        return StructuredAnswer("list", tuple(facts), reason=summary + "." + _visited_in_window(plan, [f.report for f in facts]))
+        return StructuredAnswer("list", tuple(facts), reason=summary + "." + _visited_in_window(plan, [f.report for f in facts[:standing]]))
     if areas and not re.search(r"\b(visits?|letters?|reports?)\b", question, re.I):
         # "which authorities have a care leavers grade, and what was it?": each authority's latest judgement
         newest: dict[str, Report] = {}

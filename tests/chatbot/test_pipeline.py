@@ -112,11 +112,12 @@ def test_answer_json_has_the_eval_format_keys(bucks_care_leavers: Answer) -> Non
 
 def test_searched_line_names_the_authority(pipeline: QAPipeline, bucks_care_leavers: Answer) -> None:
     searched = bucks_care_leavers.trace["searched"]
-    total = len(pipeline.reports())
+    total = len(distinct_reports(pipeline.reports()))
     assert re.match(rf"Searched \d+ of {total} reports: Buckinghamshire;", searched)
     assert searched in bucks_care_leavers.answer
     count = int(re.match(r"Searched (\d+)", searched).group(1))
-    assert count == len(bucks_care_leavers.trace["scope_reports"]) == 6
+    # six files, five reports: the 2021 focused visit's PDF and its Markdown export are one report, counted once
+    assert len(bucks_care_leavers.trace["scope_reports"]) == 6 and count == 5
 
 
 def test_trace_records_the_plan(bucks_care_leavers: Answer) -> None:
@@ -184,6 +185,13 @@ def test_what_inspectors_said_about_an_authority_is_its_latest_reports_grades_an
     improve = next(p.order for p in paragraphs if p.kind == "heading" and "improve" in p.text.lower())
     summary = answer.citations[-1]  # the grades' sources come first, then the quoted summary
     assert sample_index.paragraph(summary.paragraph_id).order < improve  # from its opening summary
+
+
+def test_summarise_a_report_in_bullet_points_is_its_overview(pipeline: QAPipeline) -> None:
+    """"Summarise the Islington report in three bullet points" was refused: it searched for bullet points."""
+    answer = pipeline.ask("Summarise the Islington report in three bullet points.")
+    assert answer.trace["route"] == "overview"
+    assert {c.report_id for c in answer.citations} == {"islington-ilacs-2025-01-29"}
 
 
 def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline) -> None:

@@ -465,3 +465,21 @@ def test_names_shorthand_needs_the_phrase_not_its_words_scattered() -> None:
     front_door = split_expansion(expand_terms("the front door"))[1]
     assert names_shorthand(front_door, ["Contacts are screened in the multi-agency safeguarding hub."])  # a meaning
     assert not names_shorthand(front_door, ["The multi-agency safeguarding partnership meets monthly."])
+
+
+@pytest.mark.parametrize(
+    ("question", "topic_words"),
+    [
+        ("What did Camden's report say about care leavers, in three bullet points?", {"care", "leavers"}),
+        ("Explain in plain English what inspectors said about Trafford's front door", {"front", "door"}),
+        ("Briefly, what did inspectors find about Islington's private fostering?", {"private", "fostering"}),
+        ("Which reports mention county lines?", {"county", "lines"}),  # "lines" here is the subject
+    ],
+)
+def test_how_to_set_out_the_answer_is_not_searched_for(gazetteer: Gazetteer, question: str, topic_words: set[str]) -> None:
+    """"In three bullet points" says how to answer: searched for, it made "summarise the Islington report in three
+    bullet points" a search for bullet points, which it refused."""
+    plan = plan_query(question, (), None, gazetteer)
+    words = set(re.findall(r"\w+", plan.topic.lower()))
+    assert topic_words <= words
+    assert not words & {"bullet", "points", "plain", "english", "briefly"}

@@ -658,3 +658,36 @@ def test_which_authority_has_the_most_reports_is_counted_from_the_catalogue(pipe
     assert {c.report_id for c in answer.citations} == {r.report_id for r in visits if r.metadata.local_authority in leaders}
     fewest = pipeline.ask("Which council has the fewest reports?")
     assert "has the fewest: 1 report," in fewest.answer or "have the fewest: 1 report each," in fewest.answer
+
+
+def test_a_grade_list_with_no_dates_marks_grades_a_later_inspection_replaced(pipeline: QAPipeline) -> None:
+    """"Which authorities were judged inadequate overall?" was refused: no authority's latest graded inspection is
+    inadequate. Trafford's 2019 and Buckinghamshire's 2018 inspections were, and the answer now says so, marking each as
+    replaced by the inspection after it."""
+    answer = pipeline.ask("Which authorities were judged inadequate overall?")
+    assert not answer.refused
+    assert {c.report_id for c in answer.citations} == {"trafford-ilacs-2019-05-08", "buckinghamshire-sif-2018-01-29-txt"}
+    assert "no longer standing: replaced by the ILACS inspection of 31 January 2023" in answer.answer
+    assert answer.answer.startswith("No authority in the 4 graded reports searched was judged inadequate at its latest graded inspection")
+    # "currently" asks for the grades that stand, and none does
+    assert pipeline.ask("Which authorities are currently judged inadequate overall?").refused
+
+
+def test_a_standing_grade_is_listed_before_the_replaced_ones(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Which authorities were judged requires improvement overall?")
+    lines = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    standing = [line for line in lines if "no longer standing" not in line]
+    replaced = [line for line in lines if "no longer standing" in line]
+    assert standing and replaced
+    assert lines == standing + replaced  # the grades that stand first
+    assert any("Trafford, ILACS inspection of 31 January 2023" in line for line in replaced)  # replaced by its 2026 inspection
+
+
+@pytest.mark.parametrize("question", ["Give me Camden's grades.", "What were all of Camden's judgements?"])
+def test_grades_in_the_plural_are_every_judgement_of_the_report(pipeline: QAPipeline, question: str) -> None:
+    """"Give me Camden's grades" gave the overall grade alone."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "structured:grade"
+    for label in ("The impact of leaders", "need help and protection", "children in care", "care leavers", "Overall effectiveness"):
+        assert label in answer.answer
+    assert "The impact of leaders" not in pipeline.ask("What grade did Camden get overall?").answer
