@@ -16,7 +16,7 @@ from typing import Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
-from chatbot.extractive import Draft, Evidence, report_label
+from chatbot.extractive import Draft, Evidence, in_scope_list, report_label
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
@@ -113,6 +113,20 @@ _OVERVIEW_ASK = re.compile(
 
 # "Why was Halton judged inadequate?", "why did Camden get outstanding for care leavers?": the reasons for a grade
 _WHY_GRADED = re.compile(r"\bwhy\b.*\b(?:judged|rated|graded|found|given|get|got|receive[d]?|awarded|deemed)\b", re.I)
+
+# "When is Trafford's next inspection?", "when will Camden be inspected again?": the future, which no report records
+_NEXT_INSPECTION = re.compile(
+    r"^(?=[^?]*\b(?:when|date|dates|due|expect\w*|schedul\w*|plann\w*|likely|soon)\b)"
+    r"(?:[^?]*\b(?:next|upcoming|future|forthcoming)\b[^?]{0,30}?\b(?:inspection|visit|ilacs)s?\b"
+    r"|[^?]*\b(?:inspected|visited)\b[^?]{0,20}?\b(?:again|next)\b)",
+    re.I,
+)
+
+# "Which one had the better leadership?", "is Camden stronger than Islington for care leavers?"
+_WHICH_BETTER = re.compile(
+    r"\b(?:which|who|whose)\b[^?]{0,40}?\b(?:better|worse|stronger|weaker|best|worst)\b|\b(?:better|worse|stronger|weaker)\s+than\b",
+    re.I,
+)
 
 _SEND_ASKED = re.compile(r"\bSEND\b|special educational|\bEHCPs?\b|education, health and care", re.I)
 
@@ -399,6 +413,9 @@ class QAPipeline:
                 trace | {"refusal": "no-report-of-type"},
                 started,
             )
+        if _NEXT_INSPECTION.search(plan.question):
+            # "when is Trafford's next inspection?": no report can say; the latest one is what they do say
+            return self._refuse(self._no_next_inspection(plan, report_ids), trace | {"route": "structured:next-inspection", "refusal": "next-inspection"}, started)
         if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
             improvements = self._improvements(plan, report_ids, trace, started)
             if improvements is not None:
@@ -836,6 +853,19 @@ class QAPipeline:
             return self._refuse(f"{result.refusal} {searched}", trace | {"refusal": "structured"}, started)
         return self._facts_answer(result.facts, f"{result.reason}\n\n", searched, trace, started)
 
+    def _no_next_inspection(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
+        """Why a question about the next inspection is not answered, and what the reports do record: each authority's
+        latest report."""
+        in_scope = [r for r in (self.index.reports() if report_ids is None else (self.index.report(i) for i in report_ids)) if r is not None]
+        latest = [max(own, key=_when) for a in plan.authorities if (own := [r for r in in_scope if r.metadata.local_authority == a])]
+        known = "; ".join(f"{report_label(r)}" for r in latest)
+        return (
+            "The reports do not answer this: an inspection report records an inspection that has happened, not when the "
+            "next one will be (Ofsted does not publish its inspection dates in advance)."
+            + (f" The latest report{'s' if len(latest) > 1 else ''} in the index: {known}." if known else "")
+            + f" {self._searched(plan, report_ids)}"
+        )
+
     def _mentions(self, plan: QueryPlan, phrase: str, report_ids: Sequence[str] | None, trace: dict[str, object], started: float) -> Answer | None:
         """Every report in scope that uses a phrase, each with the first sentence that does, cited; the count covers
         them all though at most MAX_LISTED are quoted. None when no report uses it (a search by meaning may still
@@ -984,7 +1014,11 @@ class QAPipeline:
         the question is about a judged area or about the authority as a whole, and its best passage on the topic."""
         in_scope = _childrens_services(oldest_first([r for r in (self.index.report(i) for i in report_ids) if r is not None]), plan)
         ends = referenced_reports(plan.question, in_scope)
-        reports = between_ends(plan.question, in_scope, ends) if ends else in_scope
+        asked = plan.question
+        if not ends and plan.follow_up:
+            # "how does that compare with 2023?": the report the last answer showed is the other end
+            ends, asked = referenced_reports(plan.standalone, in_scope), plan.standalone
+        reports = between_ends(asked, in_scope, ends) if ends else in_scope
         if not ends and not plan.published_from:  # an end date may be the report a follow-up compares with the one before
             reports = since_last(plan.question, reports) or reports
         if len(reports) < 2:
@@ -1123,7 +1157,8 @@ class QAPipeline:
         areas = wanted_areas(plan.standalone)
         # each side's grade when the question is about the judged area itself or asks for grades; on something
         # narrower ("support for care leavers over 21") the area's grade does not answer it
-        graded_question = bool(areas) and (about_areas_only(plan.topic) or bool(GRADE_INTENT.search(plan.standalone)))
+        # ... or asks which is better: Ofsted's grade is its verdict on that ("which one had the better leadership?")
+        graded_question = bool(areas) and (about_areas_only(plan.topic) or bool(GRADE_INTENT.search(plan.standalone) or _WHICH_BETTER.search(plan.question)))
         sources: dict[str, Paragraph] = {}
         reports: dict[str, Report] = {}
         lines: list[str] = []
@@ -1327,6 +1362,7 @@ class QAPipeline:
             picked.append((rank, hit))
         evidence: list[Evidence] = []
         seen: set[str] = set()
+        listed: dict[str, list[Paragraph]] = {}
         for rank, hit in picked:
             report = self.index.report(hit.chunk.report_id)
             if report is None:
@@ -1338,6 +1374,8 @@ class QAPipeline:
                 if paragraph is None:
                     continue
                 seen.add(paragraph_id)
+                if paragraph.kind == "bullet" and in_scope_list(paragraph, listed.setdefault(report.report_id, self.index.paragraphs(report.report_id))):
+                    continue  # what the visit looked at ("Care leavers at risk of specific harm."), not a finding
                 evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
         return evidence
 

@@ -466,8 +466,17 @@ def _listed_authority(question: str, history: Sequence[Turn], gazetteer: Gazette
     return names[index] if names and (index < len(names)) else None
 
 
+# "How does that compare with 2023?", "and compared to 2019?": the report an answer showed beside that year's
+_COMPARED_WITH_YEAR = re.compile(r"\bcompar\w*\b[^?]{0,30}?\b(?:with|to|against)\s+(?:the\s+|its\s+|their\s+)?((?:19|20)\d\d)\b", re.I)
+
+
 # A follow-up about more than one authority at once.
-_SEVERAL = re.compile(r"\b(?:them|both|these|those|each of)\b|\bcompar\w*\b", re.I)
+_SEVERAL = re.compile(
+    r"\b(?:them|both|these|those|each of|either|the two)\b|\bcompar\w*\b|\bwhich (?:one|of the (?:two|three|authorities|councils))\b"
+    # "which had the better leadership?", "which is stronger for care leavers?"
+    r"|\bwhich\b[^?]{0,40}?\b(?:better|worse|stronger|weaker|best|worst)\b",
+    re.I,
+)
 
 
 def _shown_dates(history: Sequence[Turn]) -> list[date]:
@@ -530,6 +539,20 @@ def plan_query(
             if last is not None:
                 start, end = last + timedelta(days=1), None
         relative = _RELATIVE_TIME.search(question)
+        compared_year = _COMPARED_WITH_YEAR.search(question)
+        if compared_year and history:
+            # "how does that compare with 2023?" after an answer on the 2026 report: the two side by side
+            year = int(compared_year.group(1))
+            others = sorted(d for d in _shown_dates(history) if d.year != year)
+            if others:
+                other = others[-1].year
+                start, end = date(min(year, other), 1, 1), date(max(year, other), 12, 31)
+                latest = earliest = False
+                question_years = f"{question.strip()} ({other} report)"
+            else:
+                question_years = ""
+        else:
+            question_years = ""
         if SINCE_LAST.search(question) and history:
             # "how does that compare with the one before?": up to the latest report the last answer showed; the
             # timeline sets it beside the one before
@@ -551,7 +574,7 @@ def plan_query(
             named = carried_authorities
             authority_source = "history"
         own_topic = _topic_words(question, gazetteer)
-        pieces = [question.strip()]
+        pieces = [question_years or question.strip()]
         if authority_source == "history":
             pieces.append("(" + ", ".join(named) + ")")
         # "how has that changed since 2019?": its own words name no subject; the conversation's does

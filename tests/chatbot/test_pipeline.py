@@ -533,3 +533,11 @@ def test_an_answer_says_first_when_the_reports_searched_never_mention_the_subjec
     # a rare framing word is not the subject ("problem")
     framed = pipeline.ask("What's the problem with Trafford's front door in 2023?")
     assert "never mention" not in framed.answer
+
+
+def test_a_passage_answer_never_quotes_what_a_visit_looked_at(pipeline: QAPipeline) -> None:
+    """Trafford's 2024 focused visit lists what inspectors looked at ("Care leavers at risk of specific harm."):
+    quoted as a finding, it read as one."""
+    answer = pipeline.ask("Tell me about Trafford's care leavers.")
+    assert "Care leavers at risk of specific harm" not in answer.answer
+    assert not answer.refused

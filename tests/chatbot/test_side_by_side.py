@@ -587,3 +587,32 @@ def test_compare_that_with_the_one_before_sets_the_report_shown_beside_the_one_b
     assert answer.trace["timeline_reports"][0] == "trafford-ilacs-2019-05-08"
     assert answer.trace["timeline_reports"][-1] == "trafford-ilacs-2023-01-31"
     assert "care leavers" in answer.answer.lower()
+
+
+def _conversation(pipeline: QAPipeline, *questions: str):
+    """Ask each question with the real answers before it as the conversation; the last answer."""
+    history: list[Turn] = []
+    for question in questions:
+        answer = pipeline.ask(question, history)
+        history.append(Turn(question, answer.answer))
+    return answer
+
+
+def test_which_one_is_better_after_two_authorities_compares_both_with_their_grades(pipeline) -> None:
+    """"Which one had the better leadership?" after Camden's and Islington's grades answered for Islington alone."""
+    answer = _conversation(pipeline, "Give me Camden's grades.", "What about Islington?", "Which one had the better leadership?")
+    assert answer.trace["route"] == "comparison"
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    assert answer.answer.count("The impact of leaders on social work practice with children and families: Outstanding") == 2
+    # named in the question too, "which is better" brings each side's grade for the area asked about
+    named = pipeline.ask("Which is better for care leavers, Trafford or Buckinghamshire?")
+    assert named.answer.count("The experiences and progress of care leavers: Requires improvement to be good") == 2
+
+
+def test_how_does_that_compare_with_a_year_sets_the_shown_report_beside_that_years(pipeline) -> None:
+    """After an answer from Trafford's 2026 inspection, "how does that compare with 2023?" was scoped to 2023 alone
+    and refused."""
+    answer = _conversation(pipeline, "Tell me about Trafford's 2026 inspection.", "What about help and protection?", "How does that compare with 2023?")
+    assert answer.trace["route"] == "timeline" and not answer.refused
+    assert {c.report_id for c in answer.citations} == {"trafford-ilacs-2023-01-31", "trafford-ilacs-2026-08-03"}
+    assert "Inadequate (down from requires improvement to be good)" in answer.answer

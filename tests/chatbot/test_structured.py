@@ -691,3 +691,19 @@ def test_grades_in_the_plural_are_every_judgement_of_the_report(pipeline: QAPipe
     for label in ("The impact of leaders", "need help and protection", "children in care", "care leavers", "Overall effectiveness"):
         assert label in answer.answer
     assert "The impact of leaders" not in pipeline.ask("What grade did Camden get overall?").answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What's the date of the next Trafford inspection?", "When will Camden be inspected again?", "When is Buckinghamshire's next focused visit due?"],
+)
+def test_the_next_inspection_is_not_in_any_report(pipeline: QAPipeline, question: str) -> None:
+    """"What's the date of the next Trafford inspection?" quoted the dates of its past inspections as if they answered."""
+    answer = pipeline.ask(question)
+    assert answer.refused and answer.trace["refusal"] == "next-inspection" and not answer.citations
+    assert "not when the next one will be" in answer.answer and "The latest report in the index: " in answer.answer
+
+
+def test_a_question_about_a_past_report_that_says_next_is_still_answered(pipeline: QAPipeline) -> None:
+    assert not pipeline.ask("What did the focused visit before the next inspection find in Trafford?").refused
+    assert not pipeline.ask("When was Trafford last inspected?").refused
