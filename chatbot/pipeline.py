@@ -1181,7 +1181,8 @@ class QAPipeline:
         if strongest < self.refusal.min_sentence_similarity and not areas:
             return None  # the passage route refuses with its own reasons
         for authority, own, passage in sides:
-            graded = [r for r in sorted(distinct_reports(own), key=_when) if r.metadata.judgements]
+            # an area SEND inspection's outcome is not a grade of children's services (Medway's 2024 one hid its 2023 grades)
+            graded = [r for r in sorted(distinct_reports(_childrens_services(own, plan)), key=_when) if r.metadata.judgements]
             judged: list[tuple[str, Paragraph]] = []
             latest = graded[-1] if graded else None
             strong = passage is not None and self._shown(passage, best_score)

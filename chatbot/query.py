@@ -423,7 +423,14 @@ def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequ
             return True
         if named_authorities and not _topic_words(question, gazetteer).split():
             return True
+        if named_authorities and _COMPARED_TO.search(question) and not _topic_words(_COMPARED_TO.sub(" ", question), gazetteer).split():
+            # "how does that compare with Redcar and Cleveland?": the conversation's authority and topic, and this one
+            return True
     return len(words) <= 4 and not named_authorities
+
+
+# "how does that compare with X?", "and versus X?", "how does X stack up?"
+_COMPARED_TO = re.compile(r"\b(?:compar\w*|versus|vs\.?|against|stacks? up|measures? up)\b(?:\s+(?:with|to|against))?", re.I)
 
 
 def _topic_words(text: str, gazetteer: Gazetteer) -> str:
@@ -568,6 +575,12 @@ def plan_query(
                 latest = True
                 before_published = True
         listed = _listed_authority(question, history, gazetteer)
+        if named and carried_authorities and _COMPARED_TO.search(question):
+            # "how does that compare with Redcar and Cleveland?" after an answer on Middlesbrough: both, side by side
+            earlier = [a for a in carried_authorities if a not in named]
+            if earlier:
+                named = [*earlier, *named]
+                notes.append(f"compared with the conversation's {', '.join(earlier)}")
         if not named and listed:
             named, authority_source = [listed], "history"
         if not named and carried_authorities:
@@ -631,7 +644,8 @@ def plan_query(
     topic = re.sub(r"\s+\b(in|for|at|of|on|and|from|with)\s*([.?!]*)$", r"\2", topic)
     topic = search_text(topic)  # framing the scope words hid: "what did the [2015 SIF] say about"
     if not re.findall(r"\w+", topic):
-        topic = search_text(standalone)
+        # nothing but scope: the question as asked, less how to set out the answer
+        topic = search_text(" ".join(ANSWER_FORMAT.sub(" ", standalone).split()))
     personal = bool(PERSONAL.search(question))
     off_topic = not authorities and not DOMAIN_WORDS.search(standalone)
     return QueryPlan(

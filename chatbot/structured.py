@@ -821,7 +821,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             replaced = sorted({f.report.metadata.local_authority or "" for f in facts[standing:]})
             who_else = replaced[0] if len(replaced) == 1 else f"{', '.join(replaced[:-1])} and {replaced[-1]}"
             summary += (
-                f" at its latest graded inspection. Earlier inspections, since replaced by a later one, gave it to {len(replaced)} "
+                f" at {'its' if len(authorities) == 1 else 'their'} latest graded inspection. Earlier inspections, since replaced by a later one, gave it to {len(replaced)} "
                 f"authorit{'ies' if len(replaced) != 1 else 'y'} ({who_else}), listed after"
                 if standing else
                 f" at its latest graded inspection; earlier inspections, since replaced by a later one, gave it to {who_else}"

@@ -434,6 +434,25 @@ def test_an_authority_overview_is_of_its_childrens_services_not_its_area_send_in
     assert send.trace["route"] == "overview" and send.trace["overview_report"] == "trafford-area-send-2023-12-22"
 
 
+MEDWAY_KENT = [
+    SHARED_CORPUS / "reports" / "ilacs_inspection" / "medway_ilacs_2023-09-11.pdf",
+    SHARED_CORPUS / "reports" / "area_send_inspection" / "medway_area-send_2024-04-02.pdf",
+    SHARED_CORPUS / "reports" / "ilacs_inspection" / "kent_ilacs_2026-02-02.pdf",
+]
+
+
+@pytest.mark.skipif(not all(p.exists() for p in MEDWAY_KENT), reason="../shared/corpus is absent")
+def test_a_comparison_side_grade_is_of_childrens_services_not_a_later_area_send_inspection(tmp_path, embedder) -> None:
+    """Medway's latest graded report is its 2024 area SEND inspection, which grades no area of children's services:
+    "which has the better help and protection?" gave Kent's grade and none for Medway."""
+    pipeline = pipeline_over(MEDWAY_KENT, tmp_path, embedder)
+    answer = pipeline.ask("Which has the better help and protection, Medway or Kent?")
+    assert answer.trace["route"] == "comparison"
+    assert "The experiences and progress of children who need help and protection: Requires improvement to be good" in answer.answer
+    assert "The experiences and progress of children who need help and protection: Good" in answer.answer
+    assert "medway-area-send-2024-04-02" not in {c.report_id for c in answer.citations}
+
+
 def test_and_since_after_an_answer_means_after_the_latest_report_it_showed(pipeline: QAPipeline) -> None:
     first = "What did inspectors say about Trafford in 2021?"
     shown = pipeline.ask(first)

@@ -616,3 +616,20 @@ def test_how_does_that_compare_with_a_year_sets_the_shown_report_beside_that_yea
     assert answer.trace["route"] == "timeline" and not answer.refused
     assert {c.report_id for c in answer.citations} == {"trafford-ilacs-2023-01-31", "trafford-ilacs-2026-08-03"}
     assert "Inadequate (down from requires improvement to be good)" in answer.answer
+
+
+def test_how_does_that_compare_with_another_authority_keeps_the_conversations_authority_and_topic(pipeline) -> None:
+    """"How does that compare with Redcar and Cleveland?" after Middlesbrough's front door answered for Redcar alone,
+    on no topic, and was refused."""
+    answer = _conversation(pipeline, "What did Camden's report say about care leavers?", "And how does that compare with Islington?")
+    assert answer.trace["route"] == "comparison"
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    assert all("care" in c.text.lower() for c in answer.citations)
+    assert answer.trace["plan"]["topic"].lower().count("care leavers") == 1
+
+
+def test_a_question_of_scope_and_format_alone_is_an_overview(pipeline) -> None:
+    """"Summarise Sandwell's latest inspection in three bullet points": with the authority, "latest inspection" and
+    the format taken out nothing is left, and the whole question was searched for instead."""
+    answer = pipeline.ask("Summarise Islington's latest inspection in three bullet points.")
+    assert answer.trace["route"] == "overview"
