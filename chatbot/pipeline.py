@@ -1393,6 +1393,8 @@ class QAPipeline:
             when += ", latest report only"
         if plan.earliest:
             when += ", earliest report only"
+        if plan.latest_count:
+            when += f", latest {plan.latest_count} of each authority's reports of the kind asked"
         return f"Searched {count} of {total} reports: {who}; {kinds}; {when}."
 
     def _never_named(self, plan: QueryPlan, report_ids: Sequence[str] | None, most_reports: int = 12) -> str:

@@ -40,6 +40,14 @@ ANSWER_FORMAT = re.compile(
     r"|\b(?:in|using)\s+plain\s+(?:english|language|terms)\b|\bbriefly\b|\bin\s+(?:brief|short)\b",
     re.I,
 )
+# "its last two inspections", "the three most recent reports": each authority's newest few
+LAST_N = re.compile(
+    r"\b(?:(?:its|their|the)\s+)?(?:(?:last|latest|most recent|past|previous)\s+(?P<n>two|three|four|five|six|[2-9])"
+    r"|(?P<m>two|three|four|five|six|[2-9])\s+(?:most recent|latest|last))\s+(?:(?:full|graded|ilacs|sif)\s+)?"
+    r"(?P<noun>inspections|reports|visits)\b",
+    re.I,
+)
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, **{str(n): n for n in range(2, 10)}}
 _LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
 _EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
@@ -246,6 +254,7 @@ class QueryPlan:
     published_to: date | None = None
     latest: bool = False
     earliest: bool = False
+    latest_count: int = 0  # "its last two inspections": each authority's newest this many (of the kind named)
     before_published: bool = False  # "the previous one": the end bound applies to publication dates only
     follow_up: bool = False
     off_topic: bool = False
@@ -264,6 +273,7 @@ class QueryPlan:
             "published_to": self.published_to.isoformat() if self.published_to else None,
             "latest": self.latest,
             "earliest": self.earliest,
+            "latest_count": self.latest_count,
             "follow_up": self.follow_up,
             "off_topic": self.off_topic,
             "personal": self.personal,
@@ -511,6 +521,10 @@ def plan_query(
     # "has it improved since its last inspection?" sets the last inspection beside what came before it: not the
     # latest report alone
     latest = bool(_LATEST.search(SINCE_LAST.sub(" ", question))) and start is None
+    last_n = LAST_N.search(question)
+    latest_count = _COUNT_WORDS.get((last_n.group("n") or last_n.group("m")).lower(), 0) if last_n and start is None else 0
+    if latest_count:
+        latest = False  # not the newest alone: the newest `latest_count`
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
     follow_up = is_follow_up(question, history, named, gazetteer)
     notes: list[str] = []
@@ -636,7 +650,7 @@ def plan_query(
         topic = _SCOPE_PHRASE.sub(" ", topic)  # "at their latest inspections" says when, not what
     if latest_end:
         topic = LATEST_END.sub(" ", _SCOPE_PHRASE.sub(" ", topic))
-    topic = _COUNTED_REPORTS.sub(" ", topic)  # "across its three inspections" says which, not what
+    topic = _COUNTED_REPORTS.sub(" ", LAST_N.sub(" ", topic))  # "across its three inspections" says which, not what
     topic = ANSWER_FORMAT.sub(" ", topic)  # "in three bullet points" says how to answer, not what about
     topic = _ORDINAL.sub(" ", topic)  # "in the first one" says which authority, not what
     topic = re.sub(r"\(\s*[,;]?\s*\)|\[\s*\]", " ", topic)  # brackets emptied by removing a year or a name
@@ -658,6 +672,7 @@ def plan_query(
         published_from=start,
         published_to=end,
         latest=latest,
+        latest_count=latest_count,
         earliest=earliest,
         before_published=before_published,
         follow_up=follow_up,

@@ -7,11 +7,12 @@ results interleaved, so one authority's wording cannot crowd out another's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from chatbot.query import QueryPlan, expand_terms, search_text
+from chatbot.query import LAST_N, QueryPlan, expand_terms, search_text
 from core.models import Chunk, Report
 from core.text import normalise
 from vectorstore.index import Index
@@ -42,7 +43,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K, we
 
 def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | None:
     """Report ids the plan admits, or None for no restriction. "Latest" keeps each authority's newest."""
-    if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest):
+    if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest or plan.latest_count):
         return None
     wanted = {normalise(a) for a in plan.authorities}
     selected: list[Report] = []
@@ -69,7 +70,43 @@ def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | Non
             else:
                 by_authority[key] = report
         selected = list(by_authority.values())
+    if plan.latest_count and selected:
+        selected = _newest(selected, plan)
     return [r.report_id for r in selected]
+
+
+def _newest(reports: Sequence[Report], plan: QueryPlan) -> list[Report]:
+    """Each authority's newest `plan.latest_count` reports of the kind the question names: "inspections" are full
+    inspections of children's services (not area SEND ones unless SEND is asked), "visits" are visits. A PDF and its
+    text export count once."""
+    noun = LAST_N.search(plan.question) or LAST_N.search(plan.standalone)
+    kind = noun.group("noun").lower() if noun else "reports"
+    send = bool(re.search(r"\bSEND\b|special educational", plan.standalone))
+
+    def counted(report: Report) -> bool:
+        report_type = report.metadata.report_type
+        if kind == "inspections":
+            return report_type.endswith("_inspection") and (send or report_type != "area_send_inspection")
+        if kind == "visits":
+            return report_type.endswith("_visit")
+        return True
+
+    def key(report: Report) -> tuple[str, date]:  # a PDF and its text export are one report
+        return report.metadata.report_type, _when(report)
+
+    by_authority: dict[str, list[Report]] = {}
+    for report in sorted(reports, key=_when):
+        if counted(report):
+            by_authority.setdefault(report.metadata.local_authority or report.report_id, []).append(report)
+    kept: list[Report] = []
+    for own in by_authority.values():
+        newest = set(list(dict.fromkeys(key(r) for r in own))[-plan.latest_count:])
+        kept.extend(r for r in own if key(r) in newest)
+    return kept
+
+
+def _when(report: Report) -> date:
+    return report.metadata.published or report.metadata.visit_start or report.metadata.letter_date or _MIN_DATE
 
 
 class HybridRetriever:

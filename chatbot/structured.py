@@ -427,8 +427,8 @@ class StructuredAnswerer:
         """The reports a field question is about: each authority's latest unless a date scope was given or the question
         asks about all of them ("which inspectors led the inspections of Kent?")."""
         ordered = sorted(distinct_reports(reports), key=_when)
-        if _EVERY_REPORT.search(plan.standalone) and not plan.latest:
-            return ordered
+        if (_EVERY_REPORT.search(plan.standalone) and not plan.latest) or plan.latest_count:
+            return ordered  # "its last two inspections": the scope holds just those
         if plan.published_from or plan.published_to or plan.earliest:
             return ordered if not plan.earliest else ordered[:1]
         latest: dict[str, Report] = {}

@@ -483,3 +483,18 @@ def test_how_to_set_out_the_answer_is_not_searched_for(gazetteer: Gazetteer, que
     words = set(re.findall(r"\w+", plan.topic.lower()))
     assert topic_words <= words
     assert not words & {"bullet", "points", "plain", "english", "briefly"}
+
+
+@pytest.mark.parametrize(
+    ("question", "count", "topic_word"),
+    [
+        ("What were Birmingham's judgements in its last two inspections?", 2, "judgements"),
+        ("What did Sandwell's three most recent reports say about care leavers?", 3, "leavers"),
+        ("How has Leeds changed over its last 3 inspections?", 3, "changed"),
+        ("What did the last inspection say about care leavers?", 0, "leavers"),  # the latest alone
+    ],
+)
+def test_the_last_n_reports(gazetteer: Gazetteer, question: str, count: int, topic_word: str) -> None:
+    plan = plan_query(question, (), None, gazetteer)
+    assert plan.latest_count == count and plan.latest is (count == 0)
+    assert topic_word in plan.topic and not re.search(r"\b(?:two|three|3)\b", plan.topic)

@@ -707,3 +707,14 @@ def test_the_next_inspection_is_not_in_any_report(pipeline: QAPipeline, question
 def test_a_question_about_a_past_report_that_says_next_is_still_answered(pipeline: QAPipeline) -> None:
     assert not pipeline.ask("What did the focused visit before the next inspection find in Trafford?").refused
     assert not pipeline.ask("When was Trafford last inspected?").refused
+
+
+def test_the_last_two_inspections_are_each_authoritys_newest_two_of_that_kind(pipeline: QAPipeline) -> None:
+    """"What were Birmingham's judgements in its last two inspections?" gave the latest alone."""
+    answer = pipeline.ask("What were Trafford's judgements in its last two inspections?")
+    assert answer.trace["route"] == "structured:grade"
+    assert {c.report_id for c in answer.citations} == {"trafford-ilacs-2023-01-31", "trafford-ilacs-2026-08-03"}
+    assert "Overall effectiveness - Requires improvement to be good" in answer.answer  # 2023's, beside 2026's areas
+    visits = pipeline.ask("When were Trafford's last two visits?")
+    assert {c.report_id for c in visits.citations} == {"trafford-focused-visit-2021-05-10", "trafford-focused-visit-2024-08-01"}
+    assert "latest 2 of each authority's reports of the kind asked" in visits.answer
