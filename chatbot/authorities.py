@@ -96,6 +96,29 @@ class Authority:
     statistical_neighbours: tuple[str, ...]  # canonical names
 
 
+# England's nine regions as the lookup table names them, and how a question may name them
+_REGION_NAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        ("London", r"london"),
+        ("North West", r"north[- ]west(?:ern)?"),
+        ("North East", r"north[- ]east(?:ern)?"),
+        ("South East", r"south[- ]east(?:ern)?"),
+        ("South West", r"south[- ]west(?:ern)?"),
+        ("East Midlands", r"east midlands"),
+        ("West Midlands", r"west midlands"),
+        ("East of England", r"east of england|eastern region"),
+        ("Yorkshire and the Humber", r"yorkshire(?: and (?:the )?humber)?"),
+    )
+)
+# "in London", "London boroughs", "across the North West", "North East councils", "in Yorkshire and the Humber"
+REGION_PHRASE = re.compile(
+    r"(?:\b(?:in|across|from|of|for|within|around)\s+)?(?:the\s+)?(?P<region>"
+    + "|".join(pattern.pattern for _, pattern in _REGION_NAMES)
+    + r")\b(?:['\u2019]s)?(?:\s+(?:region|authorities|councils|boroughs|local authorities|areas|LAs))?",
+    re.I,
+)
+
 _YEAR_AFTER = re.compile(r"\s*(?:\(|,)?\s*(?:in\s+|at\s+|from\s+)?(?:its\s+|their\s+|the\s+)?((?:19|20)\d\d)\b")
 
 
@@ -224,6 +247,33 @@ class Gazetteer:
             if year and name not in found:
                 found[name] = int(year.group(1))
         return found
+
+    def regions_named(self, text: str) -> list[str]:
+        """The English regions a text names ("London boroughs", "in the North West", "across Yorkshire"), as the lookup
+        table names them, never inside an authority's name ("North East Lincolnshire", "City of London")."""
+        taken = self._spans(text)
+        found: list[str] = []
+        for match in REGION_PHRASE.finditer(text):
+            span = match.span("region")
+            if any(span[0] < end and start < span[1] for start, end in taken):
+                continue
+            name = next(region for region, pattern in _REGION_NAMES if pattern.fullmatch(match.group("region")))
+            if name not in found:
+                found.append(name)
+        return found
+
+    def strip_regions(self, text: str) -> str:
+        """The text less the regions it names (as `regions_named` reads them)."""
+        taken = self._spans(text)
+        for match in reversed(list(REGION_PHRASE.finditer(text))):
+            span = match.span("region")
+            if not any(span[0] < end and start < span[1] for start, end in taken):
+                text = text[: match.start()] + " " + text[match.end() :]
+        return " ".join(text.split())
+
+    def in_region(self, region: str) -> tuple[str, ...]:
+        """The authorities of a region, by name."""
+        return tuple(sorted(a.name for a in self.authorities.values() if a.region.lower() == region.lower()))
 
     def neighbours(self, name: str) -> tuple[str, ...]:
         authority = self.authorities.get(name)

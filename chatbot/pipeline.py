@@ -1386,7 +1386,7 @@ class QAPipeline:
         everything = self.index.reports()
         total = len(distinct_reports(everything))
         count = total if report_ids is None else len(distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None]))
-        who = ", ".join(plan.authorities) if plan.authorities else "all authorities"
+        who = ", ".join(plan.authorities) if plan.authorities else f"the {len(plan.region_authorities)} authorities of {_region_name(plan.region)}" if plan.region else "all authorities"
         kinds = ", ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "all report types"
         when = _window(plan)
         if plan.latest:
@@ -1465,6 +1465,11 @@ class QAPipeline:
             trace=trace,
             timings={"retrieval_s": retrieval_s, "generation_s": 0.0, "total_s": time.perf_counter() - started},
         )
+
+
+def _region_name(region: str) -> str:
+    """"the North West", "London", "Yorkshire and the Humber"."""
+    return region if region in ("London", "Yorkshire and the Humber") else f"the {region}"
 
 
 def _childrens_services(reports: Sequence[Report], plan: QueryPlan) -> list[Report]:

@@ -255,6 +255,8 @@ class QueryPlan:
     latest: bool = False
     earliest: bool = False
     latest_count: int = 0  # "its last two inspections": each authority's newest this many (of the kind named)
+    region: str = ""  # "London boroughs", "in the North West": the reports of that region's authorities
+    region_authorities: tuple[str, ...] = ()
     before_published: bool = False  # "the previous one": the end bound applies to publication dates only
     follow_up: bool = False
     off_topic: bool = False
@@ -274,6 +276,7 @@ class QueryPlan:
             "latest": self.latest,
             "earliest": self.earliest,
             "latest_count": self.latest_count,
+            "region": self.region,
             "follow_up": self.follow_up,
             "off_topic": self.off_topic,
             "personal": self.personal,
@@ -632,7 +635,14 @@ def plan_query(
     if filters.published_from or filters.published_to:
         # the user's date filter replaces the question's dates (mixing them can make an empty window)
         start, end = filters.published_from, filters.published_to
+    # "which London boroughs ...?", "in the North West": a region scopes the search when no authority is named
+    regions = gazetteer.regions_named(question) if not authorities else []
+    region = regions[0] if len(regions) == 1 else ""
+    if region:
+        notes.append(f"region: {region} ({len(gazetteer.in_region(region))} authorities)")
     topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
+    if region:
+        topic = gazetteer.strip_regions(topic)
     if len(named) == 1 and _NEIGHBOURS.search(question):
         # "with its statistical neighbours", "with similar authorities": whom to compare, not what
         topic = _NEIGHBOUR_PHRASE.sub(" ", topic)
@@ -673,6 +683,8 @@ def plan_query(
         published_to=end,
         latest=latest,
         latest_count=latest_count,
+        region=region,
+        region_authorities=gazetteer.in_region(region) if region else (),
         earliest=earliest,
         before_published=before_published,
         follow_up=follow_up,

@@ -43,9 +43,9 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K, we
 
 def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | None:
     """Report ids the plan admits, or None for no restriction. "Latest" keeps each authority's newest."""
-    if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest or plan.latest_count):
+    if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest or plan.latest_count or plan.region):
         return None
-    wanted = {normalise(a) for a in plan.authorities}
+    wanted = {normalise(a) for a in plan.authorities or plan.region_authorities}
     selected: list[Report] = []
     for report in reports:
         meta = report.metadata

@@ -574,11 +574,11 @@ def _opening_words(text: str, count: int = 10) -> str:
 
 
 LIST_INTENT = re.compile(
-    r"^\s*(?:which|what)\s+(?:[\w'\u2019&-]+\s+){0,3}?(?:local\s+)?(?:authorities|councils|las|areas|places|inspections|reports|visits|focused visits)\b"
+    r"^\s*(?:which|what)\s+(?:[\w'\u2019&-]+\s+){0,3}?(?:local\s+)?(?:authorities|councils|las|areas|places|boroughs|counties|inspections|reports|visits|focused visits)\b"
     r"|^\s*(?:list|name)\s+(?:all\s+|every\s+|the\s+)?(?:authorities|councils|reports|inspections|visits|focused visits)\b"
     r"|^\s*list\b"
     r"|^\s*(?:are|were|was|is|has|have|did|do|does)\s+(?:there\s+)?any\s+(?:other\s+)?(?:local\s+)?(?:authorities|authority|councils?|las?)\b"
-    r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|letters)\b"
+    r"|^\s*how many\s+(?:\w+\s+){0,2}?(?:reports|inspections|visits|authorities|councils|boroughs|letters)\b"
     # "how many times has Trafford been inspected?": a count of its reports
     r"|^\s*how (?:many times|often)\s+(?:has|have|was|were|did)\b.*\b(?:inspect\w*|visit\w*)\b"
     r"|^\s*(?:which|what)\s+(?:local\s+)?(?:authority|council|area)\b.*\b(?:most|fewest|least)\b",

@@ -105,3 +105,28 @@ def test_neighbours(gazetteer: Gazetteer) -> None:
 )
 def test_a_misspelt_authority_is_read_as_the_nearest(gazetteer: Gazetteer, text: str, expected: str, read: list) -> None:
     assert gazetteer.correct(text) == (expected, read)
+
+
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        ("Which London boroughs were judged outstanding?", ["London"]),
+        ("kinship care in the North West", ["North West"]),
+        ("across Yorkshire", ["Yorkshire and the Humber"]),
+        ("councils in the south-west", ["South West"]),
+        ("Which reports mention county lines in the East of England?", ["East of England"]),
+        # inside an authority's name, a region is not named
+        ("North East Lincolnshire's care leavers", []),
+        ("What about North Yorkshire and the City of London?", []),
+        ("East Riding of Yorkshire", []),
+    ],
+)
+def test_regions_named(text: str, regions: list[str]) -> None:
+    assert Gazetteer().regions_named(text) == regions
+
+
+def test_a_region_is_its_authorities_from_the_lookup_table() -> None:
+    gazetteer = Gazetteer()
+    assert len(gazetteer.in_region("London")) == 33 and "Camden" in gazetteer.in_region("London")
+    assert "Trafford" in gazetteer.in_region("North West") and "Trafford" not in gazetteer.in_region("London")
+    assert gazetteer.strip_regions("Which London boroughs were judged good?") == "Which were judged good?"

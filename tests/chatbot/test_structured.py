@@ -718,3 +718,15 @@ def test_the_last_two_inspections_are_each_authoritys_newest_two_of_that_kind(pi
     visits = pipeline.ask("When were Trafford's last two visits?")
     assert {c.report_id for c in visits.citations} == {"trafford-focused-visit-2021-05-10", "trafford-focused-visit-2024-08-01"}
     assert "latest 2 of each authority's reports of the kind asked" in visits.answer
+
+
+def test_a_region_scopes_a_list_to_its_authorities(pipeline: QAPipeline) -> None:
+    """"Which London boroughs were judged outstanding overall?" searched every report for the words."""
+    answer = pipeline.ask("Which London boroughs were judged outstanding overall?")
+    assert answer.trace["route"] == "structured:list" and answer.trace["plan"]["region"] == "London"
+    assert {c.local_authority for c in answer.citations} == {"Camden", "Islington"}
+    assert "the 33 authorities of London" in answer.answer
+    north_west = pipeline.ask("Which reports mention private fostering in the North West?")
+    assert north_west.trace["route"] == "mentions"
+    assert {c.local_authority for c in north_west.citations} == {"Trafford"}
+    assert "the 25 authorities of the North West" in north_west.answer
