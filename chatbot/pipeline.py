@@ -9,7 +9,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
@@ -545,9 +545,11 @@ class QAPipeline:
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
         text = draft.text
-        if len(plan.authorities) > 1 and wanted_areas(plan.standalone):
-            # a comparison on a judged area: each authority's judgement, from the catalog, before the passages
-            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources))
+        if wanted_areas(plan.standalone) and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and about_areas_only(plan.topic))):
+            # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
+            # authority's judged area and nothing narrower ("tell me about Halton's care leavers"): its grade first
+            cited = {m: sources[m] for m in MARKER.findall(text) if m in sources}
+            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited)
             if grades:
                 text = "**Judgements**\n" + "\n".join(grades) + "\n\n" + text
                 sources |= extra_sources
@@ -791,10 +793,13 @@ class QAPipeline:
         return None
 
     def _comparison_grades(
-        self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int
+        self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int, cited: Mapping[str, Paragraph] | None = None
     ) -> tuple[list[str], dict[str, Paragraph], dict[str, Report]]:
-        """Each compared authority's latest judgement on the question's area, as cited lines."""
-        reports = [r for r in (self.index.report(i) for i in (report_ids or [])) if r is not None and r.metadata.judgements]
+        """Each compared authority's latest judgement on the question's area, as cited lines. A grade is cited from a
+        paragraph the answer already cites (`cited`: marker -> paragraph) when it sits under the heading giving that
+        grade, so one citation serves both."""
+        in_scope = [r for r in (self.index.report(i) for i in (report_ids or [])) if r is not None]
+        reports = [r for r in _childrens_services(in_scope, plan) if r.metadata.judgements]
         latest: dict[str, Report] = {}
         for report in sorted(reports, key=_when):
             latest[report.metadata.local_authority or report.report_id] = report
@@ -806,12 +811,16 @@ class QAPipeline:
                 continue
             paragraphs = self.index.paragraphs(newest.report_id)
             for judgement in _judgements_for(newest, wanted_areas(plan.standalone)):
+                kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
+                already = next((m for m, p in (cited or {}).items() if p.report_id == newest.report_id and under_judgement(p, judgement)), None)
+                if already is not None:
+                    lines.append(f"- {authority} ({kind}, {_when(newest):%-d %B %Y}): {judgement.label}: {judgement.grade} [{already}].")
+                    continue
                 paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
                 if paragraph is None:
                     continue
                 marker = str(offset + len(sources) + 1)
                 sources[marker] = paragraph
-                kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
                 lines.append(f"- {authority} ({kind}, {_when(newest):%-d %B %Y}): {judgement.label}: {judgement.grade} [{marker}].")
         return lines, sources, {r.report_id: r for r in latest.values()}
 

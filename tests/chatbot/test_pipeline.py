@@ -560,3 +560,26 @@ def test_a_passage_answer_never_quotes_what_a_visit_looked_at(pipeline: QAPipeli
     answer = pipeline.ask("Tell me about Trafford's care leavers.")
     assert "Care leavers at risk of specific harm" not in answer.answer
     assert not answer.refused
+
+
+@pytest.mark.parametrize(
+    ("question", "line"),
+    [
+        ("Tell me about Camden's care leavers.", "- Camden (ILACS inspection, 15 April 2025): The experiences and progress of care leavers: Outstanding ["),
+        ("What did inspectors say about help and protection in Trafford?", "- Trafford (ILACS inspection, 3 August 2026): The experiences and progress of children who need help and protection: Inadequate ["),
+    ],
+)
+def test_one_authoritys_judged_area_leads_with_the_grade_that_stands(pipeline: QAPipeline, question: str, line: str) -> None:
+    """"Tell me about Halton's care leavers" quoted a finding on keeping in touch and never said that Halton's care
+    leavers service was judged inadequate."""
+    answer = pipeline.ask(question)
+    assert answer.trace["route"] == "passage"
+    assert answer.answer.startswith("**Judgements**\n" + line)
+    # the grade is cited from a quoted paragraph under the heading that gives it when there is one: no extra citation
+    first = re.search(r"\[(\d+)\]", answer.answer).group(1)
+    assert answer.answer.count(f"[{first}]") >= 2 or len(answer.citations) >= 2
+
+
+def test_a_narrower_topic_is_not_led_by_the_areas_grade(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("What did inspectors say about care leavers' accommodation in Camden?")
+    assert "**Judgements**" not in answer.answer
