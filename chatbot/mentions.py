@@ -15,9 +15,11 @@ from datetime import date
 
 from chatbot.extractive import in_scope_list
 from chatbot.improvements import in_improvement_list
+from chatbot.structured import distinct_reports
 from core.models import Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.index import Index
+from vectorstore.keyword import tokenize
 
 # "which reports mention county lines?", "how many inspections refer to Mockingbird?", "do any letters use the term
 # 'kinship'?", "which authorities' reports talk about family hubs?"
@@ -84,32 +86,48 @@ class Mention:
     sentence: str
 
 
-def find_mentions(index: Index, phrase: str, report_ids: Sequence[str] | None) -> list[Mention]:
-    """Every report in scope (all when `report_ids` is None) with a paragraph using the phrase, oldest authority name
-    first, then oldest report first."""
+@dataclass(frozen=True)
+class Mentions:
+    """The reports in scope that use a phrase (a PDF and its text export once), by authority then date, and the first
+    `detail` of them read in full (the rest are counted from the index's chunks, not read)."""
+
+    reports: tuple[Report, ...]
+    detailed: tuple[Mention, ...]
+
+
+def find_mentions(index: Index, phrase: str, report_ids: Sequence[str] | None, detail: int | None = None) -> Mentions:
+    """Every report in scope (all when `report_ids` is None) whose text uses the phrase, by authority name then date;
+    the first `detail` (all when None) read paragraph by paragraph for the one to quote."""
     pattern = phrase_pattern(phrase)
-    # the keyword index narrows the reports to read: a chunk that uses the phrase holds its words
-    hits = index.keyword_search(phrase, 10**7, report_ids)
+    # a chunk that uses the phrase holds its rarest word: a plain look for that word (less a plural ending) narrows the
+    # chunks to normalise and match
+    words = re.findall(r"[\w]+", normalise(phrase))
+    rarest = max(words, key=lambda w: max((index.term_weight(t) for t in tokenize(w)), default=0.0)) if words else ""
+    probe = rarest[:-1] if rarest.endswith("s") and len(rarest) > 3 else rarest
     candidates: dict[str, None] = {}
-    for chunk_id, _ in hits:
-        chunk = index.chunk(chunk_id)
-        if chunk is not None and pattern.search(normalise(chunk.text)):
+    for chunk in index.chunks_in(report_ids):
+        if chunk.report_id not in candidates and probe in chunk.text.lower() and pattern.search(normalise(chunk.text)):
             candidates[chunk.report_id] = None
-    found: list[Mention] = []
-    for report_id in candidates:
-        report = index.report(report_id)
-        if report is None:
-            continue
-        using = tuple(p for p in index.paragraphs(report_id) if p.kind != "heading" and pattern.search(normalise(p.text)))
-        if not using:
-            continue
-        # a finding before a line of what the visit looked at ("The quality of pathway plans.") or a point of what
-        # needs to improve ("The identification and response to young carers")
-        listed = index.paragraphs(report_id)
-        findings = [p for p in using if not in_scope_list(p, listed) and not in_improvement_list(p)] or list(using)
-        sentences = [s for p in findings for s in split_sentences(p.text) if pattern.search(normalise(s))]
-        sentence = next((s for s in sentences if len(s.split()) >= 6), sentences[0] if sentences else findings[0].text)
-        first = next(p for p in findings if sentence in p.text) if any(sentence in p.text for p in findings) else findings[0]
-        found.append(Mention(report, (first, *(p for p in using if p is not first)), sentence))
-    found.sort(key=lambda m: (m.report.metadata.local_authority or "", m.report.metadata.published or m.report.metadata.visit_end or _NO_DATE))
-    return found
+    reports = distinct_reports([r for r in (index.report(i) for i in candidates) if r is not None])
+    reports.sort(key=lambda r: (r.metadata.local_authority or "", r.metadata.published or r.metadata.visit_end or _NO_DATE))
+    detailed: list[Mention] = []
+    for report in reports[:detail] if detail is not None else reports:
+        mention = _read(index, report, pattern)
+        if mention is not None:
+            detailed.append(mention)
+    return Mentions(tuple(reports), tuple(detailed))
+
+
+def _read(index: Index, report: Report, pattern: re.Pattern[str]) -> Mention | None:
+    """The report's paragraphs using the phrase and the sentence to quote: the first whole sentence of a finding."""
+    paragraphs = index.paragraphs(report.report_id)
+    using = tuple(p for p in paragraphs if p.kind != "heading" and pattern.search(normalise(p.text)))
+    if not using:
+        return None
+    # a finding before a line of what the visit looked at ("The quality of pathway plans.") or a point of what needs to
+    # improve ("The identification and response to young carers")
+    findings = [p for p in using if not in_scope_list(p, paragraphs) and not in_improvement_list(p)] or list(using)
+    sentences = [s for p in findings for s in split_sentences(p.text) if pattern.search(normalise(s))]
+    sentence = next((s for s in sentences if len(s.split()) >= 6), sentences[0] if sentences else findings[0].text)
+    first = next((p for p in findings if sentence in p.text), findings[0])
+    return Mention(report, (first, *(p for p in using if p is not first)), sentence)

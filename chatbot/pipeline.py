@@ -879,11 +879,10 @@ class QAPipeline:
         """Every report in scope that uses a phrase, each with the first sentence that does, cited; the count covers
         them all though at most MAX_LISTED are quoted. None when no report uses it (a search by meaning may still
         find the subject in other words)."""
-        mentions = find_mentions(self.index, phrase, report_ids)
-        kept = {id(r) for r in distinct_reports([m.report for m in mentions])}  # a PDF and its text export are one report
-        mentions = [m for m in mentions if id(m.report) in kept]
+        found = find_mentions(self.index, phrase, report_ids, detail=MAX_LISTED)
+        mentions = found.detailed
         searched = self._searched(plan, report_ids)
-        trace = trace | {"route": "mentions", "phrase": phrase, "mentions": len(mentions), "searched": searched}
+        trace = trace | {"route": "mentions", "phrase": phrase, "mentions": len(found.reports), "searched": searched}
         total = len(distinct_reports(self.index.reports() if report_ids is None else [r for r in (self.index.report(i) for i in report_ids) if r]))
         if not mentions:
             if len(phrase.split()) > 3:
@@ -893,21 +892,20 @@ class QAPipeline:
                 trace | {"refusal": "never-mentioned"},
                 started,
             )
-        authorities = sorted({m.report.metadata.local_authority or "" for m in mentions})
-        paragraphs = sum(len(m.paragraphs) for m in mentions)
+        authorities = sorted({r.metadata.local_authority or "" for r in found.reports})
         header = (
-            f"\u201c{phrase}\u201d appears in {len(mentions)} of the {total} reports searched ({paragraphs} paragraph{'s' if paragraphs != 1 else ''}), "
+            f"\u201c{phrase}\u201d appears in {len(found.reports)} of the {total} reports searched, "
             f"from {len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'}."
         )
-        if len(mentions) > MAX_LISTED:
+        if len(found.reports) > MAX_LISTED:
             header += f" The first {MAX_LISTED}, by authority, are quoted; name an authority, a report type or a year to narrow the list."
         sources: dict[str, Paragraph] = {}
         lines = [header, ""]
-        for mention in mentions[:MAX_LISTED]:
+        for mention in mentions:
             marker = _marker(sources, mention.paragraphs[0])
             more = f" (and {len(mention.paragraphs) - 1} more paragraph{'s' if len(mention.paragraphs) > 2 else ''})" if len(mention.paragraphs) > 1 else ""
             lines.append(f"- **{report_label(mention.report)}**{more}: {mention.sentence} [{marker}]")
-        shown = {m.report.report_id: m.report for m in mentions[:MAX_LISTED]}
+        shown = {m.report.report_id: m.report for m in mentions}
         checked = check_citations("\n".join(lines), sources, shown, self._similarity)
         if not checked.citations:
             return None

@@ -120,6 +120,14 @@ class Index:
         self._refresh()
         return self._chunks.get(chunk_id)
 
+    def chunks_in(self, report_ids: Sequence[str] | None) -> list[Chunk]:
+        """The chunks of these reports (all when None), from memory."""
+        self._refresh()
+        if report_ids is None:
+            return list(self._chunks.values())
+        wanted = set(report_ids)
+        return [c for c in self._chunks.values() if c.report_id in wanted]
+
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         return self.catalog.paragraph(paragraph_id)
 

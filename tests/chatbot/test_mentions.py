@@ -58,16 +58,20 @@ def test_every_report_using_the_phrase_is_found_by_reading_it(sample_index) -> N
     pattern = re.compile(r"private\s+fostering", re.I)
     expected = {r.report_id for r in sample_index.reports() if any(pattern.search(p.text) for p in sample_index.paragraphs(r.report_id))}
     found = find_mentions(sample_index, "private fostering", None)
-    assert {m.report.report_id for m in found} == expected and len(expected) >= 5
-    for mention in found:
+    assert {m.report.report_id for m in found.detailed} == {r.report_id for r in found.reports} == expected and len(expected) >= 5
+    for mention in found.detailed:
         assert pattern.search(mention.sentence) and mention.sentence in mention.paragraphs[0].text
+    # counted in full, read in part: the first two by authority and date are read, every one is counted
+    some = find_mentions(sample_index, "private fostering", None, detail=2)
+    assert len(some.reports) == len(expected) and [m.report for m in some.detailed] == list(some.reports[:2])
 
 
 def test_which_reports_mention_a_phrase_lists_them_all_each_cited(pipeline: QAPipeline) -> None:
     """"Which reports mention county lines?" was refused: a search by meaning drowned the two words in the framing."""
     answer = pipeline.ask("Which reports mention county lines?")
     assert answer.trace["route"] == "mentions" and not answer.refused
-    assert answer.answer.startswith("\u201ccounty lines\u201d appears in 1 of the 14 reports searched (2 paragraphs), from 1 authority.")
+    assert answer.answer.startswith("\u201ccounty lines\u201d appears in 1 of the 14 reports searched, from 1 authority.")
+    assert "(and 1 more paragraph)" in answer.answer
     assert [c.report_id for c in answer.citations] == ["buckinghamshire-sif-2018-01-29-txt"]
     assert "county lines" in normalise(answer.citations[0].text)
 
