@@ -45,7 +45,7 @@ _TAIL = re.compile(
     r"\s*(?:\b(?:at all|anywhere|ever|in (?:any|the|their|its) (?:reports?|inspections?|letters?)|in any of them|in them)\b\s*)+$",
     re.I,
 )
-_LEAD = re.compile(r"^\s*(?:the\s+)?(?:(?:word|term|phrase|words)\s+)", re.I)
+_LEAD = re.compile(r"^\s*(?:the\s+(?:(?:word|term|phrase|words)\s+)?|(?:word|term|phrase|words)\s+|an?\s+)", re.I)
 _MAX_WORDS = 6  # a longer "phrase" is a question, not words to look for
 MAX_LISTED = 30  # reports quoted in one answer; the count covers them all
 _NO_DATE = date.min

@@ -27,6 +27,7 @@ def pipeline(sample_index) -> QAPipeline:
         ("Which authorities' reports talk about family hubs?", "family hubs"),
         ("Is Lifelong Links mentioned in any report?", "Lifelong Links"),
         ("Find mentions of staying close", "staying close"),
+        ("Which reports mention the Family Drug and Alcohol Court?", "Family Drug and Alcohol Court"),  # not "the"
         ('Which reports mention the word "radicalisation" at all?', "radicalisation"),
         # not a question about where words occur
         ("What did inspectors say about county lines?", None),
