@@ -1382,16 +1382,18 @@ class QAPipeline:
                 if paragraph is None:
                     continue
                 seen.add(paragraph_id)
-                if paragraph.kind == "bullet" and in_scope_list(paragraph, listed.setdefault(report.report_id, self.index.paragraphs(report.report_id))):
-                    continue  # what the visit looked at ("Care leavers at risk of specific harm."), not a finding
+                if paragraph.kind == "bullet":
+                    if report.report_id not in listed:
+                        listed[report.report_id] = self.index.paragraphs(report.report_id)
+                    if in_scope_list(paragraph, listed[report.report_id]):
+                        continue  # what the visit looked at ("Care leavers at risk of specific harm."), not a finding
                 evidence.append(Evidence(str(len(evidence) + 1), paragraph, report, rank, hit.dense))
         return evidence
 
     def _searched(self, plan: QueryPlan, report_ids: Sequence[str] | None) -> str:
         """One line saying what was searched: authorities, report types, dates, how many reports."""
         # a PDF and its text export are one report, as the catalogue counts them
-        everything = self.index.reports()
-        total = len(distinct_reports(everything))
+        total = len(distinct_reports(self.index.reports()))
         count = total if report_ids is None else len(distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None]))
         who = ", ".join(plan.authorities) if plan.authorities else f"the {len(plan.region_authorities)} authorities of {_region_name(plan.region)}" if plan.region else "all authorities"
         kinds = ", ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "all report types"

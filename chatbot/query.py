@@ -638,10 +638,9 @@ def plan_query(
     # "which London boroughs ...?", "in the North West": a region scopes the search when no authority is named
     regions = gazetteer.regions_named(question) if not authorities else []
     region = regions[0] if len(regions) == 1 else ""
-    if region:
-        notes.append(f"region: {region} ({len(gazetteer.in_region(region))} authorities)")
     topic = _COMPARE.sub(" ", search_text(standalone)) if len(authorities) > 1 else search_text(standalone)
     if region:
+        notes.append(f"region: {region} ({len(gazetteer.in_region(region))} authorities)")
         topic = gazetteer.strip_regions(topic)
     if len(named) == 1 and _NEIGHBOURS.search(question):
         # "with its statistical neighbours", "with similar authorities": whom to compare, not what

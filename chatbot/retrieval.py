@@ -63,7 +63,7 @@ def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | Non
         selected.append(report)
     if (plan.latest or plan.earliest) and selected:
         by_authority: dict[str, Report] = {}
-        for report in sorted(selected, key=lambda r: r.metadata.published or r.metadata.visit_start or r.metadata.letter_date or _MIN_DATE):
+        for report in sorted(selected, key=_when):
             key = report.metadata.local_authority or report.report_id
             if plan.earliest:
                 by_authority.setdefault(key, report)

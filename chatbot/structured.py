@@ -779,13 +779,16 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             candidates = list(latest.values())
         else:
             earlier = []
-        for report in sorted(candidates, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+
+
+        def listed(report: Report) -> list[Judgement]:
+            """The report's judgements the list is about: the areas asked, any area ("for anything"), else overall."""
             if areas:
-                judgements = _judgements_for(report, areas)
-            elif _ANY_AREA.search(question):
-                judgements = list(report.metadata.judgements)
-            else:
-                judgements = _judgements_for(report, ["overall_effectiveness"])
+                return _judgements_for(report, areas)
+            return list(report.metadata.judgements) if _ANY_AREA.search(question) else _judgements_for(report, ["overall_effectiveness"])
+
+        for report in sorted(candidates, key=lambda r: (r.metadata.local_authority or "", _when(r))):
+            judgements = listed(report)
             if len(pairs) > 1:
                 # "good for help and protection but inadequate for care leavers": every pair must hold
                 held = [[j for j in _judgements_for(report, [area]) if _grade_is(j.grade, wanted)] for wanted, area in pairs]
@@ -801,8 +804,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             # "which authorities were judged inadequate?": the grades a later inspection replaced, marked as such
             for report in sorted(earlier, key=lambda r: (r.metadata.local_authority or "", _when(r))):
                 later = superseded[report.report_id]
-                judgements = _judgements_for(report, areas) if areas else list(report.metadata.judgements) if _ANY_AREA.search(question) else _judgements_for(report, ["overall_effectiveness"])
-                for judgement in (j for j in judgements if _grade_is(j.grade, grade)):
+                for judgement in (j for j in listed(report) if _grade_is(j.grade, grade)):
                     fact = judgement_fact(report, judgement, paragraphs_of(report.report_id))
                     note = f"no longer standing: replaced by the {REPORT_TYPE_LABELS.get(later.metadata.report_type, 'inspection')} of {_when(later):%-d %B %Y}"
                     facts.append(replace(fact, note=note))
