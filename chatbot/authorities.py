@@ -248,15 +248,20 @@ class Gazetteer:
                 found[name] = int(year.group(1))
         return found
 
+    def _region_matches(self, text: str) -> list[re.Match[str]]:
+        """The region phrases of a text whose region is not part of an authority's name ("North East Lincolnshire")."""
+        taken = self._spans(text)
+        return [
+            match
+            for match in REGION_PHRASE.finditer(text)
+            if not any(match.start("region") < end and start < match.end("region") for start, end in taken)
+        ]
+
     def regions_named(self, text: str) -> list[str]:
         """The English regions a text names ("London boroughs", "in the North West", "across Yorkshire"), as the lookup
         table names them, never inside an authority's name ("North East Lincolnshire", "City of London")."""
-        taken = self._spans(text)
         found: list[str] = []
-        for match in REGION_PHRASE.finditer(text):
-            span = match.span("region")
-            if any(span[0] < end and start < span[1] for start, end in taken):
-                continue
+        for match in self._region_matches(text):
             name = next(region for region, pattern in _REGION_NAMES if pattern.fullmatch(match.group("region")))
             if name not in found:
                 found.append(name)
@@ -264,11 +269,8 @@ class Gazetteer:
 
     def strip_regions(self, text: str) -> str:
         """The text less the regions it names (as `regions_named` reads them)."""
-        taken = self._spans(text)
-        for match in reversed(list(REGION_PHRASE.finditer(text))):
-            span = match.span("region")
-            if not any(span[0] < end and start < span[1] for start, end in taken):
-                text = text[: match.start()] + " " + text[match.end() :]
+        for match in reversed(self._region_matches(text)):
+            text = text[: match.start()] + " " + text[match.end() :]
         return " ".join(text.split())
 
     def in_region(self, region: str) -> tuple[str, ...]:
