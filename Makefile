@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci accept-baseline bench bench-corpus serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test accept-baseline bench bench-corpus serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,17 +30,20 @@ lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on 
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
-	$(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
+	$(BIN)/ofsted-qa eval --dataset eval/datasets/dev/gold.yaml --dataset eval/datasets/dev/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
 
 eval-ci: setup  ## the regression suite on a fresh index of the sample corpus; fails on a regression
 	rm -rf $(EVAL_INDEX)
 	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
-	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/dev/gold.yaml --dataset eval/datasets/dev/gold_structured.yaml --out $(EVAL_OUT) --with-baselines
+
+eval-test: setup  ## dev, its blind rewrites, the blind test set and the routing set side by side (needs ../shared/corpus)
+	$(BIN)/python -m eval.suite --out $(EVAL_OUT)-test
 
 accept-baseline: setup  ## record the current results as the baseline, on purpose
 	rm -rf $(EVAL_INDEX)
 	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa ingest --no-progress
-	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/gold.yaml --dataset eval/datasets/gold_structured.yaml --out $(EVAL_OUT) --accept-baseline
+	OFSTED_QA_INDEX_DIR=$(EVAL_INDEX) $(BIN)/ofsted-qa eval --dataset eval/datasets/dev/gold.yaml --dataset eval/datasets/dev/gold_structured.yaml --out $(EVAL_OUT) --accept-baseline
 
 bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (prints ratios)
 	$(BIN)/python -m benchmarks.run
@@ -52,4 +55,4 @@ ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
 	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv
 
 clean:
-	rm -rf $(EVAL_INDEX) $(EVAL_OUT) .pytest_cache
+	rm -rf $(EVAL_INDEX) $(EVAL_OUT) $(EVAL_OUT)-test .eval-cache .pytest_cache

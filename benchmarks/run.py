@@ -44,7 +44,7 @@ def summarise(name: str, values: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", type=Path, default=Path("eval/datasets/gold.yaml"))
+    parser.add_argument("--dataset", type=Path, default=Path("eval/datasets/dev/gold.yaml"))
     parser.add_argument("--corpus", type=Path, default=None, help="documents to ingest (default: the sample corpus)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results.json"))
     parser.add_argument("--repeat", type=int, default=2)

@@ -346,6 +346,7 @@ class QAPipeline:
                 told = on_text
                 on_text = lambda text: told(f"{reading}\n\n{text}")  # noqa: E731
         plan = self._rewrite_follow_up(plan, question, history, filters, trace)
+        trace["asked"] = plan.to_json()  # the question as understood, before any scope is widened or narrowed
         if plan.personal:
             return self._refuse(
                 "I can't help with questions about identifiable children or individuals: the inspection "

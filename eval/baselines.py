@@ -87,6 +87,32 @@ def load_documents(root: Path) -> list[LoadedDocument]:
     return documents
 
 
+def load_report_files(reports: Sequence[Report]) -> list[LoadedDocument]:
+    """The files an index was built from (each report's source), read by the project's loader, so the baselines
+    see the same reports as the product. A report read from a URL or whose file has gone is left out; none
+    readable is a configuration error."""
+    from ingest.loaders import is_url, load_document
+
+    documents: list[LoadedDocument] = []
+    seen: set[str] = set()
+    for report in sorted(reports, key=lambda r: r.report_id):
+        path = Path(report.source)
+        if report.report_id in seen or is_url(report.source) or not path.is_file():
+            continue
+        try:
+            document = load_document(path)
+        except IngestError:
+            continue
+        seen.add(report.report_id)
+        documents.append(document)
+    if not documents:
+        raise ConfigError(
+            "the baselines read the report files of the index being evaluated, and none of them is readable "
+            "here: pass --corpus DIR with the reports to compare on"
+        )
+    return documents
+
+
 def split_documents(
     documents: Sequence[LoadedDocument], chunk_size: int = CHUNK_SIZE, chunk_overlap: int = CHUNK_OVERLAP
 ) -> list[BaselineChunk]:

@@ -17,14 +17,16 @@ from core.errors import OfstedQAError
 from core.protocols import QuestionAnswerer
 from core.settings import Settings
 from eval.dataset import DatasetError, EvalCase, load_cases, select_tag
-from eval.metrics import MAIN_METRICS, compare, threshold_failures
+from eval.metrics import MAIN_METRICS, threshold_failures
 from eval.reporting import (
     DEFAULT_BASELINE,
     DEFAULT_THRESHOLDS,
     Verdict,
+    compare_with,
     format_value,
-    load_baseline,
+    load_baselines,
     load_thresholds,
+    match_baseline,
     write_baseline,
     write_outputs,
 )
@@ -56,7 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--with-baselines", action="store_true", help="also run the naive LangChain and BM25 baselines side by side"
     )
     parser.add_argument(
-        "--corpus", type=Path, default=None, metavar="DIR", help="documents for --with-baselines (default: sample)"
+        "--corpus",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="documents for --with-baselines (default: the report files of the index being evaluated)",
     )
     parser.add_argument("--tag", default=None, metavar="TAG", help="only the cases with this tag")
 
@@ -82,23 +88,20 @@ def run(
         return EXIT_BAD_DATASET
     try:
         thresholds = load_thresholds(args.thresholds)
-        baseline = load_baseline(args.baseline)
+        baselines = load_baselines(args.baseline)
         product = cast(QuestionAnswerer, answerer if hasattr(answerer, "ask") else answerer())  # type: ignore[operator]
         result = run_suite(product, cases, name="product", settings=settings, model=_model_name(settings))
-        systems = _run_baselines(args, settings, cases) if args.with_baselines else []
+        systems = _run_baselines(args, settings, cases, product) if args.with_baselines else []
     except OfstedQAError as error:
         print(f"Error: {error}", file=err)
         return EXIT_FAILED
-    comparison = (
-        compare(result.summary, result.case_passes(), baseline.summary, baseline.cases, thresholds.tolerances)
-        if baseline is not None
-        else None
-    )
+    match = match_baseline(baselines, result)
     verdict = Verdict(
         threshold_failures=tuple(threshold_failures(result.summary, thresholds.minimums)),
-        comparison=comparison,
-        baseline=baseline,
+        comparison=compare_with(match, result, thresholds.tolerances),
+        baseline=match.baseline if match.same_cases else None,
         accepted_baseline=args.accept_baseline,
+        baseline_note="" if args.accept_baseline else match.note,
     )
     paths = write_outputs(args.out, result, verdict, systems)
     if args.accept_baseline:
@@ -109,6 +112,8 @@ def run(
 
 def _load(args: argparse.Namespace) -> list[EvalCase]:
     """The dataset's cases, narrowed to --tag; a tag that selects nothing is a dataset error."""
+    if args.tag and args.accept_baseline:
+        raise DatasetError("--accept-baseline records the whole datasets: run it without --tag")
     cases = select_tag(load_cases(args.dataset), args.tag)
     if not cases:
         raise DatasetError(f"no case in {', '.join(map(str, args.dataset))} has the tag {args.tag!r}")
@@ -120,11 +125,14 @@ def _model_name(settings: Settings) -> str:
     return f"llm:{settings.llm_model}" if settings.answerer == "llm" else "extractive"
 
 
-def _run_baselines(args: argparse.Namespace, settings: Settings, cases: Sequence[EvalCase]) -> list[SuiteResult]:
-    """The naive LangChain and BM25 baselines over the corpus folder, scored by the same runner."""
-    from eval.baselines import BM25Baseline, NaiveLangChainBaseline, load_documents
+def _run_baselines(
+    args: argparse.Namespace, settings: Settings, cases: Sequence[EvalCase], product: QuestionAnswerer
+) -> list[SuiteResult]:
+    """The naive LangChain and BM25 baselines, scored by the same runner over the same reports as the product:
+    the report files of the index being evaluated, or the folder given with --corpus."""
+    from eval.baselines import BM25Baseline, NaiveLangChainBaseline, load_documents, load_report_files
 
-    documents = load_documents(args.corpus or settings.sample_corpus_dir)
+    documents = load_documents(args.corpus) if args.corpus else load_report_files(product.reports())
     with NaiveLangChainBaseline(documents) as naive:
         naive.prepare()
         naive_result = run_suite(naive, cases, name=naive.name, model=naive.name)
@@ -155,6 +163,8 @@ def _print_summary(
         cells = (f"{format_value(metric, summary.get(metric)):>18}" for summary in summaries)
         print(f"{metric:<{width}}" + "".join(cells), file=out)
     print("", file=out)
+    if verdict.baseline_note:
+        print(verdict.baseline_note, file=out)
     for message in verdict.threshold_failures:
         print(f"FAIL threshold: {message}", file=out)
     for message in verdict.regressions:

@@ -7,6 +7,7 @@ field, so an evaluator can fix a hand-written file without reading a traceback.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ _DatasetLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def load_yaml(text: str) -> Any:
+    """YAML as the datasets read it: dates stay strings, so a bad one is reported with its case and field."""
+    return yaml.load(text, Loader=_DatasetLoader)  # noqa: S506 - a SafeLoader
 
 
 class DatasetError(OfstedQAError):
@@ -104,6 +110,26 @@ def load_file(path: Path) -> list[EvalCase]:
 def select_tag(cases: Sequence[EvalCase], tag: str | None) -> list[EvalCase]:
     """The cases carrying `tag`, or all of them when no tag is given."""
     return [case for case in cases if tag is None or tag in case.tags]
+
+
+def case_hash(case: EvalCase) -> str:
+    """sha256 of what a case asks and expects (not its tags or file): equal hashes mean the same case."""
+    filters = case.filters
+    payload = {
+        "id": case.id,
+        "question": case.question,
+        "history": [[turn.user, turn.assistant] for turn in case.history],
+        "filters": [
+            list(filters.local_authorities),
+            list(filters.report_types),
+            filters.published_from.isoformat() if filters.published_from else None,
+            filters.published_to.isoformat() if filters.published_to else None,
+        ],
+        "answerable": case.answerable,
+        "evidence": list(case.evidence),
+        "facts": [list(alternatives) for alternatives in case.facts],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def file_hashes(cases: Iterable[EvalCase]) -> dict[str, str]:

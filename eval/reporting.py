@@ -23,6 +23,7 @@ from eval.metrics import (
     REQUIRED_SUMMARY_KEYS,
     Comparison,
     Summary,
+    compare,
 )
 from eval.runner import CaseResult, SuiteResult
 
@@ -81,55 +82,197 @@ def _metric_numbers(value: Any, path: Path, section: str) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The accepted state of the product: summary metrics and pass/fail per case."""
+    """The accepted state of the product on one set of cases: summary metrics and pass/fail per case."""
 
     summary: Summary
     cases: dict[str, bool]
     accepted: str = ""
     run: dict[str, Any] = field(default_factory=dict)
+    case_hashes: dict[str, str] = field(default_factory=dict)  # case id -> sha256 of the case as accepted
+
+    @property
+    def corpus_hash(self) -> str | None:
+        value = self.run.get("corpus_hash")
+        return str(value) if value else None
+
+    @property
+    def dataset_hashes(self) -> list[str]:
+        """The content hashes of the dataset files, sorted: the same files under another path still match."""
+        return sorted(str(digest) for digest in (self.run.get("datasets") or {}).values())
 
 
-def load_baseline(path: Path) -> Baseline | None:
-    """The accepted baseline, or None when the file does not exist yet."""
-    if not path.exists():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        summary, cases = raw["summary"], raw["cases"]
-        if not isinstance(summary, dict) or not isinstance(cases, dict):
-            raise TypeError("summary and cases must be objects")
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ConfigError(f"{path}: not a baseline file ({error}); recreate it with --accept-baseline") from None
+@dataclass(frozen=True)
+class BaselineMatch:
+    """Which accepted baseline a run is judged against, and how far.
+
+    `same_cases`: the baseline holds exactly these cases over the same corpus, so its summary metrics
+    are comparable. Otherwise only the cases in `shared` (same id, same content, same corpus) are
+    compared one by one, and `baseline` is None when there are none.
+    """
+
+    baseline: Baseline | None = None
+    same_cases: bool = False
+    shared: tuple[str, ...] = ()
+    note: str = ""
+
+
+BASELINE_STORE_VERSION = 2
+
+
+def _parse_baseline(raw: Any) -> Baseline:
+    summary, cases = raw["summary"], raw["cases"]
+    if not isinstance(summary, dict) or not isinstance(cases, dict):
+        raise TypeError("summary and cases must be objects")
+    hashes = raw.get("case_hashes") or {}
+    if not isinstance(hashes, dict):
+        raise TypeError("case_hashes must be an object")
     return Baseline(
         summary=summary,
         cases={str(k): bool(v) for k, v in cases.items()},
         accepted=str(raw.get("accepted", "")),
-        run=raw.get("run", {}),
+        run=raw.get("run", {}) or {},
+        case_hashes={str(k): str(v) for k, v in hashes.items()},
+    )
+
+
+def load_baselines(path: Path) -> list[Baseline]:
+    """Every accepted baseline in the file (one per set of datasets); [] when the file does not exist yet.
+
+    A file of the first format (one baseline at the top level) reads as a store of one.
+    """
+    if not path.exists():
+        return []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise TypeError("expected an object")
+        if "baselines" in raw:
+            if not isinstance(raw["baselines"], list):
+                raise TypeError("baselines must be a list")
+            return [_parse_baseline(item) for item in raw["baselines"]]
+        return [_parse_baseline(raw)]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(f"{path}: not a baseline file ({error}); recreate it with --accept-baseline") from None
+
+
+def load_baseline(path: Path) -> Baseline | None:
+    """The only (or first) accepted baseline in the file, or None when there is none."""
+    baselines = load_baselines(path)
+    return baselines[0] if baselines else None
+
+
+def match_baseline(baselines: Sequence[Baseline], result: SuiteResult) -> BaselineMatch:
+    """The baseline this run is judged against: one accepted on exactly these cases and this corpus, or else
+    the one sharing the most unchanged cases (compared case by case only). Never a baseline of other cases."""
+    run = result.run
+    hashes: dict[str, str] = dict(run.get("case_hashes") or {})
+    corpus = (run.get("corpus") or {}).get("hash")
+    datasets = sorted((run.get("datasets") or {}).values())
+    other_corpus: Baseline | None = None
+    best: tuple[int, Baseline | None, tuple[str, ...]] = (0, None, ())
+    for baseline in baselines:
+        if baseline.case_hashes:
+            same = baseline.case_hashes == hashes
+        else:  # a first-format baseline: no case hashes, so the dataset files and case ids must both be equal
+            same = baseline.dataset_hashes == datasets and set(baseline.cases) == set(hashes)
+        if baseline.corpus_hash and corpus and baseline.corpus_hash != corpus:
+            if same:
+                other_corpus = baseline
+            continue
+        if same:
+            return BaselineMatch(baseline=baseline, same_cases=True, shared=tuple(hashes), note="")
+        shared = tuple(case for case, digest in hashes.items() if baseline.case_hashes.get(case) == digest)
+        if len(shared) > best[0]:
+            best = (len(shared), baseline, shared)
+    count, closest, shared = best
+    if closest is not None:
+        return BaselineMatch(
+            baseline=closest,
+            same_cases=False,
+            shared=shared,
+            note=(
+                f"The accepted baseline was made on other cases: {count} of these {len(hashes)} cases are unchanged "
+                "in it, and only they are compared, case by case; the summary metrics are not compared."
+            ),
+        )
+    if other_corpus is not None:
+        return BaselineMatch(
+            note=(
+                f"The baseline for these cases was measured over another corpus ({str(other_corpus.corpus_hash)[:12]}, "
+                f"this run {str(corpus)[:12]}): figures are reported, nothing is compared."
+            )
+        )
+    return BaselineMatch(
+        note="No accepted baseline for these cases: figures are reported, nothing is compared "
+        "(record one with --accept-baseline)."
+    )
+
+
+def compare_with(match: BaselineMatch, result: SuiteResult, tolerances: Mapping[str, float]) -> Comparison | None:
+    """The comparison a match allows: every metric and case for the same cases, else the shared cases only."""
+    baseline = match.baseline
+    if baseline is None:
+        return None
+    passes = result.case_passes()
+    if match.same_cases:
+        return compare(result.summary, passes, baseline.summary, baseline.cases, tolerances)
+    shared = set(match.shared)
+    return compare(
+        {}, {c: p for c, p in passes.items() if c in shared}, {}, {c: p for c, p in baseline.cases.items() if c in shared}, {}
     )
 
 
 def baseline_payload(result: SuiteResult) -> dict[str, Any]:
-    """What --accept-baseline stores: the summary, pass/fail per case and where it came from."""
+    """What --accept-baseline stores: the summary, pass/fail and content hash per case, and where it came from."""
     run = result.run
     return {
         "accepted": datetime.now(UTC).isoformat(timespec="seconds"),
         "system": result.name,
         "summary": result.summary,
         "cases": result.case_passes(),
+        "case_hashes": dict(run.get("case_hashes") or {}),
         "run": {
             "git": run.get("git"),
             "model": run.get("model"),
             "corpus_hash": run.get("corpus", {}).get("hash"),
             "reports": run.get("corpus", {}).get("reports"),
-            "datasets": run.get("datasets", {}),
+            "datasets": {_relative(path): digest for path, digest in (run.get("datasets") or {}).items()},
         },
     }
 
 
+def _relative(path: str) -> str:
+    """A dataset path relative to the project when it lies inside it, so the file reads the same anywhere."""
+    try:
+        return str(Path(path).resolve().relative_to(EVAL_DIR.parent))
+    except ValueError:
+        return path
+
+
 def write_baseline(path: Path, result: SuiteResult) -> None:
-    """Write the current run as the accepted baseline."""
+    """Record the current run as the accepted baseline for its datasets, keeping the other datasets' baselines.
+
+    An earlier baseline of the same dataset files (by path) is replaced: the datasets changed, or the product did.
+    """
+    payload = baseline_payload(result)
+    files = set(payload["run"]["datasets"])
+    kept = [
+        raw
+        for raw in _stored(path)
+        if set((raw.get("run") or {}).get("datasets") or {}) != files
+        and sorted(((raw.get("run") or {}).get("datasets") or {}).values()) != sorted(payload["run"]["datasets"].values())
+    ]
+    store = {"version": BASELINE_STORE_VERSION, "baselines": [*kept, payload]}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(baseline_payload(result), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(store, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _stored(path: Path) -> list[dict[str, Any]]:
+    """The raw baselines already in the file (validated by load_baselines first)."""
+    if not load_baselines(path):
+        return []
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return list(raw["baselines"]) if "baselines" in raw else [raw]
 
 
 # --- the run's verdict ------------------------------------------------------------------------
@@ -143,6 +286,7 @@ class Verdict:
     comparison: Comparison | None = None
     baseline: Baseline | None = None
     accepted_baseline: bool = False  # this run was written as the new baseline; regressions accepted
+    baseline_note: str = ""  # why no baseline, or only some cases, were compared
 
     @property
     def regressions(self) -> list[str]:
@@ -202,6 +346,7 @@ def results_json(result: SuiteResult, verdict: Verdict, systems: Sequence[SuiteR
             "regressions": verdict.regressions,
             "accepted_baseline": verdict.accepted_baseline,
             "baseline_accepted_at": verdict.baseline.accepted if verdict.baseline else None,
+            "baseline_note": verdict.baseline_note,
             "newly_failing": list(comparison.newly_failing) if comparison else [],
             "newly_passing": list(comparison.newly_passing) if comparison else [],
             "new_cases": list(comparison.new_cases) if comparison else [],
@@ -336,6 +481,9 @@ def report_markdown(result: SuiteResult, verdict: Verdict, systems: Sequence[Sui
     if verdict.accepted_baseline:
         lines.append("")
         lines.append("This run was accepted as the new baseline (--accept-baseline).")
+    elif verdict.baseline_note:
+        lines.append("")
+        lines.append(verdict.baseline_note)
     elif verdict.baseline is None:
         lines.append("")
         lines.append("No accepted baseline yet: run with --accept-baseline to record one.")

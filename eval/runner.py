@@ -18,7 +18,7 @@ from core.errors import BadQuestionError
 from core.models import Answer, Report
 from core.protocols import QuestionAnswerer
 from core.settings import PROJECT_ROOT
-from eval.dataset import EvalCase, file_hashes
+from eval.dataset import EvalCase, case_hash, file_hashes
 from eval.metrics import CaseScore, Summary, aggregate, aggregate_by_tag, score_case
 
 # Settings whose names contain one of these are left out of the record even when not a SecretStr.
@@ -165,6 +165,7 @@ def run_info(
         "python": platform.python_version(),
         "corpus": {"reports": len(corpus), "hash": corpus_hash(corpus), "documents": corpus},
         "datasets": file_hashes(cases),
+        "case_hashes": {case.id: case_hash(case) for case in cases},
     }
 
 

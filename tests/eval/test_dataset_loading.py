@@ -189,6 +189,6 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_the_committed_gold_datasets_load() -> None:
-    files = [ROOT / "eval" / "datasets" / "gold.yaml", ROOT / "eval" / "datasets" / "gold_structured.yaml"]
+    files = [ROOT / "eval" / "datasets" / "dev" / "gold.yaml", ROOT / "eval" / "datasets" / "dev" / "gold_structured.yaml"]
     cases = load_cases(files)
     assert len(cases) >= 180 and len({case.id for case in cases}) == len(cases)

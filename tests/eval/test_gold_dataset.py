@@ -17,7 +17,7 @@ from core.text import normalise
 from ingest.loaders import iter_document_paths
 
 ROOT = Path(__file__).resolve().parents[2]
-DATASET = ROOT / "eval" / "datasets" / "gold.yaml"
+DATASET = ROOT / "eval" / "datasets" / "dev" / "gold.yaml"
 SAMPLE = ROOT / "data" / "sample"
 DOC_SUFFIXES = {".pdf", ".txt", ".md"}
 

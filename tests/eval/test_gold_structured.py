@@ -20,8 +20,8 @@ from eval.dataset import load_cases
 from ingest.loaders import iter_document_paths, load_document
 
 ROOT = Path(__file__).resolve().parents[2]
-DATASET = ROOT / "eval" / "datasets" / "gold_structured.yaml"
-GOLD = ROOT / "eval" / "datasets" / "gold.yaml"
+DATASET = ROOT / "eval" / "datasets" / "dev" / "gold_structured.yaml"
+GOLD = ROOT / "eval" / "datasets" / "dev" / "gold.yaml"
 SAMPLE = ROOT / "data" / "sample"
 
 KINDS = ("metadata", "comparison", "timeline")

@@ -195,9 +195,10 @@ def test_exit_1_when_a_case_flips_from_pass_to_fail(dataset: Path, tmp_path: Pat
     accept = ["--out", str(tmp_path / "first"), "--accept-baseline"]
     code, out, _ = run_cli([*common, *accept], ScriptedAnswerer(GOOD), capsys)
     assert code == 0, out
-    stored = json.loads(baseline.read_text())
-    assert stored["cases"] == {"care-leavers": True, "foster-followup": True, "weather": True}
-    assert stored["summary"]["pass_rate"] == 1.0
+    stored = json.loads(baseline.read_text())["baselines"]
+    assert len(stored) == 1 and set(stored[0]["case_hashes"]) == {"care-leavers", "foster-followup", "weather"}
+    assert stored[0]["cases"] == {"care-leavers": True, "foster-followup": True, "weather": True}
+    assert stored[0]["summary"]["pass_rate"] == 1.0
 
     code, out, _ = run_cli([*common, "--out", str(tmp_path / "same")], ScriptedAnswerer(GOOD), capsys)
     assert code == 0, out
@@ -211,12 +212,88 @@ def test_exit_1_when_a_case_flips_from_pass_to_fail(dataset: Path, tmp_path: Pat
     report = (out_dir / "report.md").read_text()
     assert "passed in the baseline, fail now: foster-followup" in report
     assert "### foster-followup" in report  # listed among the failing cases
-    assert json.loads(baseline.read_text())["cases"]["foster-followup"] is True  # baseline untouched
+    assert json.loads(baseline.read_text())["baselines"][0]["cases"]["foster-followup"] is True  # baseline untouched
 
     accept = ["--out", str(tmp_path / "accept"), "--accept-baseline"]
     code, out, _ = run_cli([*common, *accept], ScriptedAnswerer(worse), capsys)
     assert code == 0, out  # the regression is accepted deliberately
-    assert json.loads(baseline.read_text())["cases"]["foster-followup"] is False
+    stored = json.loads(baseline.read_text())["baselines"]
+    assert len(stored) == 1 and stored[0]["cases"]["foster-followup"] is False  # replaced, not added
+
+
+def test_a_baseline_judges_only_the_cases_it_was_made_on(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+    """Each set of datasets keeps its own baseline; a run on other cases is reported, never called a regression."""
+    baseline = tmp_path / "baseline.json"
+    accept = ["--baseline", str(baseline), "--accept-baseline"]
+    assert run_cli(["--dataset", str(dataset), "--out", str(tmp_path / "a"), *accept], ScriptedAnswerer(GOOD), capsys)[0] == 0
+
+    other = tmp_path / "other.yaml"
+    other.write_text(DATASET.replace("id: care-leavers", "id: care-leavers-elsewhere").replace("id: weather", "id: rain"))
+    worse = dict(GOOD)
+    worse["What did inspectors say about care leavers?"] = answer("Leaders understand strengths [1].", "bucks-3")
+    worse["And what about foster carers?"] = answer("Leaders understand strengths [1].", "bucks-3")
+    code, out, _ = run_cli(["--dataset", str(other), "--baseline", str(baseline), "--out", str(tmp_path / "b")], ScriptedAnswerer(worse), capsys)
+    # foster-followup is the same case in both files, so it alone is compared, and it regressed
+    assert code == 1
+    assert "1 of these 3 cases are unchanged" in out and "case foster-followup passed in the baseline" in out
+    assert "pass_rate fell" not in out  # the summaries are of other cases: not compared
+    report = (tmp_path / "b" / "report.md").read_text()
+    assert "| accepted baseline |" not in report and "only they are compared, case by case" in report
+
+    unrelated = tmp_path / "unrelated.yaml"
+    unrelated.write_text(DATASET.replace("And what about foster carers?", "And what about their foster carers?"))
+    worse["And what about their foster carers?"] = worse["And what about foster carers?"]
+    code, out, _ = run_cli(["--dataset", str(unrelated), "--baseline", str(baseline), "--out", str(tmp_path / "c")], ScriptedAnswerer(worse), capsys)
+    assert code == 1  # care-leavers is unchanged and now fails
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(DATASET.replace("What did inspectors say about care leavers?", "What about care leavers?"))
+    worse["What about care leavers?"] = worse["What did inspectors say about care leavers?"]
+    no_shared = edited.read_text().replace("id: foster-followup", "id: foster-2")
+    edited.write_text(no_shared.replace("What will the weather", "What will the sky"))
+    worse["What will the sky be tomorrow?"] = GOOD["What will the weather be tomorrow?"]
+    code, out, _ = run_cli(["--dataset", str(edited), "--baseline", str(baseline), "--out", str(tmp_path / "d")], ScriptedAnswerer(worse), capsys)
+    assert code == 0, out  # no case of the baseline is asked again unchanged: figures only
+    assert "No accepted baseline for these cases" in out
+    assert json.loads((tmp_path / "d" / "results.json").read_text())["verdict"]["regressions"] == []
+
+    # a second dataset's baseline is kept beside the first; each run finds its own
+    assert run_cli(["--dataset", str(edited), "--out", str(tmp_path / "e"), *accept], ScriptedAnswerer(worse), capsys)[0] == 0
+    stored = json.loads(baseline.read_text())["baselines"]
+    assert len(stored) == 2
+    code, out, _ = run_cli(["--dataset", str(dataset), "--baseline", str(baseline), "--out", str(tmp_path / "f")], ScriptedAnswerer(GOOD), capsys)
+    assert code == 0 and "No accepted baseline" not in out and "unchanged" not in out
+
+
+def test_a_baseline_over_another_corpus_is_not_compared(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+    baseline = tmp_path / "baseline.json"
+    accept = ["--dataset", str(dataset), "--baseline", str(baseline), "--accept-baseline", "--out", str(tmp_path / "a")]
+    assert run_cli(accept, ScriptedAnswerer(GOOD), capsys)[0] == 0
+    stored = json.loads(baseline.read_text())
+    stored["baselines"][0]["run"]["corpus_hash"] = "0" * 64
+    baseline.write_text(json.dumps(stored))
+    worse = dict(GOOD)
+    worse["And what about foster carers?"] = answer("Leaders understand strengths [1].", "bucks-3")
+    code, out, _ = run_cli(["--dataset", str(dataset), "--baseline", str(baseline), "--out", str(tmp_path / "b")], ScriptedAnswerer(worse), capsys)
+    assert code == 0 and "measured over another corpus" in out
+
+
+def test_a_first_format_baseline_still_judges_its_own_datasets(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+    baseline = tmp_path / "baseline.json"
+    accept = ["--dataset", str(dataset), "--baseline", str(baseline), "--accept-baseline", "--out", str(tmp_path / "a")]
+    assert run_cli(accept, ScriptedAnswerer(GOOD), capsys)[0] == 0
+    first_format = json.loads(baseline.read_text())["baselines"][0]
+    del first_format["case_hashes"]
+    baseline.write_text(json.dumps(first_format))
+    worse = dict(GOOD)
+    worse["And what about foster carers?"] = answer("Leaders understand strengths [1].", "bucks-3")
+    code, out, _ = run_cli(["--dataset", str(dataset), "--baseline", str(baseline), "--out", str(tmp_path / "b")], ScriptedAnswerer(worse), capsys)
+    assert code == 1 and "pass_rate fell from 1.000" in out
+
+
+def test_accepting_a_baseline_for_one_tag_is_refused(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+    argv = ["--dataset", str(dataset), "--tag", "followup", "--accept-baseline", "--baseline", str(tmp_path / "b.json")]
+    code, _, err = run_cli(argv, ScriptedAnswerer(GOOD), capsys)
+    assert code == 2 and "without --tag" in err and not (tmp_path / "b.json").exists()
 
 
 def test_fail_to_pass_is_named_but_not_a_failure(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
