@@ -138,3 +138,17 @@ def test_routing_over_the_real_pipeline(pipeline: QAPipeline, tmp_path: Path) ->
     assert summary["confusion"]["refuse"] == {"refuse": 1}
     report = routing_markdown(summary, results)
     assert "## Route confusion matrix" in report and "| refuse |" in report
+
+
+def test_an_overview_of_several_authorities_is_a_side_by_side_comparison() -> None:
+    from eval.routing import RoutingResult
+
+    compare = RoutingCase(id="c", question="Compare Bury and Wakefield", route="comparison", authorities=("Bury", "Wakefield"))
+    seen = Labels("overview", ("Bury", "Wakefield"), (), "none", (), False)
+    assert RoutingResult(compare, seen, slot_results(compare, seen), 0.0).route_ok
+    alone = Labels("overview", ("Bury",), (), "none", (), False)
+    assert not RoutingResult(compare, alone, slot_results(compare, alone), 0.0).route_ok
+    grade = RoutingCase(id="g", question="Is Bury good?", route="grade", authorities=("Bury",))
+    assert not RoutingResult(grade, seen, slot_results(grade, seen), 0.0).route_ok
+    summary = summarise([RoutingResult(compare, seen, slot_results(compare, seen), 0.0)])
+    assert summary["confusion"] == {"comparison": {"comparison": 1}}
