@@ -189,6 +189,21 @@ def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, A
     lines.append("|---|" + "---|" * len(columns))
     for metric in SUMMARY_METRICS:
         lines.append(f"| {metric} | " + " | ".join(_cell(metric, summary.get(metric)) for _, summary in columns) + " |")
+    tagged = [name for name in ("dev", "test", "rewrites") if name in runs and runs[name].get("by_tag")]
+    if tagged:
+        tags = sorted({tag for name in tagged for tag in runs[name]["by_tag"]})
+        header = " | ".join(f"{name} cases | {name} pass rate | {name} citation recall" for name in tagged)
+        lines += ["", "## By tag (product)", "", f"| tag | {header} |", "|---|" + "---|---|---|" * len(tagged)]
+        for tag in tags:
+            cells = []
+            for name in tagged:
+                row = runs[name]["by_tag"].get(tag) or {}
+                cells += [
+                    str(row.get("cases", 0)) if row else "",
+                    _cell("pass_rate", row.get("pass_rate")) if row else "",
+                    _cell("citation_recall", row.get("citation_recall")) if row else "",
+                ]
+            lines.append(f"| {tag} | " + " | ".join(cells) + " |")
     if kept:
         lines += [
             "",

@@ -70,6 +70,7 @@ def test_summary_sets_every_run_side_by_side() -> None:
             "run": {"corpus": {"reports": 3, "hash": "f" * 64}, "datasets": {"eval/datasets/test/batch1.yaml": "e" * 64}},
             "verdict": {"baseline_note": "No accepted baseline for these cases"},
             "systems": {"product": {"summary": summary}, "bm25": {"summary": {"cases": 10, "pass_rate": 0.1}}},
+            "by_tag": {"grade": {"cases": 4, "pass_rate": pass_rate, "citation_recall": 0.5}},
         }
 
     kept = robustness(_results({"a": True}), _results({"a-rw1": True, "a-rw2": False}))
@@ -79,4 +80,5 @@ def test_summary_sets_every_run_side_by_side() -> None:
     assert "| pass_rate | 0.900 | 0.100 | 0.600 | 0.100 |" in text
     assert "| pass rate, rewrites (both) | 0.500 |" in text
     assert "| overall | 4 | 0.750 | 1.000 |" in text
+    assert "| grade | 4 | 0.900 | 0.500 | 4 | 0.600 | 0.500 |" in text
     assert "batch1.yaml (eeeeeeeeeeee)" in text and "No accepted baseline for these cases" in text
