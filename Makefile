@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci eval-test accept-baseline bench bench-corpus serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test train-router accept-baseline bench bench-corpus serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ eval-ci: setup  ## the regression suite on a fresh index of the sample corpus; f
 
 eval-test: setup  ## dev, its blind rewrites, the blind test set and the routing set side by side (needs ../shared/corpus)
 	$(BIN)/python -m eval.suite --out $(EVAL_OUT)-test
+
+train-router: setup  ## refit the learned route model (chatbot/data/route_model.npz) from eval/datasets/dev/routing.yaml
+	$(BIN)/python -m chatbot.intent build
 
 accept-baseline: setup  ## record the current results as the baseline, on purpose
 	rm -rf $(EVAL_INDEX)

@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
 from chatbot.extractive import Draft, Evidence, in_scope_list, report_label
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
+from chatbot.intent import RouteModel, route_text
 from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
 from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.query import (
@@ -289,7 +290,9 @@ class QAPipeline:
         per_report_cap: int = 3,
         max_question_chars: int = 2000,
         refusal: RefusalPolicy | None = None,
+        route_model: RouteModel | None | Literal[False] = None,
     ) -> None:
+        """`route_model`: the learned route vote (None: the committed one, chatbot/intent.py; False: rules only)."""
         self.index = index
         self.answerer = answerer
         self.gazetteer = gazetteer or Gazetteer()
@@ -301,6 +304,7 @@ class QAPipeline:
         self.refusal = refusal or RefusalPolicy()
         self._similarity = embedding_similarity(index.embedder.embed_documents)
         self.structured = StructuredAnswerer(index.paragraphs)
+        self.route_model = RouteModel.load() if route_model is None else (route_model or None)
 
     # ---- QuestionAnswerer ------------------------------------------------------------------------
 
@@ -484,6 +488,9 @@ class QAPipeline:
             overview = self._overview(plan, report_ids, trace, started)
             if overview is not None:
                 return overview
+        learned = self._learned_route(plan, report_ids, trace, started)
+        if learned is not None:
+            return learned
         retrieval_started = time.perf_counter()
         hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
         retrieval_s = time.perf_counter() - retrieval_started
@@ -698,6 +705,38 @@ class QAPipeline:
             f"({'its highest' if best else 'its lowest'} grade) for {area}._"
         )
         return rewritten, note
+
+    def _learned_route(
+        self, plan: QueryPlan, report_ids: Sequence[str] | None, trace: dict[str, object], started: float
+    ) -> Answer | None:
+        """The rules found no route but a passage search: ask the route model (chatbot/intent.py), and when its
+        vote is sure and that route's handler can answer, answer there; else None, and the search goes on."""
+        if self.route_model is None or _WIDENED in plan.notes:
+            return None  # no report in the window asked: the rules search later reports' text on purpose
+        guess = self.route_model.guess(self.index.embedder.embed_query(route_text(plan.question, self.gazetteer)))
+        vote: dict[str, object] = {"route": guess.route, "confidence": guess.confidence, "sure": guess.sure}
+        trace["route_model"] = vote
+        if not guess.sure or guess.route == "passage":
+            return None
+        answer: Answer | None = None
+        one = len(plan.authorities) == 1
+        if guess.route in ("grade", "date", "inspector", "focus") and plan.authorities and report_ids:
+            answer = self._structured([guess.route], plan, report_ids, trace, started)
+        elif guess.route == "improvements" and plan.authorities and report_ids:
+            answer = self._improvements(plan, report_ids, trace, started)
+        elif guess.route == "list" and not one:
+            answer = self._list(plan, report_ids, trace, started)
+        elif guess.route == "movement" and not one:
+            answer = self._moves(plan, trace, started)
+        elif guess.route == "timeline" and one and report_ids:
+            answer = self._timeline(plan, report_ids, trace, started)
+        elif guess.route in ("overview", "comparison") and plan.authorities and report_ids:
+            answer = self._overview(plan, report_ids, trace, started)
+        elif guess.route == "catalog" and not plan.authorities:
+            answer = self._catalog(plan.question, trace, started)
+        if answer is not None:
+            answer.trace["route_model"] = vote | {"taken": True}
+        return answer
 
     def _catalog(self, question: str, trace: dict[str, object], started: float) -> Answer:
         """"Which authorities do you cover?", "which report types are in the index?": what the index holds, counted from
