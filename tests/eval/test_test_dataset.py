@@ -19,6 +19,8 @@ from eval.dataset import EvalCase, load_cases
 from eval.routing import ROUTES, load_routing
 from eval.suite import DEV_DATASETS, REWRITES, ROUTING, TEST_DIR, TEST_REPORTS, blind_datasets, blind_report_files
 
+DEV_ROUTING = DEV_DATASETS[0].parent / "routing.yaml"
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 SAMPLE_MANIFEST = ROOT / "data" / "sample" / "manifest.csv"
@@ -190,3 +192,15 @@ def test_rewrites_file_is_generated_from_the_writers_files() -> None:
     for rewrite in load_cases([REWRITES]):
         original_id, _, number = rewrite.id.rpartition("-rw")
         assert rewrite.question == written[original_id][int(number) - 1]
+
+
+def test_dev_routing_set_labels() -> None:
+    """The route model's training questions (chatbot/intent.py): every route, over the sample corpus's authorities."""
+    cases = load_routing(DEV_ROUTING)
+    sample = {row["local_authority"] for row in csv.DictReader(SAMPLE_MANIFEST.open(encoding="utf-8"))}
+    counts = Counter(case.route for case in cases)
+    assert len(cases) >= 600 and all(counts[route] >= 20 for route in ROUTES), counts
+    assert all(set(case.authorities) <= sample for case in cases)
+    # written apart, the two sets share only a few stock questions ("Which councils do you have reports for?")
+    shared = {case.question for case in cases} & {case.question for case in load_routing(ROUTING)}
+    assert len(shared) <= 10, sorted(shared)
