@@ -292,7 +292,7 @@ class QAPipeline:
         refusal: RefusalPolicy | None = None,
         route_model: RouteModel | None | Literal[False] = None,
     ) -> None:
-        """`route_model`: the learned route vote (None: the committed one, chatbot/intent.py; False: rules only)."""
+        """`route_model`: the learned route model (None: the committed one, chatbot/intent.py; False: rules only)."""
         self.index = index
         self.answerer = answerer
         self.gazetteer = gazetteer or Gazetteer()
@@ -710,7 +710,7 @@ class QAPipeline:
         self, plan: QueryPlan, report_ids: Sequence[str] | None, trace: dict[str, object], started: float
     ) -> Answer | None:
         """The rules found no route but a passage search: ask the route model (chatbot/intent.py), and when its
-        vote is sure and that route's handler can answer, answer there; else None, and the search goes on."""
+        model is sure and that route's handler can answer, answer there; else None, and the search goes on."""
         if self.route_model is None or _WIDENED in plan.notes:
             return None  # no report in the window asked: the rules search later reports' text on purpose
         guess = self.route_model.guess(self.index.embedder.embed_query(route_text(plan.question, self.gazetteer)))
