@@ -121,12 +121,13 @@ def run_eval(
     argv = [arg for path in datasets for arg in ("--dataset", str(path))]
     argv += ["--out", str(out), "--with-baselines", "--baseline", str(baseline)]
     args = parser.parse_args([*argv, "--accept-baseline"] if accept else argv)
+    results_file = out / "results.json"
+    results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
     printed = io.StringIO()
     code = run(args, lambda: build_pipeline(settings), settings, stdout=printed, stderr=printed)
     print(printed.getvalue(), end="")
     if code == 2:
         raise DatasetError(printed.getvalue().strip())
-    results_file = out / "results.json"
     if not results_file.exists():
         raise ConfigError(f"the eval run over {', '.join(map(str, datasets))} wrote no results: {printed.getvalue().strip()}")
     results: dict[str, Any] = json.loads(results_file.read_text(encoding="utf-8"))
