@@ -18,7 +18,6 @@ otherwise the passage search goes on as before.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from chatbot.authorities import Gazetteer
+from chatbot.query import YEAR
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,11 @@ DEFAULT_DATASETS = (Path(__file__).resolve().parents[1] / "eval" / "datasets" / 
 REGULARISATION = 16.0  # LogisticRegression's C, chosen by 5-fold cross-validation on the dev examples (0.73)
 SEED = 17
 TARGET_PRECISION = 0.93  # an override of the rules costs more than a missed route: take only near-certain ones
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def route_text(question: str, gazetteer: Gazetteer) -> str:
     """The question as the route model reads it: council names and years out, so only its shape is left."""
-    text = _YEAR.sub(" ", gazetteer.strip(question))
+    text = YEAR.sub(" ", gazetteer.strip(question))
     return " ".join(text.split()) or question
 
 

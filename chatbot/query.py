@@ -284,6 +284,9 @@ class QueryPlan:
         }
 
 
+# A year as questions write one ("in 2023", "the 2019 inspection").
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
 _FRAMING = re.compile(
     r"^\s*(?:(?:please\s+)?(?:can you\s+)?(?:tell me|summari[sz]e|describe|explain|show me)\s+(?:what\s+)?)?"
     # the subject may be gone: "what did the 2015 SIF say about" loses "2015 SIF" to the scope
@@ -449,7 +452,7 @@ _COMPARED_TO = re.compile(r"\b(?:compar\w*|versus|vs\.?|against|stacks? up|measu
 def _topic_words(text: str, gazetteer: Gazetteer) -> str:
     """The question minus question words, authority names and scope words: what it is about."""
     stripped = gazetteer.strip(text)
-    stripped = re.sub(r"\b(19|20)\d{2}\b", " ", stripped)
+    stripped = YEAR.sub(" ", stripped)
     stripped = re.sub(
         r"(?<![\w-])(what|which|how|did|does|do|was|were|is|are|the|a|an|inspectors?|say|said|about|in|of|for|and|"
         r"tell|me|latest|last|most|recent|report|reports|letter|visit|inspection|inspections|re-?inspections?|please|what's|whats|"

@@ -11,7 +11,7 @@ import argparse
 import json
 import shutil
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -264,29 +264,36 @@ def test_a_baseline_judges_only_the_cases_it_was_made_on(dataset: Path, tmp_path
     assert code == 0 and "No accepted baseline" not in out and "unchanged" not in out
 
 
-def test_a_baseline_over_another_corpus_is_not_compared(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+def _rerun_worse_against_edited_baseline(
+    dataset: Path, tmp_path: Path, capsys: Capture, edit: Callable[[dict], object]
+) -> tuple[int, str]:
+    """Accept a baseline, let `edit` rewrite the stored JSON, then rerun with foster-followup now failing."""
     baseline = tmp_path / "baseline.json"
     accept = ["--dataset", str(dataset), "--baseline", str(baseline), "--accept-baseline", "--out", str(tmp_path / "a")]
     assert run_cli(accept, ScriptedAnswerer(GOOD), capsys)[0] == 0
-    stored = json.loads(baseline.read_text())
-    stored["baselines"][0]["run"]["corpus_hash"] = "0" * 64
-    baseline.write_text(json.dumps(stored))
+    baseline.write_text(json.dumps(edit(json.loads(baseline.read_text()))))
     worse = dict(GOOD)
     worse["And what about foster carers?"] = answer("Leaders understand strengths [1].", "bucks-3")
     code, out, _ = run_cli(["--dataset", str(dataset), "--baseline", str(baseline), "--out", str(tmp_path / "b")], ScriptedAnswerer(worse), capsys)
+    return code, out
+
+
+def test_a_baseline_over_another_corpus_is_not_compared(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
+    def other_corpus(stored: dict) -> dict:
+        stored["baselines"][0]["run"]["corpus_hash"] = "0" * 64
+        return stored
+
+    code, out = _rerun_worse_against_edited_baseline(dataset, tmp_path, capsys, other_corpus)
     assert code == 0 and "measured over another corpus" in out
 
 
 def test_a_first_format_baseline_still_judges_its_own_datasets(dataset: Path, tmp_path: Path, capsys: Capture) -> None:
-    baseline = tmp_path / "baseline.json"
-    accept = ["--dataset", str(dataset), "--baseline", str(baseline), "--accept-baseline", "--out", str(tmp_path / "a")]
-    assert run_cli(accept, ScriptedAnswerer(GOOD), capsys)[0] == 0
-    first_format = json.loads(baseline.read_text())["baselines"][0]
-    del first_format["case_hashes"]
-    baseline.write_text(json.dumps(first_format))
-    worse = dict(GOOD)
-    worse["And what about foster carers?"] = answer("Leaders understand strengths [1].", "bucks-3")
-    code, out, _ = run_cli(["--dataset", str(dataset), "--baseline", str(baseline), "--out", str(tmp_path / "b")], ScriptedAnswerer(worse), capsys)
+    def first_format(stored: dict) -> dict:
+        only = stored["baselines"][0]
+        del only["case_hashes"]
+        return only
+
+    code, out = _rerun_worse_against_edited_baseline(dataset, tmp_path, capsys, first_format)
     assert code == 1 and "pass_rate fell from 1.000" in out
 
 

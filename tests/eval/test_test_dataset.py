@@ -123,10 +123,9 @@ def test_cases_name_only_indexed_authorities_in_filters() -> None:
         assert set(case.filters.local_authorities) <= authorities, case.id
 
 
+@needs_shared
 def test_answerable_cases_cover_most_reports() -> None:
     """At least 50 of the test reports hold evidence of some case (a case's snippets are matched to reports)."""
-    if not SHARED_CORPUS.is_dir():
-        pytest.skip("the shared corpus (../shared/corpus) is absent")
     paragraphs = _paragraphs()
     used = {
         name
