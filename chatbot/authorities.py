@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+from rapidfuzz import fuzz, process
 
 from core.settings import DEFAULT_DATA_DIR
 
@@ -176,6 +177,10 @@ class Gazetteer:
             text = text[:start] + " " + text[end:]
         return " ".join(text.split())
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each authority mention in a text, longest names first, never overlapping."""
+        return self._spans(text)
+
     def _spans(self, text: str) -> list[tuple[int, int]]:
         taken: list[tuple[int, int]] = []
         for pattern, _ in self._patterns:
@@ -221,11 +226,12 @@ class Gazetteer:
             if len(written) < 5 or self.find(written):
                 return None
             lowered = written.lower()
-            score, name = max(
-                ((difflib.SequenceMatcher(None, lowered, known).ratio(), name) for name, known in names.items() if known[0] == lowered[0]),
-                default=(0.0, ""),
-            )
-            return (written, name) if score >= 0.85 else None
+            choices = {name: known for name, known in names.items() if known[0] == lowered[0]}
+            # rapidfuzz's ratio is difflib's 0-1 ratio on a 0-100 scale (exact where difflib finds the longest common
+            # subsequence); the highest score wins, ties to the name last in alphabetical order, as before
+            scored = process.extract(lowered, choices, scorer=fuzz.ratio, score_cutoff=85, limit=None)
+            best = max(((score, name) for _, score, name in scored), default=None)
+            return (written, best[1]) if best else None
 
         read: list[tuple[str, str]] = []
         for match in re.finditer(r"[A-Z][\w'\u2019.-]*(?:\s+(?:[A-Z][\w'\u2019.-]*|and|upon|on|with|of))*", text):

@@ -9,7 +9,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, Protocol
@@ -22,12 +22,17 @@ from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
 from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
 from chatbot.passages import Passage, best_passage, in_text_order
+from chatbot.places import Place, Places
 from chatbot.query import (
     DOMAIN_WORDS,
+    HISTORY_ASKED,
+    PERSON_OPINION,
     QueryPlan,
     answer_focus,
+    detect_report_types,
     expand_terms,
     expected_answer_type,
+    figure_asked,
     has_answer_type,
     names_shorthand,
     plan_query,
@@ -271,6 +276,15 @@ class RefusalPolicy:
 
     min_sentence_similarity: float = 0.42
     min_chunk_similarity: float = 0.20
+    # A question that names no authority, place, region, report type or time, and whose nearest passage is further
+    # than this, is off-topic. Calibrated on dev: every on-topic question that names nothing scores 0.34 or more on
+    # the sample corpus, off-topic ones from 0.05 ("a recipe for a Victoria sponge") to 0.42 ("a poem about social
+    # workers"): the bar refuses most of them and no on-topic one.
+    min_on_topic_similarity: float = 0.30
+    # "Where it stands now" answers from the latest reports unless none of their passages is this near the question
+    # (they have little on it) and an older report's is nearer by the margin: then from all, saying so first.
+    min_current_similarity: float = 0.40
+    older_margin: float = 0.05
     min_side_topic_share: float = 0.15  # a timeline's or comparison's side names at least this share of the topic
     side_bar: float = 0.65  # ... and its passage scores at least this share of the strongest side's
 
@@ -291,6 +305,7 @@ class QAPipeline:
         max_question_chars: int = 2000,
         refusal: RefusalPolicy | None = None,
         route_model: RouteModel | None | Literal[False] = None,
+        places: Places | None = None,
     ) -> None:
         """`route_model`: the learned route model (None: the committed one, chatbot/intent.py; False: rules only)."""
         self.index = index
@@ -305,6 +320,7 @@ class QAPipeline:
         self._similarity = embedding_similarity(index.embedder.embed_documents)
         self.structured = StructuredAnswerer(index.paragraphs)
         self.route_model = RouteModel.load() if route_model is None else (route_model or None)
+        self.places = places or Places(self.gazetteer)
 
     # ---- QuestionAnswerer ------------------------------------------------------------------------
 
@@ -341,6 +357,13 @@ class QAPipeline:
         self.index.require_ready()
         # "care leavers in Tamside": a misspelt name is read as the nearest authority, and the answer says so
         question, read = self.gazetteer.correct(question)
+        # "Altrincham", "Cardiff", "Glasgw": places beyond the authorities' own names. A town inside an English
+        # authority is read as it (and the answer says so); a place elsewhere is refused below, by name
+        places = self.places.find(question)
+        for place in sorted(places, key=lambda p: -p.start):
+            if place.authority:
+                question = question[: place.start] + place.authority + question[place.end :]
+                read.insert(0, (place.written, f"{place.authority}, its council"))
         plan = plan_query(question, history, filters, self.gazetteer)
         trace: dict[str, object] = {"plan": plan.to_json(), "answerer": self.answerer.name, "route": "passage"}
         if read:
@@ -351,6 +374,15 @@ class QAPipeline:
                 on_text = lambda text: told(f"{reading}\n\n{text}")  # noqa: E731
         plan = self._rewrite_follow_up(plan, question, history, filters, trace)
         trace["asked"] = plan.to_json()  # the question as understood, before any scope is widened or narrowed
+        opinion = PERSON_OPINION.search(plan.question)
+        if opinion and not self.gazetteer.find(opinion.group("name") or opinion.group("owner") or ""):
+            who = opinion.group("name") or opinion.group("owner")
+            return self._refuse(
+                f"The reports do not answer this: they set out what inspectors found, not {who}'s own opinions. "
+                "Ask what the reports found on the subject instead.",
+                trace | {"refusal": "named-person-opinion"},
+                started,
+            )
         if plan.personal:
             return self._refuse(
                 "I can't help with questions about identifiable children or individuals: the inspection "
@@ -358,14 +390,17 @@ class QAPipeline:
                 trace | {"refusal": "personal"},
                 started,
             )
-        if plan.off_topic:
-            return self._refuse(
-                "I can only answer questions about Ofsted's inspection reports on children's services. "
-                "Try asking about an authority, a service area (for example care leavers or the front door) "
-                "or a judgement.",
-                trace | {"refusal": "off-topic"},
-                started,
-            )
+        elsewhere = [p for p in places if not p.authority]
+        if elsewhere and not plan.authorities:
+            return self._refuse(self._not_covered(elsewhere), trace | {"refusal": "authority-not-indexed", "places": [p.name for p in elsewhere]}, started)
+        if elsewhere:
+            # "compare Cardiff and Camden": Camden alone, saying why
+            where = _and_list([f"{p.name} ({p.nation})" if p.nation != "England" else p.name for p in elsewhere])
+            place_note = f"_The indexed reports do not cover {where}, so this answer is about {_and_list(plan.authorities)} only._"
+            trace["missing_note"] = place_note
+            if on_text is not None:
+                noted = on_text
+                on_text = lambda text: noted(f"{place_note}\n\n{text}")  # noqa: E731
         if not plan.authorities and _CATALOG.search(question):
             return self._catalog(question, trace, started)
         indexed = set(self.index.authorities())
@@ -390,10 +425,10 @@ class QAPipeline:
                 streamed = on_text
                 on_text = lambda text: streamed(f"{note}\n\n{text}")  # noqa: E731
         report_ids = scope_reports(self.index.reports(), plan)
+        asked = plan  # the time asked, before any widening
         if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
             # nothing in the time window: later reports often say what came before ("since the last inspection
             # in 2015"), so search the named authorities' reports without the time scope, and say so
-            asked = plan
             plan = replace(plan, published_from=None, published_to=None, latest=False, earliest=False,
                            notes=plan.notes + (_WIDENED,))
             report_ids = scope_reports(self.index.reports(), plan)
@@ -458,7 +493,10 @@ class QAPipeline:
         # answers it, though a later report's text may ("since the last inspection in 2015, ...")
         widened = _WIDENED in plan.notes
         # ... but what each visit looked at is its own: "the 2023 focused visit" when there was none, the visits there were
-        if kinds and (plan.authorities or plan.report_types) and report_ids and (not widened or kinds == ["focus"]):
+        # ... and so is the grade that stood then: "Trafford's grade in 2020", between its inspections
+        if widened and kinds == ["grade"] and plan.authorities and asked.published_to:
+            field_plan = replace(field_plan, published_from=asked.published_from, published_to=asked.published_to)
+        if kinds and (plan.authorities or plan.report_types) and report_ids and (not widened or kinds == ["focus"] or field_plan.published_to):
             structured = self._structured(kinds, field_plan, report_ids, trace, started, verdict_of)
             if structured is not None:
                 return structured
@@ -483,7 +521,7 @@ class QAPipeline:
             if compared is not None:
                 return compared
         # "And Bradford?" after "Tell me about Leeds": a follow-up with no subject of its own or the conversation's
-        if len(plan.authorities) == 1 and report_ids and not subject and (_OVERVIEW_ASK.search(plan.question) or plan.follow_up):
+        if len(plan.authorities) == 1 and report_ids and not subject and (_OVERVIEW_ASK.search(plan.question) or plan.follow_up) and not widened:
             # "what did inspectors say about Kent in 2013?" names no topic: the report's own summary, not a search
             overview = self._overview(plan, report_ids, trace, started)
             if overview is not None:
@@ -492,14 +530,44 @@ class QAPipeline:
         if learned is not None:
             return learned
         retrieval_started = time.perf_counter()
-        hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
+        # a question about an authority with no time in it is about where it stands now: its latest inspection and the
+        # visits since; older reports only when those say nothing on the subject, and then the answer says so first
+        current = self._current_scope(plan, report_ids, filters)
+        hits = self.retriever.retrieve(plan, max(self.top_k, 20), current if current is not None else report_ids)
+        older_note = ""
+        if current is not None:
+            trace["time_policy"] = {"current_reports": current}
+            every = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
+            best_now = max((h.dense for h in hits), default=0.0)
+            weak = best_now < self.refusal.min_current_similarity and max((h.dense for h in every), default=0.0) >= best_now + self.refusal.older_margin
+            if weak or self._named_only_earlier(plan, current, report_ids or []):
+                hits = every
+                latest = [r for r in (self.index.report(i) for i in current) if r is not None]
+                older_note = "_" + "; ".join(
+                    f"The latest reports on {a} ({', '.join(report_label(r).split(': ', 1)[1] for r in sorted(latest, key=_when) if r.metadata.local_authority == a)}) have little on this"
+                    for a in plan.authorities
+                ) + ": these passages are from all " + ("its" if len(plan.authorities) == 1 else "their") + " reports, older ones included._"
+                trace["time_policy"] = {"current_reports": current, "fell_back": True}
         retrieval_s = time.perf_counter() - retrieval_started
+        if current is not None and not older_note:
+            report_ids = current  # what was searched: the shorthand retry and the notes below keep to it
         searched = self._searched(plan, report_ids)
         trace |= {"scope_reports": report_ids, "searched": searched}
         retrieved = tuple(
             RetrievedChunk(h.chunk.chunk_id, h.chunk.paragraph_ids, round(h.score, 6), h.chunk.text, h.chunk.report_id)
             for h in hits[: self.top_k]
         )
+        best_chunk = max((h.dense for h in hits), default=0.0)
+        if best_chunk < self.refusal.min_on_topic_similarity and self._names_nothing(plan, filters):
+            # off-topic from the evidence, not a word list: nothing the corpus knows is named, and no passage is near
+            return self._refuse(
+                "I can only answer questions about Ofsted's inspection reports on children's services. "
+                "Try asking about an authority, a service area (for example care leavers or the front door) "
+                "or a judgement.",
+                trace | {"refusal": "off-topic", "best_chunk_similarity": round(best_chunk, 4)},
+                started,
+                retrieval_s,
+            )
         if not hits:
             return self._refuse(f"The reports do not answer this. {searched}{self._elsewhere(plan, report_ids)}", trace | {"refusal": "no-evidence"}, started, retrieval_s)
         evidence = self._evidence(hits)
@@ -508,7 +576,6 @@ class QAPipeline:
         note = getattr(draft, "note", "")  # a fallback draft says why the LLM did not answer
         if note:
             trace["answerer_note"] = note
-        best_chunk = max(h.dense for h in hits)
         trace |= {"confidence": round(draft.confidence, 4), "best_chunk_similarity": round(best_chunk, 4)}
         if draft.confidence < self.refusal.min_sentence_similarity or best_chunk < self.refusal.min_chunk_similarity:
             return self._refuse(
@@ -541,8 +608,9 @@ class QAPipeline:
                 caveat = f"_The reports searched never mention \u2018{never}\u2019: these are the nearest passages, and may not answer the question._\n\n"
                 trace["subject_unnamed"] = never
         wanted = expected_answer_type(plan.topic or plan.standalone)
-        if wanted and not any(has_answer_type(wanted, text) for text in chosen_texts):
-            described = {"amount": "an amount of money", "person": "a person's name", "number": "a figure"}[wanted]
+        counted = figure_asked(self.gazetteer.strip(plan.standalone))
+        if wanted and not any(has_answer_type(wanted, text, counted) for text in chosen_texts):
+            described = {"amount": "an amount of money", "person": "a person's name", "number": "a figure", "proportion": "a proportion"}[wanted]
             return self._refuse(
                 f"The reports do not answer this: the passages found do not give {described} for it. {searched}",
                 trace | {"refusal": f"no-{wanted}-in-evidence"},
@@ -573,7 +641,18 @@ class QAPipeline:
                 retrieval_s,
                 retrieved,
             )
-        text = caveat + checked.text + f"\n\n_{searched}_"
+        if _WIDENED in plan.notes and asked.published_to and plan.authorities and not self._speaks_of(asked, checked.citations):
+            # "what did inspectors say about Camden in 2021?" with no Camden report then: a later report's findings
+            # answer only where its text speaks of that time ("since the last inspection in 2015"); else say so
+            return self._refuse(
+                f"The reports do not answer this: {_no_report_then(asked)[0].lower()}{_no_report_then(asked)[1:]}, "
+                f"and the other reports do not speak of that time. {self._nearest_reports(asked)}{searched}",
+                {k: v for k, v in trace.items() if k != "scope_note"} | {"refusal": "no-report-then"},
+                started,
+                retrieval_s,
+                retrieved,
+            )
+        text = (f"{older_note}\n\n" if older_note else "") + caveat + checked.text + f"\n\n_{searched}_"
         return Answer(
             answer=text,
             refused=False,
@@ -738,6 +817,63 @@ class QAPipeline:
             answer.trace["route_model"] = vote | {"taken": True}
         return answer
 
+    def _not_covered(self, places: Sequence[Place]) -> str:
+        """The refusal for places the index does not cover: where each is, and what the reports do cover."""
+        parts = []
+        for place in places:
+            if place.nation != "England":
+                parts.append(f"{place.name} is in {place.nation}, and Ofsted inspects children's services in England only")
+            else:
+                parts.append(f"{place.name} is not the name of an English council, and I cannot tell which council's reports cover it")
+        covered = sorted(self.index.authorities())
+        listing = _and_list(covered) if len(covered) <= 12 else f"{len(covered)} English local authorities"
+        return f"The reports do not answer this: {'; '.join(parts)}. The indexed reports cover {listing}; name a council to ask about one."
+
+    def _named_only_earlier(self, plan: QueryPlan, current: Sequence[str], report_ids: Sequence[str]) -> bool:
+        """Whether a rare word of the question ("the social work academy") is used, in any form, by an older report and
+        by none of the latest: then the latest reports have little on it."""
+        named = set(tokenize(" ".join(plan.authorities)))
+        rare = {family(t) for w in _asked_subject(plan) for t in tokenize(w)
+                if t not in named and self.index.term_weight(t) >= _TELLING_WEIGHT}
+        if not rare:
+            return False
+
+        def used(ids: Iterable[str]) -> set[str]:
+            return {family(t) for i in ids for p in self.index.paragraphs(i) for t in tokenize(p.text)} & rare
+
+        now = used(current)
+        return bool(used(set(report_ids) - set(current)) - now)
+
+    def _current_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
+        """The reports that say where each named authority stands now, for a question with no time in it that does not
+        ask about the past or change: its latest inspection (of the kind asked: an area SEND inspection for SEND) and
+        the visits since. None when the question is not of that kind or nothing would be left out."""
+        timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count
+        if not plan.authorities or not report_ids or timed or HISTORY_ASKED.search(plan.question):
+            return None
+        if filters is not None and (filters.published_from or filters.published_to):
+            return None
+        reports = [r for r in (self.index.report(i) for i in report_ids) if r is not None]
+        send = "area_send_inspection" in plan.report_types or bool(_SEND_ASKED.search(plan.standalone))
+        chosen: list[str] = []
+        for authority in plan.authorities:
+            own = [r for r in reports if r.metadata.local_authority == authority]
+            kind = [r for r in own if (r.metadata.report_type == "area_send_inspection") == send]
+            if not kind:
+                chosen += [r.report_id for r in own]
+                continue
+            inspections = [r for r in kind if r.metadata.report_type in ("ilacs_inspection", "sif_inspection", "area_send_inspection")]
+            since = _when(max(inspections, key=_when)) if inspections else _when(max(kind, key=_when))
+            chosen += [r.report_id for r in kind if _when(r) >= since]
+        return chosen if set(chosen) != set(report_ids) else None
+
+    @staticmethod
+    def _names_nothing(plan: QueryPlan, filters: Filters | None) -> bool:
+        """Whether the question names nothing the corpus knows: no authority (indexed or not), region, report type,
+        time or filter, and carries none from the conversation."""
+        named = plan.authorities or plan.region or plan.report_types or plan.published_from or plan.published_to
+        return not (named or plan.follow_up or plan.latest or plan.earliest or (filters is not None and not filters.is_empty()))
+
     def _catalog(self, question: str, trace: dict[str, object], started: float) -> Answer:
         """"Which authorities do you cover?", "which report types are in the index?": what the index holds, counted from
         its catalogue (a fact about the index, not a claim from a report: nothing to cite)."""
@@ -822,14 +958,18 @@ class QAPipeline:
         )
 
     def _grade_source(self, report: Report, judgement: Judgement, quoted: Paragraph | None) -> Paragraph | None:
-        """The paragraph a grade line cites: the paragraph already quoted when it sits under the heading giving the
-        grade (one citation for both), else the report's own sentence giving that grade for that area; None leaves
-        it to the judgement table."""
-        if quoted is not None and under_judgement(quoted, judgement):
-            return quoted
-        prose = grade_sentence(self.index.paragraphs(report.report_id), judgement)
+        """The paragraph a grade line cites: the report's own sentence giving that grade for that area, or the line or
+        heading stating it, so that the citation itself shows the grade; the paragraph already quoted under the
+        heading that gives it only when the report has neither; None leaves it to the judgement table."""
+        paragraphs = self.index.paragraphs(report.report_id)
+        prose = grade_sentence(paragraphs, judgement)
         if prose is not None:
             return prose[0]
+        stating = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+        if stating is not None:
+            return stating
+        if quoted is not None and under_judgement(quoted, judgement):
+            return quoted
         return None
 
     def _comparison_grades(
@@ -852,11 +992,17 @@ class QAPipeline:
             paragraphs = self.index.paragraphs(newest.report_id)
             for judgement in _judgements_for(newest, wanted_areas(plan.standalone)):
                 kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
-                already = next((m for m, p in (cited or {}).items() if p.report_id == newest.report_id and under_judgement(p, judgement)), None)
+                # the line or heading that states the grade, so the citation itself shows it; else a quoted paragraph
+                # under the heading that gives it (its heading states the grade)
+                paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
+                already = next(
+                    (m for m, p in (cited or {}).items() if p.report_id == newest.report_id
+                     and (p.paragraph_id == paragraph.paragraph_id if paragraph is not None else under_judgement(p, judgement))),
+                    None,
+                )
                 if already is not None:
                     lines.append(f"- {authority} ({kind}, {_when(newest):%-d %B %Y}): {judgement.label}: {judgement.grade} [{already}].")
                     continue
-                paragraph = _stating_paragraph(paragraphs, [judgement.grade, judgement.label])
                 if paragraph is None:
                     continue
                 marker = str(offset + len(sources) + 1)
@@ -1343,6 +1489,8 @@ class QAPipeline:
         """The grades asked of an authority's latest report when that report is a focused or monitoring visit: Ofsted
         does not grade those, and the latest graded inspection before it stands until the next one. Returns the
         reports to take grades from and a sentence saying which stand in for which."""
+        if plan.published_to and not plan.latest and not plan.earliest:
+            return self._standing_then(plan, reports)
         if not plan.latest or any(r.metadata.judgements for r in reports):
             return reports, ""
         chosen: list[Report] = []
@@ -1358,6 +1506,63 @@ class QAPipeline:
                 f"the judgements that stand are those of its {REPORT_TYPE_LABELS.get(standing.metadata.report_type, 'report')} of {_when(standing):%-d %B %Y}."
             )
         return chosen, " ".join(notes)
+
+    def _standing_then(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:
+        """"Trafford's overall grade in 2021": when no graded inspection of an authority falls in the dates asked, the
+        grades that stood then are those of its latest graded inspection before their end. The reports to take grades
+        from, and a sentence saying so; the reports unchanged when the dates hold a graded inspection."""
+        if {"focused_visit", "monitoring_visit"} & set(detect_report_types(plan.standalone)):
+            return reports, ""  # "the grade from the July 2024 focused visit": about that visit, which is not graded
+        start, end = plan.published_from or date.min, plan.published_to or date.max
+        in_window = [r for r in reports if start <= _when(r) <= end and r.metadata.report_type != "area_send_inspection"]
+        if any(r.metadata.judgements for r in in_window) or not plan.authorities:
+            return reports, ""
+        when = f"in {end.year}" if start.year == end.year and (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) else f"between {start:%-d %B %Y} and {end:%-d %B %Y}"
+        chosen: list[Report] = []
+        notes: list[str] = []
+        for authority in plan.authorities:
+            own = [r for r in in_window if r.metadata.local_authority == authority]
+            graded = [
+                r for r in self.index.reports()
+                if r.metadata.local_authority == authority and r.metadata.judgements
+                and r.metadata.report_type != "area_send_inspection" and _when(r) <= end
+            ]
+            if not graded:
+                if any(start <= _when(r) <= end for r in reports if r.metadata.local_authority == authority):
+                    return reports, ""  # its reports then are not graded (Blackpool's 2024 area SEND inspection): say so
+                continue  # no report then, nor a graded one before: a later report's text may say (searched as passages)
+            standing = max(graded, key=_when)
+            chosen.append(standing)
+            held = "; ".join(f"the {REPORT_TYPE_LABELS.get(r.metadata.report_type, 'report')} of {_when(r):%-d %B %Y}" for r in sorted(own, key=_when))
+            notes.append(
+                f"{authority} had no graded inspection {when}"
+                + (f" (its report then, {held}, is not graded)" if held else "")
+                + f"; the judgements that stood then were those of its {REPORT_TYPE_LABELS.get(standing.metadata.report_type, 'report')} of {_when(standing):%-d %B %Y}."
+            )
+        return chosen, " ".join(notes)
+
+    @staticmethod
+    def _speaks_of(asked: QueryPlan, citations: Sequence[Citation]) -> bool:
+        """Whether a cited paragraph names a year of the dates asked; for a grade, the year of any inspection before
+        their end ("since the last inspection in 2022, when services were judged outstanding" for 2023)."""
+        grade = "grade" in structured_intents(asked.standalone)
+        start = (asked.published_from if asked.published_from and not grade else date(1990, 1, 1)).year
+        end = (asked.published_to or date.today()).year
+        years = {str(y) for y in range(start, end + 1)}
+        return any(years & set(re.findall(r"\b(?:19|20)\d\d\b", c.text)) for c in citations)
+
+    def _nearest_reports(self, asked: QueryPlan) -> str:
+        """"Camden's reports nearest that time: ILACS inspection of 15 April 2025." for a refusal."""
+        start = asked.published_from or date.min
+        lines = []
+        for authority in asked.authorities:
+            own = [r for r in distinct_reports(self.index.reports()) if r.metadata.local_authority == authority]
+            before = [r for r in own if _when(r) < start]
+            after = [r for r in own if _when(r) > (asked.published_to or date.max)]
+            near = ([max(before, key=_when)] if before else []) + ([min(after, key=_when)] if after else [])
+            if near:
+                lines.append(f"{authority}'s reports nearest that time: " + "; ".join(report_label(r) for r in near) + ".")
+        return " ".join(lines) + (" " if lines else "")
 
     def _facts_answer(self, facts, preamble: str, searched: str, trace: dict[str, object], started: float) -> Answer | None:
         """Compose cited statements of fact; each cited paragraph must state the value it is cited for."""

@@ -48,8 +48,19 @@ LAST_N = re.compile(
     re.I,
 )
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, **{str(n): n for n in range(2, 10)}}
-_LATEST = re.compile(r"\b(latest|most recent|last|newest|current|recent(?:ly)?)\b(?! \d)", re.I)
-_EARLIEST = re.compile(r"\b(earliest|first|oldest)\b", re.I)
+# "First", "last", "latest" are a time only when they qualify an inspection, a report, a visit or its grade ("its
+# last inspection", "the most recent Ofsted report", "when was it first inspected", "the latest one"), within three
+# words: "when children first need help", "their last year at school", "the oldest children" are not about when.
+_REPORT_NOUN = (
+    r"(?:inspect\w*|reports?|visits?|visited|letters?|judge?ments?|judged|grades?|graded|rat(?:ed|ings?)|ilacs|sif"
+    r"|ones?|outcomes?|results?|findings|verdicts?|look|assessments?|assessed)"
+)
+_LATEST = re.compile(
+    rf"\b(latest|most recent|last|newest|current)\b(?! \d)(?=(?:\W+[\w'\u2019-]+){{0,3}}?\W+{_REPORT_NOUN}\b|\W+time\b)"
+    r"|\b(recently|currently)\b",
+    re.I,
+)
+_EARLIEST = re.compile(rf"\b(earliest|first|oldest)\b(?=(?:\W+[\w'\u2019-]+){{0,3}}?\W+{_REPORT_NOUN}\b)", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
 _BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
@@ -76,6 +87,13 @@ SINCE_LAST = re.compile(
     re.I,
 )
 _TWO_ENDS = re.compile(r"\b(?:compar\w*|contrast\w*|differ\w*|chang\w*|improv\w*|deteriorat\w*|between|versus|vs|against|since)\b", re.I)
+# A question about the past or change, not where an authority stands now: older reports are what it asks about
+HISTORY_ASKED = re.compile(
+    _TWO_ENDS.pattern + r"|\b(?:before|previous(?:ly)?|prior|earlier|used to|ever|history|historic\w*|past|back then|at the time"
+    r"|originally|still|any more|anymore|no longer|over the years|over time|so far|to date|progress\w*|better|worse)\b"
+    r"|\bwhen (?:did|was|were|had)\b",  # "when did Buckinghamshire create its social work academy?": a past event
+    re.I,
+)
 # The COVID-19 pandemic as a point in time ("the covid-era focused visit", "during the pandemic")
 _COVID = re.compile(r"\b(?:covid(?:-19)?|coronavirus|pandemic|lockdowns?)\b", re.I)
 # A named report type used as a point in time, not as the scope: "since the 2024 focused visit",
@@ -152,16 +170,57 @@ PERSONAL = re.compile(
     re.I,
 )
 
+# A named person's own views: "what does Nick Bennison think of ...", "Leanne Cooper's opinion of ...". Reports give
+# inspectors' findings, not anyone's personal opinions. A name is two capitalised words; "What do care leavers think"
+# (the reports quote children's views) is not one.
+PERSON_OPINION = re.compile(
+    r"\b(?i:what|how)\s+(?i:does|did|would)\s+(?P<name>[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\s+(?i:personally\s+)?(?i:think|feel|believe|rate)\b"
+    r"|\b(?P<owner>[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)['\u2019]s\s+(?i:own\s+|personal\s+)?(?i:opinion|views?|thoughts|feelings)\b",
+)
+
 # What kind of fact a question asks for, when the answer must contain one (else the reports do not answer it).
 ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"\b(budget|spend|spent|spending|cost|costs|funding|how much money|in pounds|\u00a3)\b", re.I)),
-    ("person", re.compile(r"\bname of the\b(?!\s+(?:service|team|group|scheme|programme|board|panel|offer|report|authority))|\bwho (?:is|was|runs|ran|leads|led|heads|manages|chairs)\b(?!.*\binspect)", re.I)),
-    ("number", re.compile(r"\b(how many|average number|number of|what proportion|what percentage|percentage of|what rate|rate of|how much)\b", re.I)),
+    (
+        "person",
+        re.compile(
+            r"\bname of the\b(?!\s+(?:service|team|group|scheme|programme|board|panel|offer|report|authority))"
+            r"|\b(?:their|his|her|the person's) names?\b|\bnamed?\b[^?]{0,20}\b(?:manager|director|worker|adviser|carer|child|boy|girl)\b"
+            r"|\bwho(?:['\u2019]s| is| was| runs| ran| leads| led| heads| manages| chairs)\b(?!.*\binspect)",
+            re.I,
+        ),
+    ),
+    ("proportion", re.compile(r"\b(what proportion|what percentage|percentage of|proportion of|what rate|rate of|what share|what fraction)\b", re.I)),
+    # "the average caseload", not "compared with the England average"
+    ("number", re.compile(r"\b(how many|average number|number of|how much)\b|(?<!england )(?<!national )(?<!regional )\baverage\s+(?=[a-z])", re.I)),
+)
+# The words a figure is asked about: "how many [social workers]", "the average [caseload per social worker]"
+_FIGURE_OF = re.compile(
+    r"\b(?:how many|how much|number of|average(?: number of)?|proportion of|percentage of|rate of|share of|what proportion of"
+    r"|what percentage of|what share of|what fraction of|what rate of)\s+(?=(?P<what>(?:[\w'\u2019-]+\s*){1,8}))",
+    re.I,
+)
+_FIGURE_STOP = frozenset(
+    "the a an of in on at for to by with from and or does do did is are was were has have had its their our this that these "
+    "those there who which what per each every council councils authority children's service services number numbers "
+    "proportion percentage rate share fraction total amount figure many much".split()
 )
 _AMOUNT = re.compile(r"\u00a3\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand|pounds|k)\b", re.I)
-_NUMBER = re.compile(r"\b\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|half|third|quarter|majority|minority|most|few|all|none|no)\b", re.I)
+# A count: a numeral that is not a year, a number word, or a fraction ("only half of the children who go missing");
+# not a duration or an age ("for over 12 months", "aged 16", "18-year-olds")
+_CARDINAL = re.compile(
+    r"(?<!aged )(?<!age )(?:\b(?!(?:19|20)\d\d\b)\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|thousand|dozens?|half|third|thirds|quarter|quarters"
+    r"|majority|minority)\b)(?![\s-]*(?:working\s+)?(?:days?|weeks?|months?|years?|hours?|year-olds?|-year-old)\b)",
+    re.I,
+)
+_SHARE = re.compile(
+    r"\b\d[\d,.]*\s*(?:%|per ?cent)|\b(?:half|third|thirds|quarter|quarters|majority|minority|most|few|all|none|no|one in \w+)\b",
+    re.I,
+)
 _PERSON = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:Mr|Mrs|Ms|Dr|Miss)\.? [A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-z]{2,}\b")
 _NOT_PERSON = re.compile(r"\b(Council|Services?|Board|Team|Hub|Offer|Framework|Authority|Inspector|Ofsted|Children|Care|Young|Local|National|Social|Public|Law|Outline|Court|School|Health|Service|Group|Partnership|Panel|England|Borough|County|City|Majesty)\b")
+_FIGURE_WINDOW = 8  # words: how near the figure must be to what it counts
 
 
 # What the answer to a "how many / when / how long" question must contain: sentences that contain it rank higher.
@@ -229,12 +288,40 @@ def expected_answer_type(question: str) -> str | None:
     return None
 
 
-def has_answer_type(kind: str, text: str) -> bool:
-    """Whether a sentence contains the kind of fact asked for."""
+def figure_asked(question: str) -> tuple[str, ...]:
+    """The content words a "how many / what proportion" question counts ("how many social workers does X employ" ->
+    social, workers); () when it names none."""
+    matches = list(_FIGURE_OF.finditer(question))
+    if not matches:
+        return ()
+    match = matches[-1]  # "how much has the number of care leavers grown": what the number is of
+    words = re.findall(r"[a-z][a-z'\u2019-]+", match.group("what").lower())
+    return tuple(w for w in words if w not in _FIGURE_STOP and len(w) > 2)
+
+
+def _near(pattern: re.Pattern[str], text: str, asked: Sequence[str]) -> bool:
+    """Whether a match of `pattern` lies within a few words of a word that shares its stem with one asked about."""
+    if not asked:
+        return bool(pattern.search(text))
+    stems = {w[:5] for w in asked}
+    words = [(m.start(), m.group(0).lower()) for m in re.finditer(r"[\w'\u2019-]+", text)]
+    near = [i for i, (_, w) in enumerate(words) if w[:5] in stems]
+    for match in pattern.finditer(text):
+        at = sum(1 for start, _ in words if start < match.start())
+        if any(abs(at - i) <= _FIGURE_WINDOW for i in near):
+            return True
+    return False
+
+
+def has_answer_type(kind: str, text: str, asked: Sequence[str] = ()) -> bool:
+    """Whether a sentence contains the kind of fact asked for; for a count, near one of the words it counts
+    (`figure_asked`): "350 contacts a month" does not answer "how many social workers"."""
     if kind == "amount":
         return bool(_AMOUNT.search(text))
     if kind == "number":
-        return bool(_NUMBER.search(text))
+        return _near(_CARDINAL, text, asked)
+    if kind == "proportion":
+        return bool(_SHARE.search(text))  # a share's subject is often the sentence before: "approximately 10% are ..."
     if kind == "person":
         return any(not _NOT_PERSON.search(m.group(0)) for m in _PERSON.finditer(text))
     return True
@@ -259,7 +346,7 @@ class QueryPlan:
     region_authorities: tuple[str, ...] = ()
     before_published: bool = False  # "the previous one": the end bound applies to publication dates only
     follow_up: bool = False
-    off_topic: bool = False
+    off_topic: bool = False  # set by the pipeline from the evidence: it names nothing the corpus knows, and no passage is near
     personal: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -673,7 +760,6 @@ def plan_query(
         # nothing but scope: the question as asked, less how to set out the answer
         topic = search_text(" ".join(ANSWER_FORMAT.sub(" ", standalone).split()))
     personal = bool(PERSONAL.search(question))
-    off_topic = not authorities and not DOMAIN_WORDS.search(standalone)
     return QueryPlan(
         question=question,
         standalone=standalone,
@@ -690,7 +776,6 @@ def plan_query(
         earliest=earliest,
         before_published=before_published,
         follow_up=follow_up,
-        off_topic=off_topic,
         personal=personal,
         notes=tuple(notes),
     )

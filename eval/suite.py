@@ -42,6 +42,7 @@ ROOT = EVAL_DIR.parent
 DATASETS = EVAL_DIR / "datasets"
 DEV_DATASETS = (DATASETS / "dev" / "gold.yaml", DATASETS / "dev" / "gold_structured.yaml")
 REWRITES = DATASETS / "dev" / "rewrites.yaml"
+PROBES = DATASETS / "dev" / "probes.yaml"  # blind-written probes of how questions are understood (dev: tuned on)
 # Test batches a fix was made for: dev cases now, still asked of the test reports (docs/evaluation.md)
 MOVED = DATASETS / "dev" / "moved"
 TEST_DIR = DATASETS / "test"
@@ -172,7 +173,7 @@ def _cell(metric: str, value: Any) -> str:
 def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, Any], routing: Mapping[str, Any]) -> str:
     """summary.md: dev and test side by side with both baselines, paraphrase robustness, routing accuracy."""
     columns = []
-    for name in ("dev", "test", "rewrites", "moved"):
+    for name in ("dev", "test", "rewrites", "probes", "moved"):
         if name in runs:
             for system, data in runs[name]["systems"].items():
                 columns.append((f"{name}: {system}", data["summary"]))
@@ -190,7 +191,7 @@ def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, A
     lines.append("|---|" + "---|" * len(columns))
     for metric in SUMMARY_METRICS:
         lines.append(f"| {metric} | " + " | ".join(_cell(metric, summary.get(metric)) for _, summary in columns) + " |")
-    tagged = [name for name in ("dev", "test", "rewrites") if name in runs and runs[name].get("by_tag")]
+    tagged = [name for name in ("dev", "test", "rewrites", "probes") if name in runs and runs[name].get("by_tag")]
     if tagged:
         tags = sorted({tag for name in tagged for tag in runs[name]["by_tag"]})
         header = " | ".join(f"{name} cases | {name} pass rate | {name} citation recall" for name in tagged)
@@ -245,13 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / ".eval-cache", help="where the cached indexes live")
     parser.add_argument("--baseline", type=Path, default=EVAL_DIR / "baseline.json", help="the accepted baselines")
     parser.add_argument(
-        "--only", choices=("dev", "rewrites", "test", "routing"), action="append", help="run only these parts"
+        "--only", choices=("dev", "rewrites", "probes", "test", "routing"), action="append", help="run only these parts"
     )
     parser.add_argument(
         "--accept-baseline", action="store_true", help="record each dataset's run as its accepted baseline, on purpose"
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("dev", "rewrites", "test", "routing"))
+    parts = set(args.only or ("dev", "rewrites", "probes", "test", "routing"))
     from core.offline import enforce_offline
 
     enforce_offline()
@@ -266,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         kept: dict[str, Any] = {}
         routing: dict[str, Any] = {}
-        if parts & {"dev", "rewrites"}:
+        if parts & {"dev", "rewrites", "probes"}:
             from ingest.loaders import iter_document_paths
 
             sample = [p.resolve() for p in iter_document_paths(settings.sample_corpus_dir)]
@@ -275,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 evaluate("dev", DEV_DATASETS, dev_settings)
             if "rewrites" in parts:
                 evaluate("rewrites", [REWRITES], dev_settings)
+            if "probes" in parts:
+                evaluate("probes", [PROBES], dev_settings)
             if "dev" in runs and "rewrites" in runs:
                 kept = robustness(runs["dev"], runs["rewrites"])
         if parts & {"test", "routing"}:

@@ -433,11 +433,15 @@ def test_a_comparison_on_a_judged_area_alone_quotes_each_sections_opening_verdic
         by_authority.setdefault(citation.local_authority, set()).add(citation.paragraph_id)
     assert set(by_authority) == {"Islington", "Trafford"}
     for authority, cited in by_authority.items():
-        assert len(cited) == 1, authority  # the grade line and the verdict share the section's opening paragraph
-        paragraph = sample_index.paragraph(next(iter(cited)))
-        section = [p for p in sample_index.paragraphs(paragraph.report_id) if p.heading_path == paragraph.heading_path and p.kind != "heading"]
-        assert "help and protection" in paragraph.heading_path[-1].lower()
-        assert paragraph == section[0]
+        # the grade line cites the judgement line that states the grade; the verdict quotes the section's opening paragraph
+        paragraphs = [sample_index.paragraph(i) for i in cited]
+        assert len(paragraphs) == 2, authority
+        stating = [p for p in paragraphs if re.match(r"The experiences and progress of children who need help and protection: \w+$", p.text)]
+        assert stating, authority
+        verdict = next(p for p in paragraphs if p not in stating)
+        section = [p for p in sample_index.paragraphs(verdict.report_id) if p.heading_path == verdict.heading_path and p.kind != "heading"]
+        assert "help and protection" in verdict.heading_path[-1].lower()
+        assert verdict == section[0]
 
 
 def test_a_general_timeline_quotes_each_reports_own_opening_summary(pipeline, sample_index) -> None:
