@@ -390,7 +390,19 @@ class QAPipeline:
                 trace | {"refusal": "personal"},
                 started,
             )
-        elsewhere = [p for p in places if not p.authority]
+        elsewhere = [p for p in places if not p.authority and p.nation != "England"]
+        unplaced = [p for p in places if not p.authority and p.nation == "England"]
+        if unplaced and not plan.authorities and not elsewhere:
+            # "kids taught at home in Amersham": no data says which council covers it; search them all, and say so
+            where = _and_list([p.name for p in unplaced])
+            trace["reading_note"] = (
+                f"_I cannot tell which council covers {where}, so this answer searches every council's reports; "
+                "name the council to narrow it._"
+            )
+            if on_text is not None:
+                told_place = on_text
+                place_note = trace["reading_note"]
+                on_text = lambda text: told_place(f"{place_note}\n\n{text}")  # noqa: E731
         if elsewhere and not plan.authorities:
             return self._refuse(self._not_covered(elsewhere), trace | {"refusal": "authority-not-indexed", "places": [p.name for p in elsewhere]}, started)
         if elsewhere:
@@ -819,12 +831,7 @@ class QAPipeline:
 
     def _not_covered(self, places: Sequence[Place]) -> str:
         """The refusal for places the index does not cover: where each is, and what the reports do cover."""
-        parts = []
-        for place in places:
-            if place.nation != "England":
-                parts.append(f"{place.name} is in {place.nation}, and Ofsted inspects children's services in England only")
-            else:
-                parts.append(f"{place.name} is not the name of an English council, and I cannot tell which council's reports cover it")
+        parts = [f"{place.name} is in {place.nation}, and Ofsted inspects children's services in England only" for place in places]
         covered = sorted(self.index.authorities())
         listing = _and_list(covered) if len(covered) <= 12 else f"{len(covered)} English local authorities"
         return f"The reports do not answer this: {'; '.join(parts)}. The indexed reports cover {listing}; name a council to ask about one."

@@ -709,3 +709,11 @@ def test_a_question_with_no_time_is_answered_from_the_latest_inspection(pipeline
     # ... and a question about change still reads every report
     changed = pipeline.ask("How has care for Trafford's children in care changed since 2019?")
     assert "time_policy" not in changed.trace
+
+
+def test_a_town_no_data_places_is_searched_everywhere_and_said(pipeline: QAPipeline) -> None:
+    """No list says which council covers Amersham: refusing lost answerable questions (every such dev probe was one),
+    so every council's reports are searched, and the answer says why."""
+    answer = pipeline.ask("Does anyone check on kids around Amersham whose parents have taken them out of school to teach them at home?")
+    assert not answer.refused
+    assert answer.answer.startswith("_I cannot tell which council covers Amersham, so this answer searches every council's reports")
