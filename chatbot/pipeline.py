@@ -40,6 +40,7 @@ from chatbot.query import (
     split_expansion,
 )
 from chatbot.retrieval import HybridRetriever, Scored, scope_reports
+from chatbot.routes import Route, Routing, run_routes
 from chatbot.structured import (
     APRIL_2026,
     AREA_LABELS,
@@ -465,82 +466,13 @@ class QAPipeline:
                 trace | {"refusal": "no-report-of-type"},
                 started,
             )
-        if _NEXT_INSPECTION.search(plan.question):
-            # "when is Trafford's next inspection?": no report can say; the latest one is what they do say
-            return self._refuse(self._no_next_inspection(plan, report_ids), trace | {"route": "structured:next-inspection", "refusal": "next-inspection"}, started)
-        if improve_intent(plan.standalone) and (plan.authorities or plan.report_types) and report_ids:
-            improvements = self._improvements(plan, report_ids, trace, started)
-            if improvements is not None:
-                return improvements
-        if movement_intent(plan.standalone) and len(plan.authorities) != 1:  # one authority's moves: its timeline
-            moved = self._moves(plan, trace, started)
-            if moved is not None:
-                return moved
-        ranked = self._ranked_as_graded(plan)
-        if ranked is not None:
-            # "which authority had the best care leaver services?": Ofsted grades, it does not rank
-            plan, trace["reading_note"] = ranked
-            trace["plan"] = plan.to_json()
-        phrase = mentioned_phrase(plan.topic) or mentioned_phrase(plan.standalone)
-        if phrase:
-            # "which reports mention county lines?": every report in scope that uses the phrase, read in full
-            mentions = self._mentions(plan, phrase, report_ids, trace, started)
-            if mentions is not None:
-                return mentions
-        if list_intent(plan.standalone) and structured_intent(plan.standalone) not in ("focus", "inspector"):
-            listed = self._list(plan, report_ids, trace, started)
-            if listed is not None:
-                return listed
-        if timeline_intent(plan.standalone, plan.authorities) and report_ids:
-            timeline = self._timeline(plan, report_ids, trace, started)
-            if timeline is not None:
-                return timeline
-        kinds = structured_intents(plan.standalone)
-        verdict_of, field_plan = "", plan
-        if kinds in ([], ["grade"]) and plan.authorities and yes_no_grade(self.gazetteer.strip(plan.standalone)):
-            # "Is Hackney good?": the grades that stand, and whether they are the one asked about
-            kinds, verdict_of = ["grade"], plan.standalone
-            field_plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)
-        # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata
-        # answers it, though a later report's text may ("since the last inspection in 2015, ...")
-        widened = _WIDENED in plan.notes
-        # ... but what each visit looked at is its own: "the 2023 focused visit" when there was none, the visits there were
-        # ... and so is the grade that stood then: "Trafford's grade in 2020", between its inspections
-        if widened and kinds == ["grade"] and plan.authorities and asked.published_to:
-            field_plan = replace(field_plan, published_from=asked.published_from, published_to=asked.published_to)
-        if kinds and (plan.authorities or plan.report_types) and report_ids and (not widened or kinds == ["focus"] or field_plan.published_to):
-            structured = self._structured(kinds, field_plan, report_ids, trace, started, verdict_of)
-            if structured is not None:
-                return structured
-        if plan.authorities and report_ids:
-            in_scope = [r for r in (self.index.report(rid) for rid in report_ids) if r is not None]
-            premise = self.structured.check_premise(plan, in_scope)
-            if premise:
-                return self._refuse(f"{premise} {self._searched(plan, report_ids)}", trace | {"refusal": "false-premise"}, started)
-            if len(plan.authorities) == 1 and _WHY_GRADED.search(plan.standalone):
-                why = self._why_graded(plan, in_scope, trace, started)
-                if why is not None:
-                    return why
-        named = set(tokenize(" ".join(plan.authorities)))
-        subject = [w for w in _subject_words(plan.topic, _OVERVIEW_WORDS | _COMPARE_WORDS) if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named]
-        if len(plan.authorities) > 1 and report_ids and not subject:
-            # "compare Kent and Essex" names no topic: each one's latest grades and summary, side by side
-            overview = self._overview(plan, report_ids, trace, started)
-            if overview is not None:
-                return overview
-        if len(plan.authorities) > 1 and report_ids:
-            compared = self._comparison(plan, report_ids, trace, started)
-            if compared is not None:
-                return compared
-        # "And Bradford?" after "Tell me about Leeds": a follow-up with no subject of its own or the conversation's
-        if len(plan.authorities) == 1 and report_ids and not subject and (_OVERVIEW_ASK.search(plan.question) or plan.follow_up) and not widened:
-            # "what did inspectors say about Kent in 2013?" names no topic: the report's own summary, not a search
-            overview = self._overview(plan, report_ids, trace, started)
-            if overview is not None:
-                return overview
-        learned = self._learned_route(plan, report_ids, trace, started)
-        if learned is not None:
-            return learned
+        # the declared route table (chatbot/routes.py, ROUTES below): the first route whose decision holds and whose
+        # handler answers; else the passage search
+        routing = Routing(plan, asked, report_ids, trace, started, widened=_WIDENED in plan.notes)
+        routed = run_routes(self, routing, ROUTES)
+        if routed is not None:
+            return routed
+        plan, trace = routing.plan, routing.trace
         retrieval_started = time.perf_counter()
         # a question about an authority with no time in it is about where it stands now: its latest inspection and the
         # visits since; older reports only when those say nothing on the subject, and then the answer says so first
@@ -1796,3 +1728,168 @@ def _retrieved_for(citations: Sequence[Citation], hits: Sequence[Scored]) -> tup
     covered = {pid for chunk in out for pid in chunk.paragraph_ids}
     extra = tuple(RetrievedChunk(c.paragraph_id, (c.paragraph_id,), 1.0, c.text, c.report_id) for c in citations if c.paragraph_id not in covered)
     return extra + tuple(out)
+
+
+# ---- the route table ---------------------------------------------------------------------------------------------
+# Each route: a decision on the routing context and a handler (chatbot/routes.py). Order matters: the first route
+# whose decision holds and whose handler answers wins. docs/routes.md sets out each one's rules.
+
+
+def _next_inspection(p: QAPipeline, r: Routing) -> Answer | None:
+    # "when is Trafford's next inspection?": no report can say; the latest one is what they do say
+    return p._refuse(p._no_next_inspection(r.plan, r.report_ids), r.trace | {"route": "structured:next-inspection", "refusal": "next-inspection"}, r.started)
+
+
+def _ranked(p: QAPipeline, r: Routing) -> bool:
+    r.notes["ranked"] = p._ranked_as_graded(r.plan)
+    return r.notes["ranked"] is not None
+
+
+def _rewrite_ranked(p: QAPipeline, r: Routing) -> Answer | None:
+    # "which authority had the best care leaver services?": Ofsted grades, it does not rank; the routes after it read
+    # the question as "which authorities were judged outstanding for care leavers?"
+    r.plan, r.trace["reading_note"] = r.notes["ranked"]
+    r.trace["plan"] = r.plan.to_json()
+    return None
+
+
+def _mentioned(p: QAPipeline, r: Routing) -> bool:
+    r.notes["phrase"] = mentioned_phrase(r.plan.topic) or mentioned_phrase(r.plan.standalone)
+    return bool(r.notes["phrase"])
+
+
+def _field_kinds(p: QAPipeline, r: Routing) -> bool:
+    """Grade, date, inspector or focus asked: works out the kinds, a yes-or-no grade question's verdict, and the dates
+    a grade is asked at when no report falls in them."""
+    plan = r.plan
+    kinds = structured_intents(plan.standalone)
+    verdict_of, field_plan = "", plan
+    if kinds in ([], ["grade"]) and plan.authorities and yes_no_grade(p.gazetteer.strip(plan.standalone)):
+        # "Is Hackney good?": the grades that stand, and whether they are the one asked about
+        kinds, verdict_of = ["grade"], plan.standalone
+        field_plan = replace(plan, standalone=without_grade(plan.standalone), latest=True)
+    # no report in the window asked about ("when was X inspected before 2019?"): no report's own metadata answers
+    # it, though a later report's text may ("since the last inspection in 2015, ..."); but what each visit looked at
+    # is its own ("the 2023 focused visit" when there was none: the visits there were), and so is the grade that
+    # stood then ("Trafford's grade in 2020", between its inspections)
+    if r.widened and kinds == ["grade"] and plan.authorities and r.asked.published_to:
+        field_plan = replace(field_plan, published_from=r.asked.published_from, published_to=r.asked.published_to)
+    r.notes |= {"kinds": kinds, "verdict_of": verdict_of, "field_plan": field_plan}
+    return bool(
+        kinds and (plan.authorities or plan.report_types) and r.report_ids
+        and (not r.widened or kinds == ["focus"] or field_plan.published_to)
+    )
+
+
+def _premise(p: QAPipeline, r: Routing) -> Answer | None:
+    in_scope = [x for x in (p.index.report(rid) for rid in r.report_ids or []) if x is not None]
+    premise = p.structured.check_premise(r.plan, in_scope)
+    if premise:
+        return p._refuse(f"{premise} {p._searched(r.plan, r.report_ids)}", r.trace | {"refusal": "false-premise"}, r.started)
+    return None
+
+
+def _why(p: QAPipeline, r: Routing) -> Answer | None:
+    in_scope = [x for x in (p.index.report(rid) for rid in r.report_ids or []) if x is not None]
+    return p._why_graded(r.plan, in_scope, r.trace, r.started)
+
+
+def _no_subject(p: QAPipeline, r: Routing) -> bool:
+    """Whether the question names no subject of its own beyond the authorities, years and framing words."""
+    named = set(tokenize(" ".join(r.plan.authorities)))
+    subject = [
+        w for w in _subject_words(r.plan.topic, _OVERVIEW_WORDS | _COMPARE_WORDS)
+        if not re.fullmatch(r"(?:19|20)\d\d", w) and not set(tokenize(w)) <= named
+    ]
+    return not subject
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "next-inspection",
+        lambda p, r: bool(_NEXT_INSPECTION.search(r.plan.question)),
+        _next_inspection,
+        "asks when the next inspection is: no report can say, so a refusal that gives the latest report",
+    ),
+    Route(
+        "improvements",
+        lambda p, r: bool(improve_intent(r.plan.standalone) and (r.plan.authorities or r.plan.report_types) and r.report_ids),
+        lambda p, r: p._improvements(r.plan, r.report_ids or [], r.trace, r.started),
+        "asks what needs to improve, of a named authority or report type: the report's own list",
+    ),
+    Route(
+        "movement",
+        lambda p, r: bool(movement_intent(r.plan.standalone)) and len(r.plan.authorities) != 1,
+        lambda p, r: p._moves(r.plan, r.trace, r.started),
+        "asks which authorities' grades went up or down (one authority's moves are its timeline)",
+    ),
+    Route(
+        "ranked-as-graded",
+        _ranked,
+        _rewrite_ranked,
+        "asks for the best or worst: read as the highest or lowest grade, for the routes after it",
+    ),
+    Route(
+        "mentions",
+        _mentioned,
+        lambda p, r: p._mentions(r.plan, r.notes["phrase"], r.report_ids, r.trace, r.started),
+        "asks which reports mention a phrase: every report in scope that uses it, read in full",
+    ),
+    Route(
+        "list",
+        lambda p, r: bool(list_intent(r.plan.standalone)) and structured_intent(r.plan.standalone) not in ("focus", "inspector"),
+        lambda p, r: p._list(r.plan, r.report_ids, r.trace, r.started),
+        "asks which authorities or reports match a grade, type or date: listed from the catalogue",
+    ),
+    Route(
+        "timeline",
+        lambda p, r: bool(timeline_intent(r.plan.standalone, r.plan.authorities) and r.report_ids),
+        lambda p, r: p._timeline(r.plan, r.report_ids or [], r.trace, r.started),
+        "asks how one authority changed over time, or sets two of its reports side by side",
+    ),
+    Route(
+        "structured",
+        _field_kinds,
+        lambda p, r: p._structured(r.notes["kinds"], r.notes["field_plan"], r.report_ids or [], r.trace, r.started, r.notes["verdict_of"]),
+        "asks for a grade, a date, a lead inspector or a visit's focus: from the reports' metadata, citing the line",
+    ),
+    Route(
+        "false-premise",
+        lambda p, r: bool(r.plan.authorities and r.report_ids),
+        _premise,
+        "assumes a grade or visit the reports contradict: a refusal that says what they do say",
+    ),
+    Route(
+        "why-graded",
+        lambda p, r: bool(r.plan.authorities and r.report_ids and len(r.plan.authorities) == 1 and _WHY_GRADED.search(r.plan.standalone)),
+        _why,
+        "asks why an authority got a grade: the report's own summary of that judgement",
+    ),
+    Route(
+        "overview-compared",
+        lambda p, r: len(r.plan.authorities) > 1 and bool(r.report_ids) and _no_subject(p, r),
+        lambda p, r: p._overview(r.plan, r.report_ids or [], r.trace, r.started),
+        "names several authorities and no subject: each one's latest grades and summary, side by side",
+    ),
+    Route(
+        "comparison",
+        lambda p, r: len(r.plan.authorities) > 1 and bool(r.report_ids),
+        lambda p, r: p._comparison(r.plan, r.report_ids or [], r.trace, r.started),
+        "names several authorities and a subject: each one's best passage on it, side by side",
+    ),
+    Route(
+        "overview",
+        lambda p, r: (
+            len(r.plan.authorities) == 1 and bool(r.report_ids) and not r.widened and _no_subject(p, r)
+            and bool(_OVERVIEW_ASK.search(r.plan.question) or r.plan.follow_up)
+        ),
+        lambda p, r: p._overview(r.plan, r.report_ids or [], r.trace, r.started),
+        "asks about one authority in general (or a follow-up with no subject): its latest grades and summary",
+    ),
+    Route(
+        "learned",
+        lambda p, r: p.route_model is not None and not r.widened,
+        lambda p, r: p._learned_route(r.plan, r.report_ids, r.trace, r.started),
+        "no rule held: the route model's route, when it is sure and that route's handler answers (ADR 0007)",
+    ),
+)
