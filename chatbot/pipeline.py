@@ -46,6 +46,7 @@ from chatbot.structured import (
     AREA_LABELS,
     AREA_PATTERNS,
     GRADE_INTENT,
+    Fact,
     StructuredAnswerer,
     _grade_is,
     _judgements_for,
@@ -156,6 +157,13 @@ _CATALOG = re.compile(
     r"\b(?:do you (?:have|hold|cover|know)|can you (?:search|answer)|(?:are|is) (?:there )?in (?:the|your) (?:index|corpus|collection|database|data)"
     r"|(?:are|is) (?:indexed|covered|included|available)|does (?:the|your) (?:index|corpus|tool) (?:have|hold|cover))\b"
     r"|\bwhat(?:'s| is) in (?:the|your) (?:index|corpus|collection|database)\b",
+    re.I,
+)
+
+# The tool's own index named: "which Trafford reports are in the index?", "what does the index contain on Bucks?"
+_INDEX_ASKED = re.compile(
+    r"\b(?:in|from|does|do|by|to) (?:the|your|this) (?:index|database|collection|corpus|data ?set)\b"
+    r"|\b(?:the|your) (?:index|database|collection|corpus) (?:contains?|holds?|has|have|includes?)\b",
     re.I,
 )
 
@@ -757,6 +765,8 @@ class QAPipeline:
             answer = self._overview(plan, report_ids, trace, started)
         elif guess.route == "catalog" and not plan.authorities:
             answer = self._catalog(plan.question, trace, started)
+        elif guess.route == "catalog" and report_ids:
+            answer = self._catalog_of(plan, report_ids, trace, started)  # "Trafford: how many reports are in the index?"
         if answer is not None:
             answer.trace["route_model"] = vote | {"taken": True}
         return answer
@@ -830,6 +840,30 @@ class QAPipeline:
         lines += ["", "_Counted from the index's catalogue of reports. Name an authority, a report type or a year to ask about them._"]
         trace = trace | {"route": "catalog"}
         return _composed("\n".join(lines), (), (), trace, started)
+
+    def _catalog_of(self, plan: QueryPlan, report_ids: Sequence[str], trace: dict[str, object], started: float) -> Answer | None:
+        """"Give me all the Buckinghamshire reports in the index, each with its date": the reports in scope, counted by
+        kind, each with its dates and cited from the line that gives them."""
+        reports = sorted(distinct_reports([r for r in (self.index.report(i) for i in report_ids) if r is not None]), key=_when)
+        if not reports:
+            return None
+        kinds: dict[str, int] = {}
+        for report in reports:
+            label = REPORT_TYPE_LABELS.get(report.metadata.report_type, report.metadata.report_type)
+            kinds[label] = kinds.get(label, 0) + 1
+        counted = ", ".join(f"{n} {label}{'s' if n > 1 else ''}" for label, n in kinds.items())
+        whose = _and_list(plan.authorities) if plan.authorities else "the scope asked"
+        facts = []
+        for report in reports:
+            meta = report.metadata
+            visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw else ""
+            paragraph = _stating_paragraph(self.index.paragraphs(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
+            statement = f"{meta.local_authority}, {REPORT_TYPE_LABELS.get(meta.report_type, 'report')} of {_when(report):%-d %B %Y}{visit}."
+            facts.append(Fact(statement, report, paragraph))
+        noun = "report" if len(reports) == 1 else "reports"
+        searched = self._searched(plan, report_ids)
+        preamble = f"The index holds {len(reports)} {noun} on {whose}: {counted}.\n\n"
+        return self._facts_answer(facts, preamble, searched, trace | {"route": "catalog", "searched": searched}, started)
 
     def _why_graded(self, plan: QueryPlan, reports: Sequence[Report], trace: dict[str, object], started: float) -> Answer | None:
         """"Why was Halton judged inadequate?": the latest report in scope that gave that grade (for the area asked, else
@@ -1834,6 +1868,12 @@ ROUTES: tuple[Route, ...] = (
         _mentioned,
         lambda p, r: p._mentions(r.plan, r.notes["phrase"], r.report_ids, r.trace, r.started),
         "asks which reports mention a phrase: every report in scope that uses it, read in full",
+    ),
+    Route(
+        "catalog-of",
+        lambda p, r: bool(r.plan.authorities and r.report_ids and _INDEX_ASKED.search(r.plan.question)),
+        lambda p, r: p._catalog_of(r.plan, r.report_ids or [], r.trace, r.started),
+        "asks what the index holds on named authorities: their reports, counted by kind, each dated and cited",
     ),
     Route(
         "list",

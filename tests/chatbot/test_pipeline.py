@@ -717,3 +717,10 @@ def test_a_town_no_data_places_is_searched_everywhere_and_said(pipeline: QAPipel
     answer = pipeline.ask("Does anyone check on kids around Amersham whose parents have taken them out of school to teach them at home?")
     assert not answer.refused
     assert answer.answer.startswith("_I cannot tell which council covers Amersham, so this answer searches every council's reports")
+
+
+def test_what_the_index_holds_on_an_authority_is_listed_from_the_catalogue(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("Give me all the Buckinghamshire reports in the index, each with its date.")
+    assert not answer.refused and answer.trace["route"] == "catalog"
+    assert answer.answer.startswith("The index holds 5 reports on Buckinghamshire: 1 SIF inspection, 2 focused visits, 2 ILACS inspections.")
+    assert {c.local_authority for c in answer.citations} == {"Buckinghamshire"} and len(answer.citations) == 5
