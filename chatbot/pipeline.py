@@ -512,6 +512,7 @@ class QAPipeline:
         best_chunk = max((h.dense for h in hits), default=0.0)
         if best_chunk < self.refusal.min_on_topic_similarity and self._names_nothing(plan, filters):
             # off-topic from the evidence, not a word list: nothing the corpus knows is named, and no passage is near
+            trace["plan"] = replace(plan, off_topic=True).to_json()
             return self._refuse(
                 "I can only answer questions about Ofsted's inspection reports on children's services. "
                 "Try asking about an authority, a service area (for example care leavers or the front door) "

@@ -300,6 +300,7 @@ def test_off_topic_questions_are_refused(pipeline: QAPipeline, question: str) ->
     assert answer.refused and answer.citations == ()
     assert answer.trace["refusal"] == "off-topic"
     assert answer.trace["best_chunk_similarity"] < pipeline.refusal.min_on_topic_similarity
+    assert answer.trace["plan"]["off_topic"] is True
 
 
 @pytest.mark.parametrize(
