@@ -192,13 +192,19 @@ def with_contrasts(chosen: Sequence[ScoredSentence], candidates: Sequence[Scored
     return out
 
 
-# A sentence that leans on the one before it: quoted alone, "They had no awareness of the decline" names no one.
-_ANAPHORIC = re.compile(r"^\s*(?:they|this|these|those|it|its|their|such|both|he|she|his|her)\b", re.I)
+# A sentence that leans on the one before it: quoted alone, "They had no awareness of the decline" names no one, and
+# "However, take-up of return home interviews is low" drops the finding it qualifies.
+_ANAPHORIC = re.compile(
+    r"^\s*(?:they|this|these|those|it|its|their|such|both|he|she|his|her"
+    r"|however|but|yet|nevertheless|nonetheless|despite this|even so|that said)\b",
+    re.I,
+)
 
 
 def with_antecedents(chosen: Sequence[ScoredSentence], candidates: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """The chosen sentences and, for each that opens with a pronoun ("They ...", "This means ..."), the sentence of its
-    paragraph just before it, so that the pronoun has something to refer to."""
+    """The chosen sentences and, for each that opens with a pronoun ("They ...", "This means ...") or qualifies what
+    came before ("However, ..."), the sentence of its paragraph just before it, so that the pronoun has something to
+    refer to and the qualifier the finding it qualifies."""
     out = list(chosen)
     for sentence in chosen:
         if not _ANAPHORIC.match(sentence.text):

@@ -16,6 +16,7 @@ from chatbot.extractive import (
     in_scope_list,
     report_label,
     score_sentences,
+    with_antecedents,
     with_contrasts,
 )
 from chatbot.query import QueryPlan, expand_terms
@@ -198,6 +199,18 @@ def test_a_qualifying_sentence_follows_what_it_qualifies() -> None:
     # nothing to add when no later sentence qualifies the quote
     assert with_contrasts(sentences[2:3], sentences) == sentences[2:3]
     assert with_contrasts([], sentences) == []
+
+
+def test_a_qualifier_is_never_quoted_without_what_it_qualifies() -> None:
+    """York's "take-up of return home interviews is low" was quoted without the sentence it qualifies."""
+    text = (
+        "Children who go missing are offered a return home interview. "
+        "However, take-up of return home interviews is low. Leaders know this."
+    )
+    item = evidence("1", TRAFFORD_2024, text)
+    sentences = [ScoredSentence(t, item, score, 0.5) for t, score in zip(re.split(r"(?<=\.) ", text), (0.3, 0.9, 0.2), strict=True)]
+    chosen = with_antecedents(sentences[1:2], sentences)
+    assert [s.text for s in chosen] == [sentences[1].text, sentences[0].text]
 
 
 def test_a_short_sentence_with_a_verb_can_be_quoted_but_not_a_fragment(embedder) -> None:
