@@ -27,6 +27,7 @@ from chatbot.query import (
     DOMAIN_WORDS,
     HISTORY_ASKED,
     PERSON_OPINION,
+    YEAR,
     QueryPlan,
     answer_focus,
     detect_report_types,
@@ -46,7 +47,6 @@ from chatbot.structured import (
     AREA_LABELS,
     AREA_PATTERNS,
     GRADE_INTENT,
-    Fact,
     StructuredAnswerer,
     _grade_is,
     _judgements_for,
@@ -63,6 +63,7 @@ from chatbot.structured import (
     structured_intent,
     structured_intents,
     under_judgement,
+    visit_fact,
     wanted_areas,
     without_grade,
     yes_no_grade,
@@ -489,11 +490,11 @@ class QAPipeline:
         older_note = ""
         if current is not None:
             trace["time_policy"] = {"current_reports": current}
-            every = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
             best_now = max((h.dense for h in hits), default=0.0)
-            weak = best_now < self.refusal.min_current_similarity and max((h.dense for h in every), default=0.0) >= best_now + self.refusal.older_margin
+            every = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids) if best_now < self.refusal.min_current_similarity else None
+            weak = every is not None and max((h.dense for h in every), default=0.0) >= best_now + self.refusal.older_margin
             if weak or self._named_only_earlier(plan, current, report_ids or []):
-                hits = every
+                hits = every if every is not None else self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
                 latest = [r for r in (self.index.report(i) for i in current) if r is not None]
                 older_note = "_" + "; ".join(
                     f"The latest reports on {a} ({', '.join(report_label(r).split(': ', 1)[1] for r in sorted(latest, key=_when) if r.metadata.local_authority == a)}) have little on this"
@@ -854,13 +855,7 @@ class QAPipeline:
             kinds[label] = kinds.get(label, 0) + 1
         counted = ", ".join(f"{n} {label}{'s' if n > 1 else ''}" for label, n in kinds.items())
         whose = _and_list(plan.authorities) if plan.authorities else "the scope asked"
-        facts = []
-        for report in reports:
-            meta = report.metadata
-            visit = f" (visit: {meta.visit_dates_raw})" if meta.visit_dates_raw else ""
-            paragraph = _stating_paragraph(self.index.paragraphs(report.report_id), [meta.visit_dates_raw]) if meta.visit_dates_raw else None
-            statement = f"{meta.local_authority}, {REPORT_TYPE_LABELS.get(meta.report_type, 'report')} of {_when(report):%-d %B %Y}{visit}."
-            facts.append(Fact(statement, report, paragraph))
+        facts = [visit_fact(report, self.index.paragraphs) for report in reports]
         noun = "report" if len(reports) == 1 else "reports"
         searched = self._searched(plan, report_ids)
         preamble = f"The index holds {len(reports)} {noun} on {whose}: {counted}.\n\n"
@@ -1114,10 +1109,15 @@ class QAPipeline:
     def _standing_inspection(self, report: Report) -> Report | None:
         """The authority's latest graded inspection up to this report (an area SEND inspection grades something else):
         its judgements stand until the next one. None when there is none."""
+        return self._graded_up_to(report.metadata.local_authority, _when(report))
+
+    def _graded_up_to(self, authority: str | None, until: date) -> Report | None:
+        """The authority's latest graded inspection of children's services (not an area SEND inspection) on or
+        before a date; None when there is none."""
         earlier = [
             r for r in self.index.reports()
-            if r.metadata.local_authority == report.metadata.local_authority and r.metadata.judgements
-            and r.metadata.report_type != "area_send_inspection" and _when(r) <= _when(report)
+            if r.metadata.local_authority == authority and r.metadata.judgements
+            and r.metadata.report_type != "area_send_inspection" and _when(r) <= until
         ]
         return max(earlier, key=_when) if earlier else None
 
@@ -1496,16 +1496,11 @@ class QAPipeline:
         notes: list[str] = []
         for authority in plan.authorities:
             own = [r for r in in_window if r.metadata.local_authority == authority]
-            graded = [
-                r for r in self.index.reports()
-                if r.metadata.local_authority == authority and r.metadata.judgements
-                and r.metadata.report_type != "area_send_inspection" and _when(r) <= end
-            ]
-            if not graded:
+            standing = self._graded_up_to(authority, end)
+            if standing is None:
                 if any(start <= _when(r) <= end for r in reports if r.metadata.local_authority == authority):
                     return reports, ""  # its reports then are not graded (Blackpool's 2024 area SEND inspection): say so
                 continue  # no report then, nor a graded one before: a later report's text may say (searched as passages)
-            standing = max(graded, key=_when)
             chosen.append(standing)
             held = "; ".join(f"the {REPORT_TYPE_LABELS.get(r.metadata.report_type, 'report')} of {_when(r):%-d %B %Y}" for r in sorted(own, key=_when))
             notes.append(
@@ -1523,7 +1518,7 @@ class QAPipeline:
         start = (asked.published_from if asked.published_from and not grade else date(1990, 1, 1)).year
         end = (asked.published_to or date.today()).year
         years = {str(y) for y in range(start, end + 1)}
-        return any(years & set(re.findall(r"\b(?:19|20)\d\d\b", c.text)) for c in citations)
+        return any(years & set(YEAR.findall(c.text)) for c in citations)
 
     def _nearest_reports(self, asked: QueryPlan) -> str:
         """"Camden's reports nearest that time: ILACS inspection of 15 April 2025." for a refusal."""

@@ -713,7 +713,7 @@ def list_intent(question: str) -> bool:
     return bool(LIST_INTENT.search(question))
 
 
-def _visit_fact(report: Report, paragraphs_of) -> Fact:
+def visit_fact(report: Report, paragraphs_of) -> Fact:
     """ "Kent, focused visit of 27 February 2024 (visit: 23 and 24 January 2024).", cited from the line giving the visit
     dates (uncited when the report gives none)."""
     meta = report.metadata
@@ -734,7 +734,7 @@ def _most_reports(plan: QueryPlan, reports: Sequence[Report], most: bool, paragr
     target = max(len(v) for v in counts.values()) if most else min(len(v) for v in counts.values())
     top = sorted(name for name, held in counts.items() if len(held) == target)
     kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) or "report"
-    facts = [_visit_fact(report, paragraphs_of) for name in top[:10] for report in sorted(counts[name], key=_when)]
+    facts = [visit_fact(report, paragraphs_of) for name in top[:10] for report in sorted(counts[name], key=_when)]
     shown = top[:10] + ([f"{len(top) - 10} more"] if len(top) > 10 else [])
     who = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
     each = " each" if len(top) > 1 else ""
@@ -875,7 +875,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
             kind = REPORT_TYPE_LABELS.get(meta.report_type, "report")
             facts.append(Fact(f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}: {meta.focus}", report, paragraph))
         else:
-            facts.append(_visit_fact(report, paragraphs_of))
+            facts.append(visit_fact(report, paragraphs_of))
         matching.append(report)
     if when and not theme:
         summary = f"{len(matching)} of the {len(searched)} reports searched were{when}"
