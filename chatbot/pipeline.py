@@ -340,6 +340,10 @@ class QAPipeline:
     def reports(self) -> list[Report]:
         return self.index.reports()
 
+    def report_paragraphs(self, report_id: str) -> list[Paragraph]:
+        """One report's paragraphs in order (the eval runner's `ReportParagraphs`)."""
+        return self.index.paragraphs(report_id)
+
     def ask(
         self,
         question: str,

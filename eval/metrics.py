@@ -14,7 +14,12 @@ of every average, so a mean is always "over the cases where it means something")
   whatever the question);
 - fact recall: answerable cases with facts;
 - refusal accuracy: every case; also split as refusal_accuracy_answerable / _unanswerable;
-- latency: every case; summarised as percentiles, not means.
+- latency: every case; summarised as percentiles, not means;
+- leads_with_latest, currency (issue 19): answerable cases tagged `current` whose evidence the
+  runner could place in a report. leads_with_latest is 1 when the answer's first citation is from
+  the newest report holding the evidence (the latest report that covers the topic: the writers'
+  brief puts a `current` case's evidence in that one report); currency is 1 when it also states
+  every fact (the standing grade is the first fact of such a case).
 
 A summary metric with no applicable case is None (null in JSON, "n/a" in reports).
 """
@@ -70,7 +75,11 @@ MEAN_METRICS: tuple[str, ...] = (
     "refusal_accuracy",
     "refusal_accuracy_answerable",
     "refusal_accuracy_unanswerable",
+    "leads_with_latest",
+    "currency",
 )
+# The tag whose cases get the currency metrics: a present-tense question about one council.
+CURRENT_TAG = "current"
 LATENCY_METRICS: tuple[str, ...] = ("latency_s", "retrieval_s", "generation_s")
 # Summary metrics where a smaller number is better (for baseline comparison).
 LOWER_IS_BETTER: frozenset[str] = frozenset(
@@ -221,6 +230,19 @@ def refusal_accuracy(answerable: bool, refused: bool, citation_count: int) -> fl
     return 1.0 if refused and citation_count == 0 else 0.0
 
 
+def leads_with_latest(citations: Sequence[Citation], evidence_reports: Mapping[str, str]) -> float:
+    """1.0 when the first citation is from the newest report holding evidence, else 0.0.
+
+    `evidence_reports` maps each report that holds an evidence snippet to its publication date
+    (ISO); ties on the date accept any of the tied reports.
+    """
+    if not citations or not evidence_reports:
+        return 0.0
+    newest = max(evidence_reports.values())
+    first = citations[0].report_id
+    return 1.0 if evidence_reports.get(first) == newest else 0.0
+
+
 def passes(
     *,
     answerable: bool,
@@ -264,8 +286,11 @@ def score_case(
     answer: Answer,
     lookup: ParagraphLookup,
     timings: Mapping[str, float] | None = None,
+    evidence_reports: Mapping[str, str] | None = None,
 ) -> CaseScore:
-    """Score one answer against its case. `timings` holds latency_s / retrieval_s / generation_s."""
+    """Score one answer against its case. `timings` holds latency_s / retrieval_s / generation_s;
+    `evidence_reports` (report id to publication date of each report holding an evidence snippet)
+    enables the currency metrics of a case tagged `current`."""
     metrics: dict[str, float | None] = {name: None for name in MEAN_METRICS}
     chunk_texts = [chunk.text for chunk in answer.retrieved]
     cited = [citation.text for citation in cited_paragraphs(answer.citations)]
@@ -291,6 +316,10 @@ def score_case(
     metrics["refusal_accuracy_answerable" if case.answerable else "refusal_accuracy_unanswerable"] = refusal
     for name in LATENCY_METRICS:
         metrics[name] = (timings or {}).get(name)
+    if case.answerable and CURRENT_TAG in case.tags and evidence_reports:
+        leads = leads_with_latest(answer.citations, evidence_reports)
+        metrics["leads_with_latest"] = leads
+        metrics["currency"] = leads if metrics["fact_recall"] in (None, 1.0) else 0.0
 
     missing_evidence = tuple(missed_evidence(cited, evidence)) if case.answerable else ()
     missing_facts = tuple(missed_facts(answer.answer, facts)) if case.answerable else ()

@@ -10,16 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
 from core.errors import BadQuestionError
-from core.models import Answer, Report
+from core.models import Answer, Paragraph, Report
 from core.protocols import QuestionAnswerer
 from core.settings import PROJECT_ROOT
 from eval.dataset import EvalCase, case_hash, file_hashes
-from eval.metrics import CaseScore, Summary, aggregate, aggregate_by_tag, score_case
+from core.text import normalise
+from eval.metrics import CURRENT_TAG, CaseScore, Summary, aggregate, aggregate_by_tag, score_case
 
 # Settings whose names contain one of these are left out of the record even when not a SecretStr.
 _SECRET_WORDS = ("password", "secret", "api_key", "token")
@@ -82,6 +83,45 @@ class SuiteResult:
         return [result for result in self.cases if not result.passed]
 
 
+@runtime_checkable
+class ReportParagraphs(Protocol):
+    """An answerer that also lists a report's paragraphs (the product's does): needed only to place
+    a `current` case's evidence in its report for the currency metrics."""
+
+    def report_paragraphs(self, report_id: str) -> list[Paragraph]: ...
+
+
+class EvidenceReports:
+    """Which indexed reports hold a case's evidence snippets, by EVAL_FORMAT.md's matching rule.
+
+    Reads every report's paragraphs once, on the first question; an answerer that cannot list
+    paragraphs gives None (the currency metrics are then left out)."""
+
+    def __init__(self, answerer: QuestionAnswerer) -> None:
+        self._answerer = answerer
+        self._texts: list[tuple[str, str, str]] | None = None  # (report id, published, normalised text)
+
+    def __call__(self, snippets: Sequence[str]) -> dict[str, str] | None:
+        if not isinstance(self._answerer, ReportParagraphs):
+            return None
+        if self._texts is None:
+            self._texts = [
+                (report.report_id, report.metadata.published.isoformat() if report.metadata.published else "", normalise(paragraph.text))
+                for report in self._answerer.reports()
+                for paragraph in self._answerer.report_paragraphs(report.report_id)
+            ]
+        holders = [
+            {rid: published for rid, published, text in self._texts if needle in text}
+            for needle in (normalise(snippet) for snippet in snippets)
+        ]
+        holders = [found for found in holders if found]
+        # a stock line ("Overall effectiveness: Good") is in many councils' reports: the reports holding
+        # every snippet are the case's own; only when none holds them all does any holder count
+        common = set.intersection(*(set(found) for found in holders)) if holders else set()
+        every = {rid: published for found in holders for rid, published in found.items()}
+        return {rid: every[rid] for rid in common} if common else every
+
+
 def run_suite(
     answerer: QuestionAnswerer,
     cases: Sequence[EvalCase],
@@ -97,7 +137,8 @@ def run_suite(
     ("retrieval_s", "generation_s") when the answerer reports them; the total is measured here.
     """
     started = datetime.now(UTC)
-    results = [ask_case(answerer, case) for case in cases]
+    locate = EvidenceReports(answerer)
+    results = [ask_case(answerer, case, locate) for case in cases]
     scores = [result.score for result in results]
     return SuiteResult(
         name=name,
@@ -116,8 +157,9 @@ def run_suite(
     )
 
 
-def ask_case(answerer: QuestionAnswerer, case: EvalCase) -> CaseResult:
-    """Ask one case and score it; a question the answerer rejects fails the case with the reason."""
+def ask_case(answerer: QuestionAnswerer, case: EvalCase, locate: EvidenceReports | None = None) -> CaseResult:
+    """Ask one case and score it; a question the answerer rejects fails the case with the reason.
+    `locate` places a `current` case's evidence in its reports for the currency metrics."""
     error = None
     start = time.perf_counter()
     try:
@@ -130,7 +172,10 @@ def ask_case(answerer: QuestionAnswerer, case: EvalCase) -> CaseResult:
     for key in ("retrieval_s", "generation_s"):
         if key in answer.timings:
             timings[key] = float(answer.timings[key])
-    score = score_case(case, answer, answerer.paragraph, timings)
+    evidence_reports = (
+        locate(case.evidence) if locate is not None and CURRENT_TAG in case.tags and case.evidence else None
+    )
+    score = score_case(case, answer, answerer.paragraph, timings, evidence_reports)
     if error is not None:
         score = CaseScore(
             metrics=score.metrics,

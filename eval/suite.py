@@ -12,7 +12,10 @@
   a baseline accepted on the same cases (eval/baseline.json).
 - Test batches that a fix was made for move to eval/datasets/dev/moved/ and run over the test index as
   "moved" (dev cases now: tuned on, so reported apart from the test set).
-- Outputs: `OUT/dev`, `OUT/rewrites`, `OUT/test`, `OUT/moved` when there is one (results.json,
+- The blind `current` set (eval/datasets/test/current.yaml: present-tense questions about one council,
+  issue 19) runs over the test index as "current", with the currency metrics (leads_with_latest,
+  currency: the answer cites the latest report covering the topic first and states its grade).
+- Outputs: `OUT/dev`, `OUT/rewrites`, `OUT/test`, `OUT/current`, `OUT/moved` when there is one (results.json,
   report.md, junit.xml, metrics.png each), `OUT/routing` (routing.json, routing.md), and
   `OUT/summary.md` / `OUT/summary.json` with every figure side by side.
 
@@ -48,12 +51,14 @@ MOVED = DATASETS / "dev" / "moved"
 TEST_DIR = DATASETS / "test"
 TEST_REPORTS = TEST_DIR / "reports.csv"
 ROUTING = TEST_DIR / "routing.yaml"
-SUMMARY_METRICS = ("cases", *MAIN_METRICS, "latency_p50_s", "latency_p95_s")
+# Blind present-tense questions about one council (issue 19): reported apart from batch 1, with the currency metrics
+CURRENT = TEST_DIR / "current.yaml"
+SUMMARY_METRICS = ("cases", *MAIN_METRICS, "leads_with_latest", "currency", "latency_p50_s", "latency_p95_s")
 
 
 def blind_datasets(folder: Path = TEST_DIR) -> list[Path]:
-    """The blind test set's batch files, in order (every YAML file of the folder but the routing set)."""
-    return sorted(p for p in folder.glob("*.yaml") if p.name != ROUTING.name)
+    """The blind test set's batch files, in order (every YAML file of the folder but the routing and currency sets)."""
+    return sorted(p for p in folder.glob("*.yaml") if p.name not in {ROUTING.name, CURRENT.name})
 
 
 def blind_report_files(corpus: Path, listing: Path = TEST_REPORTS) -> list[Path]:
@@ -173,7 +178,7 @@ def _cell(metric: str, value: Any) -> str:
 def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, Any], routing: Mapping[str, Any]) -> str:
     """summary.md: dev and test side by side with both baselines, paraphrase robustness, routing accuracy."""
     columns = []
-    for name in ("dev", "test", "rewrites", "probes", "moved"):
+    for name in ("dev", "test", "current", "rewrites", "probes", "moved"):
         if name in runs:
             for system, data in runs[name]["systems"].items():
                 columns.append((f"{name}: {system}", data["summary"]))
@@ -191,7 +196,7 @@ def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, A
     lines.append("|---|" + "---|" * len(columns))
     for metric in SUMMARY_METRICS:
         lines.append(f"| {metric} | " + " | ".join(_cell(metric, summary.get(metric)) for _, summary in columns) + " |")
-    tagged = [name for name in ("dev", "test", "rewrites", "probes") if name in runs and runs[name].get("by_tag")]
+    tagged = [name for name in ("dev", "test", "current", "rewrites", "probes") if name in runs and runs[name].get("by_tag")]
     if tagged:
         tags = sorted({tag for name in tagged for tag in runs[name]["by_tag"]})
         header = " | ".join(f"{name} cases | {name} pass rate | {name} citation recall" for name in tagged)
@@ -246,13 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / ".eval-cache", help="where the cached indexes live")
     parser.add_argument("--baseline", type=Path, default=EVAL_DIR / "baseline.json", help="the accepted baselines")
     parser.add_argument(
-        "--only", choices=("dev", "rewrites", "probes", "test", "routing"), action="append", help="run only these parts"
+        "--only",
+        choices=("dev", "rewrites", "probes", "test", "current", "routing"),
+        action="append",
+        help="run only these parts",
     )
     parser.add_argument(
         "--accept-baseline", action="store_true", help="record each dataset's run as its accepted baseline, on purpose"
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("dev", "rewrites", "probes", "test", "routing"))
+    parts = set(args.only or ("dev", "rewrites", "probes", "test", "current", "routing"))
     from core.offline import enforce_offline
 
     enforce_offline()
@@ -280,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 evaluate("probes", [PROBES], dev_settings)
             if "dev" in runs and "rewrites" in runs:
                 kept = robustness(runs["dev"], runs["rewrites"])
-        if parts & {"test", "routing"}:
+        if parts & {"test", "current", "routing"}:
             files = blind_report_files(args.corpus)
             test_settings = cached_index_settings(settings, args.cache, "test", files, _manifest_urls(args.corpus))
             if "test" in parts:
@@ -288,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 moved = sorted(MOVED.glob("*.yaml"))
                 if moved:
                     evaluate("moved", moved, test_settings)
+            if "current" in parts and CURRENT.exists():
+                evaluate("current", [CURRENT], test_settings)
             if "routing" in parts:
                 from chatbot.build import build_pipeline
                 from eval.routing import load_routing, run_routing, summarise, write_routing

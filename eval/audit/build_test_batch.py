@@ -1,6 +1,8 @@
-"""Assemble the blind test set's batch 1 and the routing set from the writers' files (eval/audit/writers/).
+"""Assemble the blind test set's batch 1, the routing set and the `current` set from the writers' files
+(eval/audit/writers/).
 
-Run once, when a batch is written: `python eval/audit/build_test_batch.py`. The outputs are frozen
+Run once, when a batch is written: `python eval/audit/build_test_batch.py` (batch 1 and routing) or
+`python eval/audit/build_test_batch.py current` (the currency set of issue 19). The outputs are frozen
 (eval/datasets/test/FROZEN.sha256 and tests/eval/test_test_dataset.py): a case is never edited to
 match an answer; a batch that a fix was made for moves to dev and a new batch is written.
 """
@@ -40,5 +42,24 @@ def main() -> None:
     print(f"batch1: {len(cases)} cases; routing: {len(routing['questions'])} questions")
 
 
+def current() -> None:
+    """eval/datasets/test/current.yaml from the two `current` writers' files (brief: eval/audit/brief_current.md)."""
+    cases = []
+    for path in sorted(WRITERS.glob("current_c*.yaml")):
+        cases.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"])
+    header = (
+        "# Blind test set, currency cases (issue 19): written 2026-12-06 by two writers who saw only the 42\n"
+        "# reports of the 14 test councils with three reports (as text), EVAL_FORMAT.md and their brief\n"
+        "# (eval/audit/brief_current.md), never the code, the dev set or any answer. Present-tense questions\n"
+        "# about one council in councillors' words; each case's evidence lies in the latest report covering\n"
+        "# its topic. Frozen: never edit a case to match an answer (FROZEN.sha256).\n"
+    )
+    text = header + yaml.safe_dump({"cases": cases}, sort_keys=False, allow_unicode=True, width=110)
+    (TEST / "current.yaml").write_text(text, encoding="utf-8")
+    print(f"current: {len(cases)} cases")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    current() if sys.argv[1:] == ["current"] else main()

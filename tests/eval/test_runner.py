@@ -461,3 +461,82 @@ def test_naive_langchain_baseline_applies_filters_as_chroma_where(small_corpus: 
         assert answered.answer.endswith("[1]") and answered.timings["retrieval_s"] < 30
         nothing = baseline.ask("care leavers", filters=Filters(local_authorities=("Devon",)))
         assert nothing.refused and not nothing.citations
+
+
+# --- the currency metrics of a `current` case (issue 19) -----------------------------------------------
+
+OLD_REPORT = Report(
+    report_id="bucks-old",
+    source="bucks-old.pdf",
+    content_hash="def456",
+    title="Buckinghamshire SIF",
+    metadata=ReportMetadata(local_authority="Buckinghamshire", report_type="sif_inspection", published=date(2018, 1, 29)),
+)
+OLD_PARAGRAPH = Paragraph("old-1", "bucks-old", "Too many care leavers are not in touch with the local authority.", 4, 0)
+
+
+class ParagraphListingAnswerer(ScriptedAnswerer):
+    """Also lists each report's paragraphs, as the product's answerer does (eval.runner.ReportParagraphs)."""
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return OLD_PARAGRAPH if paragraph_id == "old-1" else PARAGRAPHS.get(paragraph_id)
+
+    def reports(self) -> list[Report]:
+        return [REPORT, OLD_REPORT]
+
+    def report_paragraphs(self, report_id: str) -> list[Paragraph]:
+        return list(PARAGRAPHS.values()) if report_id == "bucks" else [OLD_PARAGRAPH]
+
+
+def test_a_current_case_must_lead_with_the_latest_report_holding_its_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "current.yaml"
+    path.write_text(
+        """
+cases:
+  - id: now
+    question: Are Bucks care leavers kept in touch with?
+    evidence: ["in touch with the vast majority of its care leavers"]
+    facts: [["vast majority"]]
+    tags: [current]
+  - id: now-led-by-old
+    question: Are Bucks care leavers kept in touch with now?
+    evidence: ["in touch with the vast majority of its care leavers"]
+    facts: [["vast majority"]]
+    tags: [current]
+  - id: not-current
+    question: What did inspectors say about care leavers?
+    evidence: ["in touch with the vast majority of its care leavers"]
+    facts: [["vast majority"]]
+    tags: [passage]
+""",
+        encoding="utf-8",
+    )
+    old = Citation(**{**cite("bucks-1").__dict__, "paragraph_id": "old-1", "report_id": "bucks-old",
+                      "published": "2018-01-29", "text": OLD_PARAGRAPH.text})
+    latest = answer("It is in touch with the vast majority of its care leavers [1].", "bucks-1")
+    led_by_old = Answer(
+        answer="Too many were not in touch [1]; now the vast majority are [2].",
+        refused=False,
+        citations=(old, Citation(**{**cite("bucks-1", "2").__dict__})),
+    )
+    script = {
+        "Are Bucks care leavers kept in touch with?": latest,
+        "Are Bucks care leavers kept in touch with now?": led_by_old,
+        "What did inspectors say about care leavers?": latest,
+    }
+    result = run_suite(ParagraphListingAnswerer(script), load_cases([path]), name="product")
+    metrics = {r.case.id: r.score.metrics for r in result.cases}
+    assert (metrics["now"]["leads_with_latest"], metrics["now"]["currency"]) == (1.0, 1.0)
+    # both pass the EVAL_FORMAT rule; only the currency check sees that the older report came first
+    assert all(r.passed for r in result.cases)
+    assert (metrics["now-led-by-old"]["leads_with_latest"], metrics["now-led-by-old"]["currency"]) == (0.0, 0.0)
+    assert metrics["not-current"]["currency"] is None
+    assert result.summary["currency"] == 0.5
+    assert result.by_tag["current"]["leads_with_latest"] == 0.5
+
+
+def test_currency_is_left_out_when_the_answerer_cannot_list_paragraphs(dataset: Path, tmp_path: Path) -> None:
+    path = tmp_path / "current.yaml"
+    path.write_text(DATASET.replace("tags: [paraphrase]", "tags: [current]"), encoding="utf-8")
+    result = run_suite(ScriptedAnswerer(GOOD), load_cases([path]), name="product")
+    assert result.summary["currency"] is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,16 @@ from core.models import REPORT_TYPES
 from core.text import normalise
 from eval.dataset import EvalCase, load_cases
 from eval.routing import ROUTES, load_routing
-from eval.suite import DEV_DATASETS, REWRITES, ROUTING, TEST_DIR, TEST_REPORTS, blind_datasets, blind_report_files
+from eval.suite import (
+    CURRENT,
+    DEV_DATASETS,
+    REWRITES,
+    ROUTING,
+    TEST_DIR,
+    TEST_REPORTS,
+    blind_datasets,
+    blind_report_files,
+)
 
 DEV_ROUTING = DEV_DATASETS[0].parent / "routing.yaml"
 
@@ -48,7 +58,7 @@ def _share(tag: str) -> float:
 def test_batches_are_frozen() -> None:
     """A test case is never edited to match an answer: a changed batch must move to dev, and a new batch be written."""
     recorded = dict(line.split()[::-1] for line in FROZEN.read_text(encoding="utf-8").splitlines() if line.strip())
-    files = [*blind_datasets(), ROUTING, TEST_REPORTS]
+    files = [*blind_datasets(), ROUTING, TEST_REPORTS, CURRENT]
     assert set(recorded) == {path.name for path in files}, "every test file is recorded in FROZEN.sha256"
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -94,6 +104,32 @@ def test_evidence_is_verbatim_paragraph_text(case: EvalCase) -> None:
     paragraphs = _paragraphs()
     missing = [s for s in case.evidence if not any(normalise(s) in text for texts in paragraphs.values() for text in texts)]
     assert not missing, f"evidence not found inside any single paragraph of the test reports: {missing}"
+
+
+# ------------------------------------------------------------------------------------------ current (issue 19)
+
+
+def test_current_cases_are_present_tense_questions_about_councils_with_three_reports() -> None:
+    cases = load_cases([CURRENT])
+    assert len(cases) >= 40
+    assert all(c.answerable and "current" in c.tags and "own-words" in c.tags for c in cases)
+    assert sum("followup" in c.tags for c in cases) >= 5 and sum("improvements" in c.tags for c in cases) >= 5
+    # no year in a current question: it is about now
+    assert not [c.id for c in cases if re.search(r"\b(19|20)\d\d\b", c.question)]
+
+
+@needs_shared
+def test_each_current_case_takes_its_evidence_from_one_report_of_a_council_with_three() -> None:
+    paragraphs = _paragraphs()
+    counts = Counter(row["local_authority"] for row in _reports())
+    council = {Path(row["document"]).name: row["local_authority"] for row in _reports()}
+    for case in load_cases([CURRENT]):
+        holders = [
+            {name for name, texts in paragraphs.items() if any(normalise(s) in t for t in texts)} for s in case.evidence
+        ]
+        common = set.intersection(*holders)
+        assert len(common) == 1, (case.id, common)
+        assert counts[council[common.pop()]] >= 3, case.id
 
 
 # ------------------------------------------------------------------------------------------ cases
