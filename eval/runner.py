@@ -18,8 +18,8 @@ from core.errors import BadQuestionError
 from core.models import Answer, Paragraph, Report
 from core.protocols import QuestionAnswerer
 from core.settings import PROJECT_ROOT
-from eval.dataset import EvalCase, case_hash, file_hashes
 from core.text import normalise
+from eval.dataset import EvalCase, case_hash, file_hashes
 from eval.metrics import CURRENT_TAG, CaseScore, Summary, aggregate, aggregate_by_tag, score_case
 
 # Settings whose names contain one of these are left out of the record even when not a SecretStr.
