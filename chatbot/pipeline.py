@@ -5,6 +5,7 @@ It coordinates; the work is done by the pure functions and collaborators it is g
 
 from __future__ import annotations
 
+import math
 import queue
 import re
 import threading
@@ -16,7 +17,7 @@ from typing import Literal, Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
-from chatbot.extractive import Draft, Evidence, in_scope_list, report_label
+from chatbot.extractive import Draft, Evidence, in_scope_list, report_label, score_sentences
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
@@ -291,10 +292,6 @@ class RefusalPolicy:
     # the sample corpus, off-topic ones from 0.05 ("a recipe for a Victoria sponge") to 0.42 ("a poem about social
     # workers"): the bar refuses most of them and no on-topic one.
     min_on_topic_similarity: float = 0.30
-    # "Where it stands now" answers from the latest reports unless none of their passages is this near the question
-    # (they have little on it) and an older report's is nearer by the margin: then from all, saying so first.
-    min_current_similarity: float = 0.40
-    older_margin: float = 0.05
     min_side_topic_share: float = 0.15  # a timeline's or comparison's side names at least this share of the topic
     side_bar: float = 0.65  # ... and its passage scores at least this share of the strongest side's
 
@@ -494,11 +491,10 @@ class QAPipeline:
         older_note = ""
         if current is not None:
             trace["time_policy"] = {"current_reports": current}
-            best_now = max((h.dense for h in hits), default=0.0)
-            every = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids) if best_now < self.refusal.min_current_similarity else None
-            weak = every is not None and max((h.dense for h in every), default=0.0) >= best_now + self.refusal.older_margin
-            if weak or self._named_only_earlier(plan, current, report_ids or []):
-                hits = every if every is not None else self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
+            # older reports only when the latest cannot answer by the test every answer faces (the weak-evidence
+            # refusal): never because an older report's wording is closer
+            if not self._answers_from(plan, hits):
+                hits = self.retriever.retrieve(plan, max(self.top_k, 20), report_ids)
                 latest = [r for r in (self.index.report(i) for i in current) if r is not None]
                 older_note = "_" + "; ".join(
                     f"The latest reports on {a} ({', '.join(report_label(r).split(': ', 1)[1] for r in sorted(latest, key=_when) if r.metadata.local_authority == a)}) have little on this"
@@ -579,13 +575,29 @@ class QAPipeline:
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
         text = draft.text
-        if wanted_areas(plan.standalone) and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and about_areas_only(plan.topic))):
+        now = current is not None and not older_note and len(plan.authorities) == 1
+        areas = wanted_areas(plan.standalone) or (self._judged_area_of(hits, report_ids) if now else [])
+        if areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now))):
             # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
-            # authority's judged area and nothing narrower ("tell me about Halton's care leavers"): its grade first
+            # authority's judged area and nothing narrower ("tell me about Halton's care leavers"), or where it stands
+            # now on a judged area ("are our children in care looked after properly?"): its grade first
             cited = {m: sources[m] for m in MARKER.findall(text) if m in sources}
-            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited)
+            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited, areas)
             if grades:
-                text = "**Judgements**\n" + "\n".join(grades) + "\n\n" + text
+                first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
+                graded = {p.report_id for p in extra_sources.values()} | {r for r in extra_reports}
+                if now and first is not None and first.report_id not in graded and _when(reports[first.report_id]) > max(
+                    (_when(r) for r in extra_reports.values()), default=date.min
+                ):
+                    # the latest word is a later visit's: it leads, and the grade that stands follows
+                    text = text + "\n\n**The grade that stands**\n" + "\n".join(grades)
+                else:
+                    verdict = self._area_verdict(plan, areas, extra_reports, cited) if now else []
+                    marker = str(len(sources) + len(extra_sources) + 1)
+                    if verdict:
+                        extra_sources[marker] = verdict[0].paragraph
+                    lead = [f"- {sentence} [{marker}]" for sentence in in_text_order(verdict[0])] if verdict else []
+                    text = "**Judgements**\n" + "\n".join([*grades, *lead]) + "\n\n" + text
                 sources |= extra_sources
                 reports |= extra_reports
         checked = check_citations(text, sources, reports, self._similarity)
@@ -784,6 +796,20 @@ class QAPipeline:
         listing = _and_list(covered) if len(covered) <= 12 else f"{len(covered)} English local authorities"
         return f"The reports do not answer this: {'; '.join(parts)}. The indexed reports cover {listing}; name a council to ask about one."
 
+    def _answers_from(self, plan: QueryPlan, hits: Sequence[Scored]) -> bool:
+        """Whether these passages pass the weak-evidence refusal the answer itself faces: a chunk and a sentence near
+        enough the question (the sentence score is the answerers' own, `score_sentences`)."""
+        if not hits or max(h.dense for h in hits) < self.refusal.min_chunk_similarity:
+            return False
+        scored = score_sentences(
+            expand_terms(plan.topic or search_text(plan.standalone)),
+            self._evidence(hits),
+            self.index.embedder,
+            term_weight=self.index.term_weight,
+            focus=answer_focus(plan.standalone),
+        )
+        return bool(scored) and max(s.similarity for s in scored) >= self.refusal.min_sentence_similarity
+
     def _named_only_earlier(self, plan: QueryPlan, current: Sequence[str], report_ids: Sequence[str]) -> bool:
         """Whether a rare word of the question ("the social work academy") is used, in any form, by an older report and
         by none of the latest: then the latest reports have little on it."""
@@ -945,12 +971,51 @@ class QAPipeline:
             return quoted
         return None
 
+    def _area_verdict(
+        self, plan: QueryPlan, areas: Sequence[str], graded: Mapping[str, Report], cited: Mapping[str, Paragraph]
+    ) -> list[Passage]:
+        """Where it stands now on a judged area ("how well does Rochdale look after the children in its care?"): the
+        opening paragraph of the latest inspection's section on it, where inspectors give their verdict (the headline
+        a councillor needs, whatever the question's wording matched), unless the answer quotes it already; [] else."""
+        if len(graded) != 1:
+            return []
+        report = next(iter(graded.values()))
+        verdict = self._verdict(replace(plan, topic=area_phrase(plan.standalone)), report, areas, answer_focus(plan.standalone))
+        if verdict is None or any(p.paragraph_id == verdict.paragraph.paragraph_id for p in cited.values()):
+            return []
+        return [verdict]
+
+    def _judged_area_of(self, hits: Sequence[Scored], report_ids: Sequence[str] | None) -> list[str]:
+        """The judged area a question is about, read from where its best passages sit in the latest graded inspection
+        searched: when most of the top five passages from that report lie under one judgement's heading ("The
+        experiences and progress of children in care: good"), that judgement's area; else []. The report's own
+        structure says what "kids in care" or "when a neighbour rings about a child" is about, not a word list."""
+        graded = [r for r in (self.index.report(i) for i in (report_ids or [])) if r is not None and r.metadata.judgements
+                  and r.metadata.report_type != "area_send_inspection"]
+        if not graded:
+            return []
+        report = max(graded, key=_when)
+        judgements = [j for j in report.metadata.judgements if j.area != "overall_effectiveness"]
+        votes: dict[str, int] = {}
+        for hit in [h for h in hits if h.chunk.report_id == report.report_id][:5]:
+            paragraph = self.index.paragraph(hit.chunk.paragraph_ids[0]) if hit.chunk.paragraph_ids else None
+            area = next((j.area for j in judgements if paragraph is not None and under_judgement(paragraph, j)), None)
+            if area is not None:
+                votes[area] = votes.get(area, 0) + 1
+        best = max(votes.items(), key=lambda item: item[1], default=None)
+        return [best[0]] if best is not None and best[1] >= 3 else []
+
     def _comparison_grades(
-        self, plan: QueryPlan, report_ids: Sequence[str] | None, offset: int, cited: Mapping[str, Paragraph] | None = None
+        self,
+        plan: QueryPlan,
+        report_ids: Sequence[str] | None,
+        offset: int,
+        cited: Mapping[str, Paragraph] | None = None,
+        areas: Sequence[str] | None = None,
     ) -> tuple[list[str], dict[str, Paragraph], dict[str, Report]]:
-        """Each compared authority's latest judgement on the question's area, as cited lines. A grade is cited from a
-        paragraph the answer already cites (`cited`: marker -> paragraph) when it sits under the heading giving that
-        grade, so one citation serves both."""
+        """Each compared authority's latest judgement on the question's area (`areas`, else the areas it names), as
+        cited lines. A grade is cited from a paragraph the answer already cites (`cited`: marker -> paragraph) when it
+        sits under the heading giving that grade, so one citation serves both."""
         in_scope = [r for r in (self.index.report(i) for i in (report_ids or [])) if r is not None]
         reports = [r for r in _childrens_services(in_scope, plan) if r.metadata.judgements]
         latest: dict[str, Report] = {}
@@ -963,7 +1028,7 @@ class QAPipeline:
             if newest is None:
                 continue
             paragraphs = self.index.paragraphs(newest.report_id)
-            for judgement in _judgements_for(newest, wanted_areas(plan.standalone)):
+            for judgement in _judgements_for(newest, list(areas) if areas else wanted_areas(plan.standalone)):
                 kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
                 # the line or heading that states the grade, so the citation itself shows it; else a quoted paragraph
                 # under the heading that gives it (its heading states the grade)
@@ -1159,6 +1224,13 @@ class QAPipeline:
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
             if source is not None:
                 lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")
+        opening = opening_summary(paragraphs)
+        overall = report.metadata.grade("overall_effectiveness") or ""
+        if opening and opening[0].paragraph_id != passage.paragraph.paragraph_id and not _grade_is(overall, "good") and not _grade_is(overall, "outstanding") and overall:
+            # judged requires improvement or inadequate: the weakness the report leads its summary with comes first,
+            # whatever sentences scored best (Stockport is not shown only through its praise)
+            lead = opening[0]
+            lines.extend(f"- {text} [{_marker(sources, lead)}]" for text in split_sentences(lead.text)[:2])
         marker = _marker(sources, passage.paragraph)
         lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
         return lines, passage
@@ -1838,6 +1910,26 @@ def _no_subject(p: QAPipeline, r: Routing) -> bool:
     return not subject
 
 
+# A word in more than this share of the index's passages names no subject ("children", "care", "services"); one in
+# fewer than this share is the asker's framing, not a subject the reports discuss ("worried", "in trouble"). Read off
+# the index's own document frequencies (chunk idf, log(1 + N/df)), so it holds at any corpus size.
+_GENERIC_SHARE = 0.15
+_FRAMING_SHARE = 0.002
+
+
+def _framing_only(p: QAPipeline, r: Routing) -> bool:
+    """Whether every word of the question's subject is one the reports use everywhere or hardly ever: it asks how the
+    authority is doing in general ("how worried should we be about Tameside's children's services?"), in words no
+    passage is about. Needs a word of each kind (a bare "Tameside?" is not asked in general)."""
+    named = set(tokenize(" ".join(r.plan.authorities)))
+    tokens = [t for w in _subject_words(r.plan.topic, _OVERVIEW_WORDS | _COMPARE_WORDS) for t in tokenize(w) if t not in named]
+    generic, framing = math.log(1 + 1 / _GENERIC_SHARE), math.log(1 + 1 / _FRAMING_SHARE)
+    weights = [p.index.term_weight(t) for t in tokens]
+    # it must also name the service in the reports' everyday words ("children's services"): "Trafford's bin
+    # collections" is framed in words the reports hardly use too, but is about something else
+    return any(w >= framing for w in weights) and any(w < generic for w in weights) and all(w < generic or w >= framing for w in weights)
+
+
 ROUTES: tuple[Route, ...] = (
     Route(
         "next-inspection",
@@ -1931,5 +2023,12 @@ ROUTES: tuple[Route, ...] = (
         lambda p, r: p.route_model is not None and not r.widened,
         lambda p, r: p._learned_route(r.plan, r.report_ids, r.trace, r.started),
         "no rule held: the route model's route, when it is sure and that route's handler answers (ADR 0007)",
+    ),
+    Route(
+        "overview-framed",
+        lambda p, r: len(r.plan.authorities) == 1 and bool(r.report_ids) and not r.widened and _framing_only(p, r),
+        lambda p, r: p._overview(r.plan, r.report_ids or [], r.trace, r.started),
+        "asks about one authority's service in words the reports use everywhere or hardly ever (\"how worried should we "
+        "be about Tameside's children's services?\"): its latest grades and summary",
     ),
 )

@@ -89,6 +89,15 @@ def case_problems(case: dict, seen: set[str], paras: dict[str, list[str]]) -> li
             problems.append("unanswerable case must have no evidence/facts")
         if "unanswerable" not in tags:
             problems.append("unanswerable case needs the tag 'unanswerable'")
+    if "current" in tags and case.get("answerable", True) is not False:
+        holders = [{name for name, ps in paras.items() if any(norm(str(snippet)) in p for p in ps)} for snippet in case.get("evidence") or []]
+        common = set.intersection(*holders) if holders else set()
+        if len(common) != 1:
+            problems.append(
+                "a 'current' case takes its evidence from one report (the latest that covers the topic): together its "
+                f"snippets must pick out exactly one report, they fit {sorted(common) or 'none in common'} "
+                "(a stock grade line fits many reports: add a finding from the same report)"
+            )
     history = case.get("history")
     if "followup" in tags and not history:
         problems.append("followup needs history")
