@@ -21,6 +21,7 @@ from chatbot.extractive import Draft, Evidence, in_scope_list, report_label, sco
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
+from chatbot.llm import FALLBACK_NOTE
 from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
 from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.places import Place, Places
@@ -575,7 +576,8 @@ class QAPipeline:
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
         text = draft.text
-        now = current is not None and not older_note and len(plan.authorities) == 1
+        # where it stands now on a judged area; not when Ofsted shorthand names something narrower ("young carers")
+        now = current is not None and not older_note and len(plan.authorities) == 1 and not shorthand
         areas = wanted_areas(plan.standalone) or (self._judged_area_of(hits, report_ids) if now else [])
         if areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now))):
             # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
@@ -597,7 +599,7 @@ class QAPipeline:
                     if verdict:
                         extra_sources[marker] = verdict[0].paragraph
                     lead = [f"- {sentence} [{marker}]" for sentence in in_text_order(verdict[0])] if verdict else []
-                    text = "**Judgements**\n" + "\n".join([*grades, *lead]) + "\n\n" + text
+                    text = _lead_with("**Judgements**\n" + "\n".join([*grades, *lead]) + "\n\n", text)
                 sources |= extra_sources
                 reports |= extra_reports
         checked = check_citations(text, sources, reports, self._similarity)
@@ -1771,6 +1773,14 @@ def _region_name(region: str) -> str:
     return region if region in ("London", "Yorkshire and the Humber") else f"the {region}"
 
 
+def _lead_with(block: str, text: str) -> str:
+    """`block` at the head of a drafted answer, after the note that the language model could not be reached (that
+    note is always the answer's first line)."""
+    if text.startswith(FALLBACK_NOTE):
+        return f"{FALLBACK_NOTE}\n\n{block}{text[len(FALLBACK_NOTE):].lstrip()}"
+    return block + text
+
+
 def _childrens_services(reports: Sequence[Report], plan: QueryPlan) -> list[Report]:
     """An authority's children's services reports: an area SEND inspection judges the local area partnership, so it
     is left out of overviews, timelines, improvement lists and comparison sides unless SEND is asked about or it is
@@ -1927,7 +1937,8 @@ def _framing_only(p: QAPipeline, r: Routing) -> bool:
     weights = [p.index.term_weight(t) for t in tokens]
     # it must also name the service in the reports' everyday words ("children's services"): "Trafford's bin
     # collections" is framed in words the reports hardly use too, but is about something else
-    return any(w >= framing for w in weights) and any(w < generic for w in weights) and all(w < generic or w >= framing for w in weights)
+    service = any(p.index.term_weight(t) < generic for t in tokenize(r.plan.topic) if t not in named)
+    return service and any(w >= framing for w in weights) and all(w < generic or w >= framing for w in weights)
 
 
 ROUTES: tuple[Route, ...] = (

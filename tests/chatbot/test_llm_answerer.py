@@ -44,7 +44,8 @@ from core.models import Answer, Turn
 from core.settings import Settings
 from core.text import split_sentences
 
-CARE_LEAVERS = "How well are care leavers supported in Trafford?"
+# at a year: the LLM mechanics, without the judgement lines a where-it-stands-now answer leads with (issue 19)
+CARE_LEAVERS = "How well were care leavers supported in Trafford in 2026?"
 OFF_CORPUS = "What is the budget of the Trafford fire brigade?"
 SOURCE = re.compile(r'<source id="(\d+)">\n(.*?)\n</source>', re.S)
 

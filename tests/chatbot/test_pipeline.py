@@ -725,3 +725,40 @@ def test_what_the_index_holds_on_an_authority_is_listed_from_the_catalogue(pipel
     assert not answer.refused and answer.trace["route"] == "catalog"
     assert answer.answer.startswith("The index holds 5 reports on Buckinghamshire: 1 SIF inspection, 2 focused visits, 2 ILACS inspections.")
     assert {c.local_authority for c in answer.citations} == {"Buckinghamshire"} and len(answer.citations) == 5
+
+
+# ---- where it stands now (issue 19) ---------------------------------------------------------------------------------
+
+
+def test_where_it_stands_now_leads_with_the_areas_grade_and_the_sections_verdict(pipeline: QAPipeline) -> None:
+    """A councillor's "are our children in care looked after properly?" means now: the latest inspection's grade for
+    children in care, cited, then the opening of that inspection's section on it, then the passages."""
+    answer = pipeline.ask("Are Trafford's children in care looked after properly?")
+    assert answer.answer.startswith(
+        "**Judgements**\n- Trafford (ILACS inspection, 3 August 2026): The experiences and progress of children in care: Good [1]."
+    )
+    assert answer.citations[0].report_id == "trafford-ilacs-2026-08-03"
+    verdict = answer.citations[1]
+    assert "children in care" in verdict.heading.lower()
+    assert "fell_back" not in answer.trace["time_policy"]
+
+
+def test_the_area_is_read_from_where_the_best_passages_sit_when_the_question_names_none(pipeline: QAPipeline) -> None:
+    """No judged area is named ("the children the council looks after"): the headings of the latest inspection's best
+    passages say which one it is about."""
+    answer = pipeline.ask("When someone rings Trafford worried about a child, is something done quickly enough?")
+    assert not answer.refused
+    assert answer.answer.startswith(
+        "**Judgements**\n- Trafford (ILACS inspection, 3 August 2026): "
+        "The experiences and progress of children who need help and protection: Inadequate ["
+    )
+
+
+def test_a_question_framed_in_words_the_reports_never_use_is_an_overview(pipeline: QAPipeline) -> None:
+    """"Are Trafford's children's services a shambles?" names no topic the reports discuss: how it is doing in
+    general. "Are Trafford's bin rounds a shambles?" is framed the same way but names no part of the service."""
+    answer = pipeline.ask("Are Trafford's children's services a shambles?")
+    assert answer.trace["route"] == "overview" and answer.trace["route_reason"].startswith("asks about one authority's service in words")
+    assert answer.answer.startswith("**Trafford: ILACS inspection, 3 August 2026**")
+    bins = pipeline.ask("Are Trafford's bin rounds a shambles?")
+    assert bins.refused and bins.citations == ()
