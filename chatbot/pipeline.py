@@ -10,7 +10,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, Protocol
@@ -587,8 +587,7 @@ class QAPipeline:
             grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited, areas)
             if grades:
                 first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
-                graded = {p.report_id for p in extra_sources.values()} | {r for r in extra_reports}
-                if now and first is not None and first.report_id not in graded and _when(reports[first.report_id]) > max(
+                if now and first is not None and first.report_id not in extra_reports and _when(reports[first.report_id]) > max(
                     (_when(r) for r in extra_reports.values()), default=date.min
                 ):
                     # the latest word is a later visit's: it leads, and the grade that stands follows
@@ -811,21 +810,6 @@ class QAPipeline:
             focus=answer_focus(plan.standalone),
         )
         return bool(scored) and max(s.similarity for s in scored) >= self.refusal.min_sentence_similarity
-
-    def _named_only_earlier(self, plan: QueryPlan, current: Sequence[str], report_ids: Sequence[str]) -> bool:
-        """Whether a rare word of the question ("the social work academy") is used, in any form, by an older report and
-        by none of the latest: then the latest reports have little on it."""
-        named = set(tokenize(" ".join(plan.authorities)))
-        rare = {family(t) for w in _asked_subject(plan) for t in tokenize(w)
-                if t not in named and self.index.term_weight(t) >= _TELLING_WEIGHT}
-        if not rare:
-            return False
-
-        def used(ids: Iterable[str]) -> set[str]:
-            return {family(t) for i in ids for p in self.index.paragraphs(i) for t in tokenize(p.text)} & rare
-
-        now = used(current)
-        return bool(used(set(report_ids) - set(current)) - now)
 
     def _current_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
         """The reports that say where each named authority stands now, for a question with no time in it that does not

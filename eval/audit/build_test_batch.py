@@ -18,10 +18,16 @@ WRITERS = ROOT / "eval" / "audit" / "writers"
 TEST = ROOT / "eval" / "datasets" / "test"
 
 
-def main() -> None:
-    cases = []
-    for path in sorted(WRITERS.glob("test_t*.yaml")):
+def _writers_cases(pattern: str) -> list[dict]:
+    """Every case of the writers' files matching `pattern`, in file order."""
+    cases: list[dict] = []
+    for path in sorted(WRITERS.glob(pattern)):
         cases.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"])
+    return cases
+
+
+def main() -> None:
+    cases = _writers_cases("test_t*.yaml")
     header = (
         "# Blind test set, batch 1: written 2026-12-06 by six writers who saw only the 70 reports of\n"
         "# reports.csv (as text), EVAL_FORMAT.md and their brief (eval/audit/brief_test_set*.md), never the\n"
@@ -44,9 +50,7 @@ def main() -> None:
 
 def current() -> None:
     """eval/datasets/test/current.yaml from the two `current` writers' files (brief: eval/audit/brief_current.md)."""
-    cases = []
-    for path in sorted(WRITERS.glob("current_c*.yaml")):
-        cases.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"])
+    cases = _writers_cases("current_c*.yaml")
     header = (
         "# Blind test set, currency cases (issue 19): written 2026-12-06 by two writers who saw only the 42\n"
         "# reports of the 14 test councils with three reports (as text), EVAL_FORMAT.md and their brief\n"

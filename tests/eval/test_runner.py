@@ -12,6 +12,7 @@ import json
 import shutil
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -511,13 +512,12 @@ cases:
 """,
         encoding="utf-8",
     )
-    old = Citation(**{**cite("bucks-1").__dict__, "paragraph_id": "old-1", "report_id": "bucks-old",
-                      "published": "2018-01-29", "text": OLD_PARAGRAPH.text})
+    old = replace(cite("bucks-1"), paragraph_id="old-1", report_id="bucks-old", published="2018-01-29", text=OLD_PARAGRAPH.text)
     latest = answer("It is in touch with the vast majority of its care leavers [1].", "bucks-1")
     led_by_old = Answer(
         answer="Too many were not in touch [1]; now the vast majority are [2].",
         refused=False,
-        citations=(old, Citation(**{**cite("bucks-1", "2").__dict__})),
+        citations=(old, cite("bucks-1", "2")),
     )
     script = {
         "Are Bucks care leavers kept in touch with?": latest,
