@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci eval-test train-router accept-baseline bench bench-corpus serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shar
 
 lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on any finding
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui app.py
+	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
@@ -39,6 +39,13 @@ eval-ci: setup  ## the regression suite on a fresh index of the sample corpus; f
 
 eval-test: setup  ## dev, its blind rewrites, the blind test set and the routing set side by side (needs ../shared/corpus)
 	$(BIN)/python -m eval.suite --out $(EVAL_OUT)-test
+
+eval-rerank: setup  ## the reranker against the fused ranking alone, on dev and the blind test set, one run (needs ../shared/corpus)
+	$(BIN)/python -m eval.rerank_compare --out $(EVAL_OUT)-rerank
+
+train-reranker: setup  ## retrain the reranker (chatbot/data/reranker/) from ../shared/corpus: about 40 minutes on 2 cores
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/python -m train.reranker
 
 train-router: setup  ## refit the learned route model (chatbot/data/route_model.npz) from eval/datasets/dev/routing.yaml
 	$(BIN)/python -m chatbot.intent build

@@ -41,6 +41,64 @@ def summarise(name: str, values: list[float]) -> dict[str, float]:
     }
 
 
+def _rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _rerank_cost(index, pipeline, cases, embedder, repeat: int) -> dict[str, object] | None:
+    """The reranker reading 30 fused candidates per question (the dev questions' own), against embedding the query:
+    p50/p95, model load time and the memory it adds; measured whether or not reranking is on. None when the
+    reranker's files are missing or damaged."""
+    from chatbot.query import plan_query
+    from chatbot.reranker import DEFAULT_DIR, CrossEncoderReranker, RerankerUnavailable, passage_text
+    from chatbot.retrieval import HybridRetriever, scope_reports
+
+    configured = pipeline.retriever.reranker
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    reranker = CrossEncoderReranker(configured.model_dir if isinstance(configured, CrossEncoderReranker) else DEFAULT_DIR)
+    try:
+        reranker.load()
+    except RerankerUnavailable as error:
+        print(f"rerank cost not measured: {error}")
+        return None
+    load_ms = (time.perf_counter() - started) * 1000
+    fused = HybridRetriever(index)
+    work = []
+    for case in cases:
+        plan = plan_query(case.question, case.history, case.filters, pipeline.gazetteer)
+        query = plan.topic or plan.standalone
+        hits = fused.retrieve(plan, 30, scope_reports(index.reports(), plan))
+        if len(hits) >= 2:
+            work.append((query, [passage_text(h.chunk.heading_path, h.chunk.text) for h in hits]))
+    reranker.score(*work[0])  # warm
+    rss_mb = _rss_mb() - rss_before
+    scoring: list[float] = []
+    embedding: list[float] = []
+    for _ in range(repeat):
+        for query, passages in work:
+            started = time.perf_counter()
+            reranker.score(query, passages)
+            scoring.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            embedder.embed_query(query)
+            embedding.append(time.perf_counter() - started)
+    score = summarise("rerank 30 fused candidates (ONNX int8)", scoring)
+    embed = summarise("embed one query (same run)", embedding)
+    return {
+        "score_30": score,
+        "embed_baseline": embed,
+        "ratio_rerank_p95_to_embed_p95": score["p95_ms"] / max(embed["p95_ms"], 1e-9),
+        "load_ms": load_ms,
+        "rss_mb": rss_mb,
+        "candidates_mean": sum(len(p) for _, p in work) / max(len(work), 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     enforce_offline()
     parser = argparse.ArgumentParser(description=__doc__)
@@ -117,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline.ask(case.question, case.history, case.filters)
                 answers.append(time.perf_counter() - started)
 
+        rerank = _rerank_cost(index, pipeline, cases, embedder, args.repeat)
+
         # "which reports mention X?": the answer (keyword index narrows the reports, then each is read) against reading
         # every paragraph of every report in the index for the phrase, the plain way to a complete list
         mentions: list[float] = []
@@ -142,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "mentions": summarise("which reports mention a phrase, end to end", mentions),
         "mentions_baseline": summarise("read every paragraph for the phrase", full_read),
         "ingest": ingest,
+        "rerank": rerank,
     }
     results["ratio_retrieval_p95_to_dense_p95"] = results["retrieval"]["p95_ms"] / max(results["retrieval_baseline"]["p95_ms"], 1e-9)
     results["ratio_answer_p95_to_embed_p95"] = results["answer"]["p95_ms"] / max(results["answer_baseline"]["p95_ms"], 1e-9)
@@ -154,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"retrieval p95 / bare dense p95: {results['ratio_retrieval_p95_to_dense_p95']:.1f}x")
     print(f"answer p95 / one query embedding p95: {results['ratio_answer_p95_to_embed_p95']:.1f}x")
     print(f"mentions answer p95 / reading every paragraph p95: {results['ratio_mentions_p95_to_full_read_p95']:.2f}x")
+    if rerank:
+        r = rerank["score_30"]
+        print(f"{r['name']:<50} n={r['n']:<4} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  (target p95 < 150 ms)")
+        print(
+            f"rerank p95 / one query embedding p95: {rerank['ratio_rerank_p95_to_embed_p95']:.1f}x; model load "
+            f"{rerank['load_ms']:.0f} ms, RSS +{rerank['rss_mb']:.0f} MB"
+        )
     if ingest is not None:
         print(
             f"ingest: {ingest['chunks']} chunks, {ingest['ingest_chunks_per_s']:.1f} chunks/s vs encode "

@@ -41,9 +41,20 @@ def build_answerer(settings: Settings, index: Index):
     return ExtractiveAnswerer(index.embedder, term_weight=index.term_weight)
 
 
+def build_reranker(settings: Settings):
+    """The committed reranker (or the one `reranker_dir` names); None when reranking is off or its files are missing
+    or damaged (then a warning says why, and retrieval keeps the fused ranking)."""
+    if not settings.rerank:
+        return None
+    from chatbot.reranker import DEFAULT_DIR, load_reranker
+
+    return load_reranker(settings.reranker_dir or DEFAULT_DIR)
+
+
 def build_pipeline(settings: Settings, index: Index | None = None):
     """The Q&A pipeline the CLI, the app and the eval runner all use."""
     from chatbot.pipeline import QAPipeline
+    from chatbot.retrieval import HybridRetriever
 
     index = index or build_index(settings)
     return QAPipeline(
@@ -51,4 +62,5 @@ def build_pipeline(settings: Settings, index: Index | None = None):
         build_answerer(settings, index),
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
+        retriever=HybridRetriever(index, reranker=build_reranker(settings), rerank_depth=settings.rerank_depth),
     )

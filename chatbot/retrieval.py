@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from chatbot.query import LAST_N, QueryPlan, expand_terms, search_text
+from chatbot.reranker import Reranker, passage_text
 from core.models import Chunk, Report
 from core.text import normalise
 from vectorstore.index import Index
@@ -29,6 +30,7 @@ class Scored:
     score: float  # fused RRF score
     dense: float  # cosine similarity (0 when dense did not find it)
     keyword: float  # BM25 score (0 when BM25 did not find it)
+    rerank: float | None = None  # the reranker's score, where it read this chunk
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[str, float]:
@@ -110,13 +112,25 @@ def _when(report: Report) -> date:
 
 
 class HybridRetriever:
-    """Dense + BM25 with RRF, scoped by the query plan, deduplicated by text."""
+    """Dense + BM25 with RRF, scoped by the query plan, deduplicated by text; then, where a reranker is given, the
+    fused top `rerank_depth` reordered by the reranker's reading of each passage against the question."""
 
-    def __init__(self, index: Index, *, candidates: int = 40, dense_weight: float = 1.0, keyword_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        index: Index,
+        *,
+        candidates: int = 40,
+        dense_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 20,
+    ) -> None:
         self.index = index
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
 
     def retrieve(self, plan: QueryPlan, k: int = 10, report_ids: Sequence[str] | None = None) -> list[Scored]:
         if report_ids is None:
@@ -151,6 +165,7 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         out: list[Scored] = []
         seen_texts: dict[str, int] = {}
+        depth = max(k, self.rerank_depth) if self.reranker is not None else k
         for chunk_id, score in ranked:
             chunk = self.index.chunk(chunk_id)
             if chunk is None:
@@ -165,9 +180,20 @@ class HybridRetriever:
                 continue
             seen_texts[key] = len(out)
             out.append(scored)
-            if len(out) >= k:
+            if len(out) >= depth:
                 break
-        return out
+        if self.reranker is not None and len(out) > 1:
+            out = self._rerank(query, out)
+        return out[:k]
+
+    def _rerank(self, query: str, hits: list[Scored]) -> list[Scored]:
+        """The top `rerank_depth` hits in the reranker's order (the rest keep theirs, after them)."""
+        assert self.reranker is not None
+        head, tail = hits[: self.rerank_depth], hits[self.rerank_depth :]
+        scores = self.reranker.score(query, [passage_text(h.chunk.heading_path, h.chunk.text) for h in head])
+        rescored = [replace(hit, rerank=float(score)) for hit, score in zip(head, scores, strict=True)]
+        order = sorted(range(len(rescored)), key=lambda i: -scores[i])
+        return [rescored[i] for i in order] + tail
 
 
 def _interleave(lists: Sequence[Sequence[Scored]], k: int) -> list[Scored]:

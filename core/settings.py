@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     top_k: int = Field(default=10, ge=1, le=100)
     max_question_chars: int = Field(default=2000, ge=10)
     max_file_bytes: int = Field(default=200 * 1024 * 1024, description="files larger than this are skipped")
+    # off by default: on the dev questions the committed reranker ranks below the fused ranking (docs/adr/0009)
+    rerank: bool = Field(default=False, description="reorder the fused top passages with the trained reranker")
+    rerank_depth: int = Field(default=20, ge=2, le=100, description="how many fused passages the reranker reads")
+    reranker_dir: Path | None = Field(default=None, description="reranker weights (default: the committed chatbot/data/reranker)")
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"

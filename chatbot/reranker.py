@@ -1,0 +1,146 @@
+"""The reranker: a small cross-encoder, trained on the corpus's own structure, that reads a passage against the question.
+
+The weights ship in the project (`chatbot/data/reranker/`, an int8 ONNX model and its tokenizer; see the model card
+there) and run on ONNX Runtime, without torch. `make train-reranker` rebuilds them from the corpus (`train/`).
+Missing or damaged weights are reported once, clearly, and retrieval keeps the fused ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "reranker"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+MANIFEST_FILE = "manifest.json"
+MAX_LENGTH = 128  # question and passage together, in word pieces: the first ~110 of a passage's
+
+log = logging.getLogger(__name__)
+_GRADE_TAIL = re.compile(r"\s*[:\u2013-]\s*(?:outstanding|good|requires improvement.*|inadequate)\s*$", re.I)
+
+
+class Reranker(Protocol):
+    """Scores passages against a question: higher is more relevant."""
+
+    name: str
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray: ...
+
+
+def clean_heading(heading: str) -> str:
+    """A heading without the grade printed after it ("Care leavers: good" -> "Care leavers")."""
+    return _GRADE_TAIL.sub("", heading).strip(" :")
+
+
+def passage_text(heading_path: Sequence[str], text: str) -> str:
+    """A passage as the reranker reads it: its section heading, then its text (the same in training and serving)."""
+    heading = clean_heading(heading_path[-1]) if heading_path else ""
+    return f"{heading}. {text}" if heading else text
+
+
+class RerankerUnavailable(RuntimeError):
+    """The reranker's files are missing or cannot be read."""
+
+
+def encode_pairs(tokenizer, query: str, passages: Sequence[str], max_length: int = MAX_LENGTH) -> dict[str, np.ndarray]:
+    """The model's inputs for (query, passage) pairs: the passage is cut to fit, never the question. Training and
+    serving both use this, so they read text the same way."""
+    tokenizer.enable_truncation(max_length=max_length, strategy="only_second")
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    encodings = tokenizer.encode_batch([(query, passage) for passage in passages])
+    return {
+        "input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.asarray([e.type_ids for e in encodings], dtype=np.int64),
+    }
+
+
+def load_tokenizer(path: Path):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(path))
+
+
+class CrossEncoderReranker:
+    """The committed cross-encoder on ONNX Runtime, loaded on first use."""
+
+    def __init__(self, model_dir: Path = DEFAULT_DIR, *, threads: int | None = None, max_length: int = MAX_LENGTH) -> None:
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.max_length = max_length
+        self.name = f"cross-encoder:{self.model_dir.name}"
+        self._session = None
+        self._tokenizer = None
+        self._loading = threading.Lock()
+        self._scoring = threading.Lock()  # the tokenizer's truncation settings are shared state
+
+    def check(self) -> None:
+        """Raise RerankerUnavailable with the reason when the files are missing, damaged or do not match their manifest."""
+        model, tokenizer, manifest = (self.model_dir / name for name in (MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE))
+        for path in (model, tokenizer, manifest):
+            if not path.is_file():
+                raise RerankerUnavailable(f"the reranker file {path} is missing (run `make train-reranker` to rebuild it)")
+        try:
+            expected = json.loads(manifest.read_text(encoding="utf-8"))["model_sha256"]
+        except (ValueError, KeyError) as error:
+            raise RerankerUnavailable(f"the reranker manifest {manifest} cannot be read ({error})") from error
+        if _sha256(model) != expected:
+            raise RerankerUnavailable(f"the reranker weights {model} do not match their manifest (damaged or replaced)")
+
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        with self._loading:
+            if self._session is not None:
+                return
+            self.check()
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            if self.threads:
+                options.intra_op_num_threads = self.threads
+            options.log_severity_level = 3
+            try:
+                self._tokenizer = load_tokenizer(self.model_dir / TOKENIZER_FILE)
+                self._session = ort.InferenceSession(str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+            except Exception as error:  # noqa: BLE001 - onnxruntime and tokenizers raise their own types for a bad file
+                raise RerankerUnavailable(f"the reranker in {self.model_dir} cannot be loaded ({error})") from error
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        if not passages:
+            return np.zeros(0, dtype=np.float32)
+        self.load()
+        assert self._session is not None
+        with self._scoring:
+            inputs = encode_pairs(self._tokenizer, query, passages, self.max_length)
+        names = {i.name for i in self._session.get_inputs()}
+        logits = self._session.run(None, {k: v for k, v in inputs.items() if k in names})[0]
+        return np.asarray(logits, dtype=np.float32).reshape(-1)
+
+
+def load_reranker(model_dir: Path = DEFAULT_DIR) -> CrossEncoderReranker | None:
+    """The committed reranker, or None (with one warning saying why) when its files are missing or damaged."""
+    reranker = CrossEncoderReranker(model_dir)
+    try:
+        reranker.check()
+    except RerankerUnavailable as error:
+        log.warning("Reranking is off: %s. Answers use the fused dense and keyword ranking.", error)
+        return None
+    return reranker
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

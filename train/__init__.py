@@ -1,0 +1,1 @@
+"""Training recipes for the models the project ships (the reranker)."""
