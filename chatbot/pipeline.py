@@ -99,7 +99,7 @@ from core.models import (
     RetrievedChunk,
     Turn,
 )
-from core.text import normalise, split_sentences
+from core.text import counted, normalise, split_sentences
 from vectorstore.index import Index
 from vectorstore.keyword import family, tokenize
 
@@ -851,7 +851,7 @@ class QAPipeline:
         for report in reports:
             kinds[report.metadata.report_type] = kinds.get(report.metadata.report_type, 0) + 1
         span = f", published from {dates[0]:%-d %B %Y} to {dates[-1]:%-d %B %Y}" if dates else ""
-        lines = [f"The index holds {len(reports)} reports on {len(authorities)} local authorities{span}:", ""]
+        lines = [f"The index holds {counted(len(reports), 'report')} on {counted(len(authorities), 'local authority')}{span}:", ""]
         lines += [f"- {REPORT_TYPE_LABELS.get(kind, kind)}: {count}" for kind, count in sorted(kinds.items(), key=lambda item: -item[1])]
         if re.search(r"\b(?:authorit|council|areas?\b|places?\b|where)", question, re.I):
             lines += ["", f"Authorities: {'; '.join(authorities)}."]  # "Bristol, City of" holds a comma

@@ -67,3 +67,13 @@ def slugify(text: str) -> str:
     """Lower-case ASCII slug with hyphens."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 report', '2 reports', '1 local authority', '3 local authorities': the number and the noun that agrees."""
+    if n == 1:
+        return f"1 {singular}"
+    if plural is None:
+        plural = singular[:-1] + "ies" if singular.endswith("y") and singular[-2:-1] not in "aeiou" else singular + "s"
+    return f"{n} {plural}"
+

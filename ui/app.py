@@ -19,6 +19,7 @@ from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
 from core.settings import Settings
+from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FeedbackStore, feedback_record
 from ui.indexing import IndexBuild
@@ -119,7 +120,7 @@ def example_questions(index: Index) -> list[str]:
     return examples[:EXAMPLE_COUNT]
 
 
-def _status(index: Index, build: IndexBuild | None) -> tuple[str, str, bool]:
+def index_status(index: Index, build: IndexBuild | None) -> tuple[str, str, bool]:
     """(css class, banner text, ready?) for the index status banner."""
     if build is not None and build.building:
         return "building", build.message(), False
@@ -136,9 +137,11 @@ def _status(index: Index, build: IndexBuild | None) -> tuple[str, str, bool]:
     stats = index.stats()
     years = ""
     if stats.get("earliest") and stats.get("latest"):
-        years = f", published {str(stats['earliest'])[:4]}–{str(stats['latest'])[:4]}"
+        first, last = str(stats["earliest"])[:4], str(stats["latest"])[:4]
+        years = f", published {first}" if first == last else f", published {first}–{last}"
     authorities = len(index.authorities())
-    return "ready", f"{len(reports)} reports from {authorities} local authorities{years} are indexed.", True
+    verb = "is" if len(reports) == 1 else "are"
+    return "ready", f"{counted(len(reports), 'report')} from {counted(authorities, 'local authority')}{years} {verb} indexed.", True
 
 
 def _empty_transcript(kind: str, text: str) -> str:
@@ -191,7 +194,7 @@ def build_app(
             return
         exchange = Exchange(question=question)
         conversation.exchanges.append(exchange)
-        empty = _empty_transcript(*_status(index, build)[:2])
+        empty = _empty_transcript(*index_status(index, build)[:2])
         try:
             exchange.filters = parse_filters(authorities, report_types, published_from, published_to)
         except ValueError as error:
@@ -248,7 +251,7 @@ def build_app(
             exchange.feedback = action
             turn = int(data.get("turn", 0))
             _save_feedback(exchange, conversation, "", request)
-            empty = _empty_transcript(*_status(index, build)[:2])
+            empty = _empty_transcript(*index_status(index, build)[:2])
             word = "helpful" if action == "up" else "not helpful"
             return (
                 conversation,
@@ -297,12 +300,12 @@ def build_app(
         return gr.Group(visible=False), "", f"Thank you: your comment on answer {int(turn or 0) + 1} was saved."
 
     def new_conversation():
-        empty = _empty_transcript(*_status(index, build)[:2])
+        empty = _empty_transcript(*index_status(index, build)[:2])
         return Conversation(), render_transcript(None, empty), SOURCES_PLACEHOLDER, gr.Group(visible=False), ""
 
     def refresh(conversation: Conversation | None, was_ready: bool | None):
         """Banner, filters, examples and (when nothing was asked yet) the transcript's empty state."""
-        kind, text, ready = _status(index, build)
+        kind, text, ready = index_status(index, build)
         from html import escape
 
         banner = f'<div class="banner {kind}" role="status">{escape(text)}</div>'

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.settings import Settings
+from core.text import counted
 from ingest.loaders import read_url_manifest
 from vectorstore.index import Index
 from vectorstore.ingestion import IngestSummary, ingest_targets
@@ -45,7 +46,7 @@ class IndexBuild:
             if self.state == "failed":
                 return f"Building the index failed: {self.error}"
             if self.state == "ready" and self.summary is not None:
-                return f"Index built from the sample corpus: {self.summary.reports} reports."
+                return f"Index built from the sample corpus: {counted(self.summary.reports, 'report')}."
             return ""
 
     def start(self) -> threading.Thread:

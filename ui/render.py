@@ -208,10 +208,19 @@ def _marker_button(turn: int, exchange: Exchange) -> MarkerHtml:
 
 
 def strip_searched_line(text: str, searched: str) -> str:
-    """Drop the answer's own closing 'Searched ...' line: the UI shows it under the answer instead."""
+    """Drop the answer's own 'Searched ...' statement from its last line: the UI shows it under the answer instead.
+    An answer closes with it on a line of its own; a refusal says it inside its last sentence ("The reports do not
+    answer this. Searched 5 of 14 reports: ..."), and was shown twice before."""
     lines = text.rstrip().split("\n")
-    if lines and lines[-1].strip().strip("_*").strip() == searched.strip():
+    wanted = searched.strip()
+    if not lines or not wanted:
+        return text
+    last = lines[-1]
+    if last.strip().strip("_*").strip() == wanted:
         return "\n".join(lines[:-1]).rstrip()
+    if wanted in last:
+        kept = " ".join(part.strip() for part in last.split(wanted, 1) if part.strip())
+        return "\n".join([*lines[:-1], kept] if kept else lines[:-1]).rstrip()
     return text
 
 

@@ -31,7 +31,10 @@ def test_build_reports_progress_and_fills_the_index(tmp_path, embedder):
     build.join(timeout=120)
 
     assert build.state == "ready"
-    assert build.message() == "Index built from the sample corpus: 1 reports."
+    assert build.message() == "Index built from the sample corpus: 1 report."
+    from ui.app import index_status
+
+    assert index_status(index, build) == ("ready", "1 report from 1 local authority, published 2021 is indexed.", True)
     assert any(line.strip() == f"1/1 {SEED.name}" for line in lines)
     assert [r.url for r in index.reports()] == ["https://files.ofsted.gov.uk/v1/file/1"]
 

@@ -134,6 +134,19 @@ def test_strip_searched_line_uses_the_trace_not_the_wording():
     assert strip_searched_line("Body\n\n_Other._", "Looked at X.") == "Body\n\n_Other._"
 
 
+def test_a_refusal_says_what_was_searched_once():
+    """A refusal states the search inside its sentence; the UI shows it under the answer, so it goes from the text."""
+    searched = "Searched 5 of 14 reports: Trafford; all report types; any date."
+    refusal = f"_No report of Trafford's falls in the dates asked; this answer searches any date._\n\nThe reports do not answer this. {searched}"
+    stripped = strip_searched_line(refusal, searched)
+    assert searched not in stripped
+    assert stripped.endswith("The reports do not answer this.")
+    assert stripped.startswith("_No report of Trafford's")
+    more = f"The reports do not answer this. {searched} Other reports mention it: Trafford, 2023."
+    assert strip_searched_line(more, searched) == "The reports do not answer this. Other reports mention it: Trafford, 2023."
+    assert strip_searched_line("Nothing here.", "") == "Nothing here."
+
+
 def test_source_card_shows_report_details_highlight_and_official_link():
     html = render_source(citation(), ["in touch with the vast majority of its care leavers"])
     assert "Trafford, ILACS inspection, 8 May 2019" in html
@@ -184,3 +197,16 @@ def test_conversation_history_holds_answered_turns_only():
     failed = Exchange(question="two", error="Sorry")
     history = Conversation([answered, failed]).history()
     assert [(t.user, t.assistant) for t in history] == [("one", "first")]
+
+
+def test_counts_agree_with_their_nouns():
+    from core.text import counted
+
+    assert counted(1, "report") == "1 report"
+    assert counted(14, "report") == "14 reports"
+    assert counted(1, "local authority") == "1 local authority"
+    assert counted(6, "local authority") == "6 local authorities"
+    assert counted(0, "inspection") == "0 inspections"
+    assert counted(2, "day") == "2 days"
+    assert counted(3, "child", "children") == "3 children"
+
