@@ -51,6 +51,22 @@ const copyText = async (text) => {
   area.remove();
   return ok;
 };
+// Keep the newest answer in view as it streams: the transcript box scrolls to its end, and the page scrolls so
+// the answer's last lines are on screen (on a phone the box does not scroll, the page does). Only when the
+// newest exchange changed, so reading an older answer is not interrupted by a citation opening.
+let shown = '';
+watch('value', () => {
+  const items = element.querySelectorAll('.exchange');
+  const last = items[items.length - 1];
+  if (!last) return;
+  const state = `${items.length}:${last.textContent.length}`;
+  if (state === shown) return;
+  shown = state;
+  const box = element.querySelector('.transcript');
+  if (box && box.scrollHeight > box.clientHeight) box.scrollTop = box.scrollHeight;
+  const bottom = last.getBoundingClientRect().bottom;
+  if (bottom > window.innerHeight || bottom < 0) last.scrollIntoView({block: 'end'});
+});
 element.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-action]');
   if (!button || !element.contains(button)) return;

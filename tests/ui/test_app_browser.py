@@ -268,6 +268,38 @@ def test_feedback_is_saved_and_becomes_an_eval_case(app, page):
     assert case.answerable and case.evidence
 
 
+NEWEST_IN_VIEW = """() => {
+  const items = document.querySelectorAll('#transcript .exchange');
+  const last = items[items.length - 1].getBoundingClientRect();
+  const box = document.querySelector('#transcript .transcript').getBoundingClientRect();
+  const inBox = last.bottom <= box.bottom + 2 && last.bottom >= box.top;
+  return inBox && last.bottom <= window.innerHeight + 2 && last.bottom > 0;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_the_newest_answer_scrolls_into_view(app, browser, viewport):
+    """Issue 22: after a third question the answer sat 770 px below the visible area; now its end is on screen."""
+    url, _ = app
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        open_app(page, url)
+        questions = [
+            "What did inspectors say about care leavers in Trafford?",
+            "How well does Buckinghamshire respond when children first need help?",
+            "What did the 2022 focused visit to Calderdale say about care leavers?",
+        ]
+        for number, question in enumerate(questions, start=1):
+            ask(page, question)
+            wait_for_answers(page, number)
+            page.wait_for_function(NEWEST_IN_VIEW, timeout=5_000)
+        assert page.locator("#transcript .exchange").count() == 3
+        screenshot(page, f"05-newest-in-view-{viewport['width']}")
+    finally:
+        context.close()
+
+
 def test_phone_sized_window_has_no_horizontal_scroll(app, browser):
     url, _ = app
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
