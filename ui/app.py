@@ -55,6 +55,7 @@ const copyText = async (text) => {
 // the answer's last lines are on screen (on a phone the box does not scroll, the page does). Only when the
 // newest exchange changed, so reading an older answer is not interrupted by a citation opening.
 let shown = '';
+let announced = 0;
 watch('value', () => {
   const items = element.querySelectorAll('.exchange');
   const last = items[items.length - 1];
@@ -66,6 +67,16 @@ watch('value', () => {
   if (box && box.scrollHeight > box.clientHeight) box.scrollTop = box.scrollHeight;
   const bottom = last.getBoundingClientRect().bottom;
   if (bottom > window.innerHeight || bottom < 0) last.scrollIntoView({block: 'end'});
+  // once an answer is complete: a screen reader hears that it arrived, and the keyboard is back in the question box
+  const done = last.querySelector('.msg.bot:not(.pending)');
+  if (done && announced < items.length) {
+    announced = items.length;
+    say(done.classList.contains('error') ? 'The answer failed: see the message in the conversation.'
+      : done.classList.contains('refused') ? `Answer ${items.length}: the reports do not answer this.`
+      : `Answer ${items.length} is ready.`);
+    const input = document.querySelector('#question textarea, #question input');
+    if (input && document.activeElement !== input && !document.activeElement.closest('#sources')) input.focus({preventScroll: true});
+  }
 });
 element.addEventListener('click', async (event) => {
   const button = event.target.closest('button[data-action]');
