@@ -84,6 +84,16 @@ element.addEventListener('click', async (event) => {
   event.preventDefault();
   const action = button.dataset.action;
   const turn = Number(button.dataset.turn || 0);
+  if (action === 'download-all') {
+    const source = element.querySelector('textarea.export-conversation-md');
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([source ? source.value : ''], {type: 'text/markdown'}));
+    link.download = 'ofsted-conversation.md';
+    document.body.appendChild(link); link.click(); link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 5000);
+    say('Conversation downloaded as Markdown');
+    return;
+  }
   if (action === 'copy' || action === 'download') {
     const source = button.closest('.exchange').querySelector('textarea.export-md');
     const markdown = source ? source.value : '';

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from core.models import Citation
 from core.text import split_sentences
 from ui.conversation import Conversation, Exchange
-from ui.export import answer_to_markdown
+from ui.export import answer_to_markdown, conversation_to_markdown
 from ui.labels import report_label
 from vectorstore.keyword import tokenize
 
@@ -271,6 +271,17 @@ def render_transcript(conversation: Conversation | None, empty_html: str) -> str
     if conversation is None or not conversation.exchanges:
         return f'<div class="transcript empty">{empty_html}</div>'
     inner = "".join(render_exchange(i, e) for i, e in enumerate(conversation.exchanges))
+    done = [e for e in conversation.exchanges if e.done]
+    if done:
+        markdown = conversation_to_markdown([(e.question, e.answer, e.error, e.searched()) for e in done])
+        answers = "1 answer" if len(done) == 1 else f"{len(done)} answers"
+        inner += (
+            '<div class="conversation-actions">'
+            f'<button type="button" data-action="download-all" aria-label="Download the whole conversation ({answers}) as Markdown">'
+            "Download the conversation (.md)</button>"
+            '<textarea class="export-conversation-md" hidden aria-hidden="true" tabindex="-1" readonly>'
+            f"{escape(markdown)}</textarea></div>"
+        )
     return f'<div class="transcript">{inner}</div>'
 
 

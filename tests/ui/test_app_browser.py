@@ -241,6 +241,17 @@ def test_export_copies_and_downloads_markdown_with_footnotes(app, page):
     download = download_info.value
     assert download.suggested_filename == "ofsted-answer-1.md"
     assert Path(download.path()).read_text(encoding="utf-8") == copied
+    # the whole conversation, beside the per-answer export: each answer under its heading, footnotes kept apart
+    ask(page, "What did the 2022 focused visit to Calderdale say about care leavers?")
+    wait_for_answers(page, 2)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the whole conversation (2 answers) as Markdown").click()
+    whole = download_info.value
+    assert whole.suggested_filename == "ofsted-conversation.md"
+    text = Path(whole.path()).read_text(encoding="utf-8")
+    assert "## 1. What did inspectors say about care leavers in Trafford?" in text
+    assert "## 2. What did the 2022 focused visit to Calderdale say about care leavers?" in text
+    assert "\n[^1-1]: Ofsted, Trafford, " in text and "\n[^2-1]: Ofsted, Calderdale, " in text
 
 
 def test_feedback_is_saved_and_becomes_an_eval_case(app, page):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.models import Answer, Citation
-from ui.export import answer_to_markdown, footnote
+from ui.export import answer_to_markdown, conversation_to_markdown, footnote
 
 
 def citation(marker: str, **changes) -> Citation:
@@ -60,3 +60,27 @@ def test_refusal_exports_without_footnotes():
     markdown = answer_to_markdown("q", answer)
     assert "[^" not in markdown
     assert "The reports do not answer this." in markdown
+
+
+def test_conversation_export_keeps_each_answers_footnotes_apart():
+    first = Answer(answer="- Leaders act quickly [1].", refused=False, citations=(citation("1"),))
+    second = Answer(answer="- Visits are regular [1]. Plans are clear [2].", refused=False, citations=(citation("1", page=5), citation("2", page=6)))
+    refused = Answer(answer="The reports do not answer this.", refused=True)
+    markdown = conversation_to_markdown(
+        [
+            ("How is Camden doing?", first, None, "Searched 1 of 9 reports: Camden."),
+            ("And its visits?", second, None, "Searched 1 of 9 reports: Camden."),
+            ("What about Glasgow?", refused, None, "Searched 0 of 9 reports."),
+            ("Broken?", None, "Sorry, something went wrong.", ""),
+        ]
+    )
+    lines = markdown.splitlines()
+    assert lines[0] == "# Questions and answers from Ofsted's inspection reports"
+    assert [line for line in lines if line.startswith("## ")] == ["## 1. How is Camden doing?", "## 2. And its visits?", "## 3. What about Glasgow?", "## 4. Broken?"]
+    assert "- Leaders act quickly [^1-1]." in lines
+    assert "- Visits are regular [^2-1]. Plans are clear [^2-2]." in lines
+    notes = [line.split(":")[0] for line in lines if line.startswith("[^")]
+    assert notes == ["[^1-1]", "[^2-1]", "[^2-2]"]  # every reference has one footnote, none shared between answers
+    assert any(line.startswith("[^2-2]: Ofsted, Camden, ILACS inspection, 15 April 2025, page 6") for line in lines)
+    assert "The reports do not answer this." in lines and "_No answer: Sorry, something went wrong._" in lines
+
