@@ -118,7 +118,9 @@ def test_transcript_renders_citation_buttons_and_the_searched_line_once():
     assert html.count('data-action="cite"') == 2
     assert 'data-occurrence="1"' in html
     assert 'aria-label="Source 1: Trafford, ILACS inspection, 8 May 2019, page 7, paragraph 28"' in html
-    assert html.count("Searched 1 of 1 reports") == 2  # the visible line, and the export's copy
+    # the visible line, the answer's export and the conversation's export: never in the answer's text as well
+    assert html.count("Searched 1 of 1 reports") == 3
+    assert html.count('class="searched"') == 1
     assert 'class="searched"' in html
     assert "[^1]: Ofsted, Trafford" in html  # the export travels with the answer
 
