@@ -7,18 +7,20 @@ results interleaved, so one authority's wording cannot crowd out another's.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from chatbot.query import LAST_N, QueryPlan, expand_terms, search_text
-from chatbot.reranker import Reranker, passage_text
+from chatbot.reranker import Reranker, RerankerUnavailable, passage_text
 from core.models import Chunk, Report
 from core.text import normalise
 from vectorstore.index import Index
 
 RRF_K = 60
+log = logging.getLogger(__name__)
 _MIN_DATE = date.min
 
 
@@ -190,7 +192,12 @@ class HybridRetriever:
         """The top `rerank_depth` hits in the reranker's order (the rest keep theirs, after them)."""
         assert self.reranker is not None
         head, tail = hits[: self.rerank_depth], hits[self.rerank_depth :]
-        scores = self.reranker.score(query, [passage_text(h.chunk.heading_path, h.chunk.text) for h in head])
+        try:
+            scores = self.reranker.score(query, [passage_text(h.chunk.heading_path, h.chunk.text) for h in head])
+        except RerankerUnavailable as error:  # its files passed the check but do not load: say so once, stop reranking
+            log.warning("Reranking is off: %s. Answers use the fused dense and keyword ranking.", error)
+            self.reranker = None
+            return hits
         rescored = [replace(hit, rerank=float(score)) for hit, score in zip(head, scores, strict=True)]
         order = sorted(range(len(rescored)), key=lambda i: -scores[i])
         return [rescored[i] for i in order] + tail

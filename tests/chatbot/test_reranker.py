@@ -125,6 +125,26 @@ def test_truncated_weights_with_a_forged_manifest_fail_to_load_clearly(tmp_path:
         CrossEncoderReranker(copy).load()
 
 
+def test_retriever_falls_back_to_the_fused_ranking_when_the_model_will_not_load(
+    tmp_path: Path, sample_index, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = tmp_path / "reranker"
+    shutil.copytree(DEFAULT_DIR, copy)
+    (copy / MODEL_FILE).write_bytes(b"not an onnx model")
+    manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
+    from chatbot.reranker import _sha256
+
+    manifest["model_sha256"] = _sha256(copy / MODEL_FILE)  # passes the checksum, fails to load
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    plan = plan_query("How are care leavers supported in Buckinghamshire?", [], None, Gazetteer())
+    fused = HybridRetriever(sample_index).retrieve(plan, 10)
+    retriever = HybridRetriever(sample_index, reranker=CrossEncoderReranker(copy))
+    with caplog.at_level(logging.WARNING, logger="chatbot.retrieval"):
+        hits = retriever.retrieve(plan, 10)
+    assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in fused]
+    assert retriever.reranker is None and "Reranking is off" in caplog.text and "cannot be loaded" in caplog.text
+
+
 def test_unreadable_manifest_is_a_clear_error(tmp_path: Path) -> None:
     copy = tmp_path / "reranker"
     shutil.copytree(DEFAULT_DIR, copy)
