@@ -26,6 +26,7 @@ from chatbot.improvements import in_improvement_list
 from chatbot.query import QueryPlan, expand_terms, glossary_meanings, names_shorthand, search_text, split_expansion
 from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
+from core.text import GRADED_HEADING
 from vectorstore.index import Index
 from vectorstore.keyword import family, tokenize
 
@@ -179,14 +180,10 @@ def in_text_order(passage: Passage) -> list[str]:
     return sentences
 
 
-# A judgement section's heading: "The experiences and progress of care leavers: requires improvement to be good".
-_GRADED_HEADING = re.compile(r":\s*(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\s*$", re.IGNORECASE)
-
-
 def _section(heading_path: Sequence[str]) -> tuple[str, ...]:
     """The section a paragraph belongs to: its judgement section where it has one (a SIF export's "Summary" and
     "Inspection findings" are parts of it), else its own heading."""
-    graded = [i for i, heading in enumerate(heading_path) if _GRADED_HEADING.search(heading)]
+    graded = [i for i, heading in enumerate(heading_path) if GRADED_HEADING.search(heading)]
     return tuple(heading_path[: graded[-1] + 1]) if graded else tuple(heading_path)
 
 

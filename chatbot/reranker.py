@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from core.text import GRADED_HEADING
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "reranker"
 MODEL_FILE = "model.onnx"
@@ -25,7 +26,6 @@ MANIFEST_FILE = "manifest.json"
 MAX_LENGTH = 128  # question and passage together, in word pieces: the first ~110 of a passage's
 
 log = logging.getLogger(__name__)
-_GRADE_TAIL = re.compile(r"\s*[:\u2013-]\s*(?:outstanding|good|requires improvement.*|inadequate)\s*$", re.I)
 
 
 class Reranker(Protocol):
@@ -38,7 +38,7 @@ class Reranker(Protocol):
 
 def clean_heading(heading: str) -> str:
     """A heading without the grade printed after it ("Care leavers: good" -> "Care leavers")."""
-    return _GRADE_TAIL.sub("", heading).strip(" :")
+    return GRADED_HEADING.sub("", heading).strip(" :")
 
 
 def passage_text(heading_path: Sequence[str], text: str) -> str:

@@ -77,3 +77,7 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
         plural = singular[:-1] + "ies" if singular.endswith("y") and singular[-2:-1] not in "aeiou" else singular + "s"
     return f"{n} {plural}"
 
+
+# A judgement section's heading: "The experiences and progress of care leavers: requires improvement to be good".
+GRADED_HEADING = re.compile(r":\s*(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\s*$", re.IGNORECASE)
+
