@@ -12,47 +12,32 @@ by side; `OUT/<part>-<mode>/` holds each run's results. Figures are reported, no
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.errors import OfstedQAError
 from core.settings import Settings
+from eval.dataset import DatasetError
 from eval.suite import (
     CURRENT,
     DEV_CURRENT,
     DEV_CURRENT_REPORTS,
     DEV_DATASETS,
     ROOT,
-    _manifest_urls,
     blind_datasets,
     blind_report_files,
     cached_index_settings,
+    manifest_urls,
+    run_eval,
 )
 
 MODES = {"fused": False, "reranked": True}
 METRICS = ("cases", "pass_rate", "hit@1", "mrr", "hit@5", "citation_recall", "citation_precision", "fact_recall", "latency_p95_s")
 TAG_METRICS = ("cases", "hit@1", "mrr", "citation_recall", "citation_precision", "pass_rate")
 PARTS = ("dev", "dev-current", "test", "current")
-
-
-def run_mode(datasets: Sequence[Path], settings: Settings, out: Path) -> dict[str, Any]:
-    """One `ofsted-qa eval` run (no baselines, no verdict) with the settings' reranking."""
-    from chatbot.build import build_pipeline
-    from eval.cli import add_arguments, run
-
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args([*(arg for p in datasets for arg in ("--dataset", str(p))), "--out", str(out)])
-    (out / "results.json").unlink(missing_ok=True)
-    printed = io.StringIO()
-    run(args, lambda: build_pipeline(settings), settings, stdout=printed, stderr=printed)
-    if not (out / "results.json").exists():
-        raise RuntimeError(f"the eval run wrote no results: {printed.getvalue().strip()}")
-    results: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    return results
 
 
 def compare_markdown(runs: dict[str, dict[str, dict[str, Any]]]) -> str:
@@ -95,17 +80,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         indexes["dev"] = cached_index_settings(settings, args.cache, "dev", sample)
     if "dev-current" in parts:
         files = blind_report_files(args.corpus, DEV_CURRENT_REPORTS)
-        indexes["dev-current"] = cached_index_settings(settings, args.cache, "devcurrent", files, _manifest_urls(args.corpus))
+        indexes["dev-current"] = cached_index_settings(settings, args.cache, "devcurrent", files, manifest_urls(args.corpus))
     if {"test", "current"} & set(parts):
         files = blind_report_files(args.corpus)
-        indexes["test"] = indexes["current"] = cached_index_settings(settings, args.cache, "test", files, _manifest_urls(args.corpus))
+        indexes["test"] = indexes["current"] = cached_index_settings(settings, args.cache, "test", files, manifest_urls(args.corpus))
     datasets = {"dev": list(DEV_DATASETS), "dev-current": [DEV_CURRENT], "test": blind_datasets(), "current": [CURRENT]}
     runs: dict[str, dict[str, dict[str, Any]]] = {}
-    for part in parts:
-        for mode, rerank in MODES.items():
-            mode_settings = indexes[part].model_copy(update={"rerank": rerank})
-            runs.setdefault(part, {})[mode] = run_mode(datasets[part], mode_settings, args.out / f"{part}-{mode}")
-            print(f"{part} {mode}: " + ", ".join(f"{m} {runs[part][mode]['summary'].get(m)}" for m in ("pass_rate", "hit@1", "mrr")), flush=True)
+    try:
+        for part in parts:
+            for mode, rerank in MODES.items():
+                mode_settings = indexes[part].model_copy(update={"rerank": rerank})
+                results = run_eval(datasets[part], mode_settings, args.out / f"{part}-{mode}", baseline=None, with_baselines=False)
+                runs.setdefault(part, {})[mode] = results
+                print(f"{part} {mode}: " + ", ".join(f"{m} {results['summary'].get(m)}" for m in ("pass_rate", "hit@1", "mrr")), flush=True)
+    except DatasetError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
+    except OfstedQAError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     text = compare_markdown(runs)
     (args.out / "rerank.md").write_text(text, encoding="utf-8")

@@ -113,7 +113,7 @@ def cached_index_settings(
     return index_settings
 
 
-def _manifest_urls(corpus: Path) -> dict[str, str]:
+def manifest_urls(corpus: Path) -> dict[str, str]:
     from ingest.loaders import read_url_manifest
 
     manifest = corpus / "manifest.csv"
@@ -121,16 +121,21 @@ def _manifest_urls(corpus: Path) -> dict[str, str]:
 
 
 def run_eval(
-    datasets: Sequence[Path], settings: Settings, out: Path, *, baseline: Path, accept: bool = False
+    datasets: Sequence[Path], settings: Settings, out: Path, *, baseline: Path | None, accept: bool = False, with_baselines: bool = True
 ) -> dict[str, Any]:
-    """One `ofsted-qa eval --with-baselines` run over the settings' index; returns its results.json."""
+    """One `ofsted-qa eval` run over the settings' index (with the comparison systems, and judged against `baseline`
+    where one is given); returns its results.json."""
     from chatbot.build import build_pipeline
     from eval.cli import add_arguments, run
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     argv = [arg for path in datasets for arg in ("--dataset", str(path))]
-    argv += ["--out", str(out), "--with-baselines", "--baseline", str(baseline)]
+    argv += ["--out", str(out)]
+    if with_baselines:
+        argv.append("--with-baselines")
+    if baseline is not None:
+        argv += ["--baseline", str(baseline)]
     args = parser.parse_args([*argv, "--accept-baseline"] if accept else argv)
     results_file = out / "results.json"
     results_file.unlink(missing_ok=True)  # never read an earlier run's results as this one's
@@ -295,11 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 kept = robustness(runs["dev"], runs["rewrites"])
         if "dev-current" in parts:
             files = blind_report_files(args.corpus, DEV_CURRENT_REPORTS)
-            current_settings = cached_index_settings(settings, args.cache, "devcurrent", files, _manifest_urls(args.corpus))
+            current_settings = cached_index_settings(settings, args.cache, "devcurrent", files, manifest_urls(args.corpus))
             evaluate("dev-current", [DEV_CURRENT], current_settings)
         if parts & {"test", "current", "routing"}:
             files = blind_report_files(args.corpus)
-            test_settings = cached_index_settings(settings, args.cache, "test", files, _manifest_urls(args.corpus))
+            test_settings = cached_index_settings(settings, args.cache, "test", files, manifest_urls(args.corpus))
             if "test" in parts:
                 evaluate("test", blind_datasets(), test_settings)
                 moved = sorted(MOVED.glob("*.yaml"))
