@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("targets", nargs="*", help="files, folders or URLs (default: the bundled sample corpus)")
     ingest.add_argument("--manifest", type=Path, help="manifest.csv with official Ofsted URLs (document, ofsted_file_url)")
     ingest.add_argument("--no-progress", action="store_true")
+    ingest.add_argument(
+        "--accept-damaged", action="store_true", help="read damaged (truncated or repaired) PDFs anyway; text may be missing"
+    )
+    ingest.add_argument(
+        "--authority", help="the local authority of reports whose text names none that can be read (never overrides the text)"
+    )
 
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
@@ -71,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_index
-    from ingest.loaders import read_url_manifest
+    from ingest.loaders import canonical_authority, read_url_manifest
     from vectorstore.ingestion import ingest_targets
 
     targets = args.targets or [str(settings.sample_corpus_dir)]
@@ -84,6 +90,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 manifest = candidate
                 break
     urls = read_url_manifest(manifest)
+    authority = canonical_authority(args.authority) if args.authority is not None else None
     index = build_index(settings)
     bar = None
     if not args.no_progress:
@@ -97,7 +104,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             bar.set_postfix_str(name[-40:])
             bar.update(1)
 
-    summary = ingest_targets(index, targets, max_bytes=settings.max_file_bytes, urls=urls, progress=progress)
+    summary = ingest_targets(
+        index,
+        targets,
+        max_bytes=settings.max_file_bytes,
+        urls=urls,
+        progress=progress,
+        accept_damaged=args.accept_damaged,
+        authority=authority,
+    )
     if bar is not None:
         bar.close()
     print("\n".join(summary.lines()))

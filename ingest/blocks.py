@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.models import Paragraph, ParagraphKind
 from core.text import normalise, tidy
@@ -133,6 +133,20 @@ def paragraph_id(report_id: str, text: str, occurrence: int) -> str:
     """Stable id from the report and the paragraph's own content (and which repeat of it this is)."""
     digest = hashlib.sha256(f"{report_id}\x00{normalise(text)}\x00{occurrence}".encode()).hexdigest()
     return f"{report_id}:{digest[:16]}"
+
+
+def rekey_paragraphs(paragraphs: list[Paragraph], report_id: str) -> list[Paragraph]:
+    """The paragraphs filed under another report id, with the ids `build_paragraphs` would have given."""
+    seen: dict[str, int] = {}
+    out = []
+    for paragraph in paragraphs:
+        key = normalise(paragraph.text)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        out.append(
+            replace(paragraph, paragraph_id=paragraph_id(report_id, paragraph.text, occurrence), report_id=report_id)
+        )
+    return out
 
 
 # A judgement table row read across its two columns out of order, the grade wrapped around the label:

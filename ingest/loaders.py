@@ -1,7 +1,11 @@
 """Files and URLs to `ParsedDocument`s: a report, its metadata and its paragraphs.
 
-Every failure is an `IngestError` naming the file and saying why: corrupt, encrypted, empty, scanned
-(no text layer), too large, undecodable, not an Ofsted report.
+Every failure is an `IngestError` naming the file and saying why: corrupt, damaged (truncated or
+repaired), encrypted, empty, scanned (no text layer), too large, undecodable, not an Ofsted report, or
+a report whose local authority cannot be read.
+
+A report's metadata comes from its text. The file name gives only the report id and a publication date
+that the text must bear out (see `ingest.metadata.checked_name_date`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,14 @@ import re
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import IngestError
 from core.models import Paragraph, Report, ReportMetadata
 from core.text import slugify
-from ingest.blocks import RawParagraph, build_paragraphs
-from ingest.metadata import extract_metadata
+from ingest.blocks import RawParagraph, build_paragraphs, rekey_paragraphs
+from ingest.metadata import extract_metadata, match_local_authority
 from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_plain_text
 
 # Bump when parsing or chunking changes, so that re-ingesting rebuilds reports instead of skipping them.
@@ -37,6 +41,14 @@ class ParsedDocument:
     report: Report
     paragraphs: list[Paragraph]
     text: str  # the document's raw text, pages separated by form feeds
+
+    def with_report_id(self, report_id: str) -> ParsedDocument:
+        """The same document filed under another id (paragraph ids follow the report id)."""
+        return ParsedDocument(
+            report=replace(self.report, report_id=report_id),
+            paragraphs=rekey_paragraphs(self.paragraphs, report_id),
+            text=self.text,
+        )
 
 
 def iter_document_paths(root: Path) -> list[Path]:
@@ -72,9 +84,10 @@ def _decode(data: bytes, source: str) -> str:
     raise IngestError(source, "text is neither UTF-8 nor Windows-1252; re-save it as UTF-8")
 
 
-def _read_pdf(data: bytes, source: str) -> tuple[str, list[RawParagraph], int]:
+def _read_pdf(data: bytes, source: str, *, accept_damaged: bool = False) -> tuple[str, list[RawParagraph], int]:
     import pymupdf  # heavy: imported where used
 
+    pymupdf.TOOLS.mupdf_warnings()  # clear what earlier files left, so the warnings read below are this file's
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as error:  # pymupdf raises its own FileDataError and friends
@@ -85,6 +98,11 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, list[RawParagraph], int]:
         if doc.page_count == 0:
             raise IngestError(source, "the PDF has no pages")
         text = "\f".join(page.get_text() for page in doc.pages())
+        damage = pdf_damage(doc.is_repaired, pymupdf.TOOLS.mupdf_warnings())
+        if damage and not accept_damaged:
+            raise IngestError(
+                source, f"the PDF is damaged ({damage}): text may be missing; re-download it, or ingest with --accept-damaged"
+            )
         if len(text.split()) < _MIN_WORDS:
             raise IngestError(source, "the PDF has no text layer (scanned?); run OCR first")
         return text, _parse_pdf(doc), doc.page_count
@@ -96,21 +114,54 @@ def _read_pdf(data: bytes, source: str) -> tuple[str, list[RawParagraph], int]:
         doc.close()
 
 
+def pdf_damage(repaired: bool, warnings: str) -> str | None:
+    """Why a PDF's structure cannot be trusted, from MuPDF's own account of opening and reading it.
+
+    Damaged: the cross-reference table had to be rebuilt, or a stream or object ended early. None of
+    the 679 PDFs in the shared corpus draws either; a truncated download does both. Cosmetic warnings
+    (a broken colour profile, say) are not damage.
+    """
+    serious = [line.strip() for line in warnings.splitlines() if _SERIOUS_PDF_WARNING.search(line)]
+    if not repaired and not serious:
+        return None
+    cause = serious[0] if serious else "its cross-reference table was rebuilt"
+    return f"{'repaired on opening: ' if repaired else ''}{cause}"[:160]
+
+
+_SERIOUS_PDF_WARNING = re.compile(
+    r"premature end|truncat|cannot find startxref|missing 'endobj'|object is not a stream|stream length incorrect"
+    r"|page tree|cannot load object",
+    re.IGNORECASE,
+)
+
+
 def _parse_pdf(doc) -> list[RawParagraph]:
     from ingest.pdf import parse_pdf_pages
 
     return parse_pdf_pages(doc)
 
 
-def parse_bytes(data: bytes, name: str, *, source: str | None = None, url: str | None = None) -> ParsedDocument:
-    """Parse one document's bytes; `name` gives the format (its suffix) and the report id."""
+def parse_bytes(
+    data: bytes,
+    name: str,
+    *,
+    source: str | None = None,
+    url: str | None = None,
+    accept_damaged: bool = False,
+    authority: str | None = None,
+) -> ParsedDocument:
+    """Parse one document's bytes; `name` gives the format (its suffix) and the report id.
+
+    `accept_damaged` reads a damaged PDF anyway; `authority` files a report whose text names no local
+    authority the reader knows (it never overrides one the text names).
+    """
     source = source or name
     if not data.strip():
         raise IngestError(source, "the file is empty")
     suffix = Path(urllib.parse.urlparse(name).path if "://" in name else name).suffix.lower()
     pages = 1
     if suffix == ".pdf" or data[:5] == b"%PDF-":
-        text, raw, pages = _read_pdf(data, source)
+        text, raw, pages = _read_pdf(data, source, accept_damaged=accept_damaged)
     elif suffix in (".md", ".markdown"):
         text = _decode(data, source)
         raw = parse_markdown(text)
@@ -128,8 +179,16 @@ def parse_bytes(data: bytes, name: str, *, source: str | None = None, url: str |
     if len(text.split()) < _MIN_WORDS:
         raise IngestError(source, "too little text to be a report")
     metadata = extract_metadata(text, source_name=Path(name).name)
-    if metadata.report_type == "other" and not metadata.local_authority:
+    if metadata.report_type == "other" and not metadata.local_authority and authority is None:
         raise IngestError(source, "does not look like an Ofsted report (no local authority or report type found)")
+    if not metadata.local_authority:
+        if authority is None:
+            raise IngestError(
+                source,
+                "the report names no English local authority that could be read; if it is one, "
+                "ingest it with --authority NAME",
+            )
+        metadata = replace(metadata, local_authority=canonical_authority(authority))
     report_id = report_id_for(name)
     paragraphs = build_paragraphs(report_id, raw)
     if not paragraphs:
@@ -146,6 +205,14 @@ def parse_bytes(data: bytes, name: str, *, source: str | None = None, url: str |
     return ParsedDocument(report=report, paragraphs=paragraphs, text=text)
 
 
+def canonical_authority(name: str) -> str:
+    """An English local authority's name as the reports spell it, or an IngestError saying it is not one."""
+    found = match_local_authority(name.strip().title()) if name.strip() else None
+    if found is None:
+        raise IngestError(name, "is not the name of an English local authority with children's services")
+    return found
+
+
 def _title(metadata: ReportMetadata, paragraphs: list[Paragraph]) -> str:
     from core.models import REPORT_TYPE_LABELS
 
@@ -156,9 +223,18 @@ def _title(metadata: ReportMetadata, paragraphs: list[Paragraph]) -> str:
 
 
 def load_document(
-    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, urls: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    urls: Mapping[str, str] | None = None,
+    accept_damaged: bool = False,
+    authority: str | None = None,
 ) -> ParsedDocument:
-    """Read and parse one local file. `urls` maps file names to their official Ofsted URLs."""
+    """Read and parse one local file. `urls` maps file names to their official Ofsted URLs.
+
+    The report's source is the file's absolute path, so links to it work from any working folder.
+    """
+    path = path.resolve()
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -170,7 +246,7 @@ def load_document(
     except OSError as error:
         raise IngestError(str(path), f"cannot read the file ({error.strerror})") from error
     url = (urls or {}).get(path.name)
-    return parse_bytes(data, path.name, source=str(path), url=url)
+    return parse_bytes(data, path.name, source=str(path), url=url, accept_damaged=accept_damaged, authority=authority)
 
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
@@ -180,7 +256,14 @@ def is_url(value: str) -> bool:
     return bool(_URL.match(value))
 
 
-def fetch_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = 60.0) -> ParsedDocument:
+def fetch_url(
+    url: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_s: float = 60.0,
+    accept_damaged: bool = False,
+    authority: str | None = None,
+) -> ParsedDocument:
     """Download a report from an http(s) URL (the only step that uses the network, and only when asked)."""
     request = urllib.request.Request(url, headers={"User-Agent": "ofsted-qa/0.1"})
     try:
@@ -193,7 +276,7 @@ def fetch_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float 
     name = Path(urllib.parse.urlparse(url).path).name or "report.pdf"
     if "." not in name:
         name += ".pdf"
-    return parse_bytes(data, name, source=url, url=url)
+    return parse_bytes(data, name, source=url, url=url, accept_damaged=accept_damaged, authority=authority)
 
 
 def read_url_manifest(path: Path | None) -> dict[str, str]:

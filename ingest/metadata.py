@@ -4,7 +4,7 @@
 with form feeds, or a .txt/.md export) and returns a `ReportMetadata`. It reads everything
 from the text; the file name is used only as a last resort for the publication date
 (ILACS and area SEND reports print none; Ofsted's listing gives it and our file names end
-with it). It never raises: odd input gives a `ReportMetadata` with what could be found.
+with it), and only where it falls after the visit the text gives (`checked_name_date`). It never raises: odd input gives a `ReportMetadata` with what could be found.
 
 Layouts it knows (see /work/shared/corpus/README.md):
 
@@ -419,7 +419,7 @@ def _extract(text: str, source_name: str) -> ReportMetadata:
     visit_dates_raw = find_visit_dates_raw(prepared, is_letter=is_letter)
     visit_start, visit_end = parse_date_range(visit_dates_raw) if visit_dates_raw else (None, None)
     letter_date = find_letter_date(prepared) if is_letter else None
-    published = letter_date or find_published(flat) or date_from_source_name(source_name)
+    published = letter_date or find_published(flat) or checked_name_date(source_name, visit_start, visit_end, prepared)
 
     judgements: tuple[Judgement, ...] = ()
     if not is_letter:
@@ -607,6 +607,26 @@ def find_published(flat: str) -> date | None:
     return parse_date(match.group("date")) if match else None
 
 
+# A report is published after its visit: in the shared corpus 18 to 400 days after the last day.
+_MAX_PUBLICATION_LAG_DAYS = 450
+
+
+def checked_name_date(source_name: str, visit_start: date | None, visit_end: date | None, text: str) -> date | None:
+    """The file name's date as the publication date, only where the text bears it out.
+
+    The name is a hint, never an override: a report saved under another report's name must not take
+    that report's date. The date must fall after the visit the text gives, and within
+    `_MAX_PUBLICATION_LAG_DAYS` of it; where the text gives no visit dates, its year must appear in the text.
+    """
+    named = date_from_source_name(source_name)
+    if named is None:
+        return None
+    last_day = visit_end or visit_start
+    if last_day is not None:
+        return named if 0 <= (named - last_day).days <= _MAX_PUBLICATION_LAG_DAYS else None
+    return named if re.search(rf"\b{named.year}\b", text) else None
+
+
 def date_from_source_name(source_name: str) -> date | None:
     """A trailing YYYY-MM-DD in a file name or URL (before any extension), the last-resort publication date."""
     name = source_name.strip().rstrip("/").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
@@ -669,7 +689,13 @@ def match_local_authority(text: str) -> str | None:
 
 
 def find_local_authority(text: str) -> str | None:
-    """The authority a report is about: from its title line, else its first lines, else its first page."""
+    """The authority a report is about: from its title line, else its first lines, else its first page.
+
+    Ofsted's own address (Piccadilly Gate, Manchester, on every letter) is never read as the subject, and
+    a name found only somewhere on the first page must be named again in the report: a passing mention
+    does not make a report that authority's.
+    """
+    text = _OFSTED_ADDRESS.sub(" ", text)
     flat_head = _flatten(text[:5000])
     for pattern in _AUTHORITY_TITLES:
         for match in pattern.finditer(flat_head):
@@ -680,7 +706,25 @@ def find_local_authority(text: str) -> str | None:
         found = match_local_authority(line)
         if found:
             return found
-    return match_local_authority(flat_head[:1500])
+    found = match_local_authority(flat_head[:1500])
+    return found if found and mention_count(text, found) >= _MIN_FALLBACK_MENTIONS else None
+
+
+# "Ofsted", then up to six address lines ending at a postcode line (letters print it at the foot of
+# page 1; reports on their back page).
+_OFSTED_ADDRESS = re.compile(
+    r"^[ \t]*Ofsted[ \t]*\n(?:[^\n]{0,60}\n){0,6}?[^\n]{0,40}\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b[^\n]*$", re.MULTILINE
+)
+_MIN_FALLBACK_MENTIONS = 2
+
+
+def mention_count(text: str, authority: str) -> int:
+    """How many times the text names this authority (any of its wordings, capitalised)."""
+    return sum(
+        1
+        for match in _AUTHORITY_PATTERN.finditer(_authority_key(text))
+        if match.group(0)[0].isupper() and _AUTHORITY_BY_KEY[match.group(0).casefold()] == authority
+    )
 
 
 # --- inspectors -----------------------------------------------------------------------------

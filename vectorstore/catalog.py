@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS paragraphs_report ON paragraphs(report_id, ord);
 CREATE INDEX IF NOT EXISTS chunks_report ON chunks(report_id, ord);
 CREATE INDEX IF NOT EXISTS judgements_report ON judgements(report_id);
+CREATE INDEX IF NOT EXISTS reports_hash ON reports(content_hash);
 """
 
 
@@ -206,21 +207,29 @@ class Catalog:
     def reports(self) -> list[Report]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT report_id, source, content_hash, title, pages, url, metadata_json FROM reports "
-                "ORDER BY local_authority, published"
+                f"SELECT {_REPORT_COLUMNS} FROM reports ORDER BY local_authority, published"
             ).fetchall()
-        return [
-            Report(
-                report_id=r[0],
-                source=r[1],
-                content_hash=r[2],
-                title=r[3],
-                pages=r[4],
-                url=r[5],
-                metadata=metadata_from_json(r[6]),
-            )
-            for r in rows
-        ]
+        return [_report(r) for r in rows]
+
+    def report(self, report_id: str) -> Report | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_REPORT_COLUMNS} FROM reports WHERE report_id = ?", (report_id,)).fetchone()
+        return _report(row) if row else None
+
+    def set_source(self, report_id: str, source: str) -> None:
+        """Where the report's file now is (a moved folder, or a path stored relative by an older version)."""
+        with self._lock:
+            self._db.execute("UPDATE reports SET source = ? WHERE report_id = ?", (source, report_id))
+            self._bump_version()
+
+    def report_with_hash(self, content_hash: str, *, excluding: str) -> str | None:
+        """The id of another report read from a byte-identical file, if one is indexed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT report_id FROM reports WHERE content_hash = ? AND report_id != ? ORDER BY report_id LIMIT 1",
+                (content_hash, excluding),
+            ).fetchone()
+        return row[0] if row else None
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         with self._lock:
@@ -274,6 +283,21 @@ class Catalog:
                 table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
                 for table in ("reports", "paragraphs", "chunks", "judgements")
             }
+
+
+_REPORT_COLUMNS = "report_id, source, content_hash, title, pages, url, metadata_json"
+
+
+def _report(row: Sequence) -> Report:
+    return Report(
+        report_id=row[0],
+        source=row[1],
+        content_hash=row[2],
+        title=row[3],
+        pages=row[4],
+        url=row[5],
+        metadata=metadata_from_json(row[6]),
+    )
 
 
 def _paragraph(row: Sequence) -> Paragraph:

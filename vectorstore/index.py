@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 
 from core.errors import StoreNotReadyError
-from core.models import Chunk, Filters, Paragraph, Report
+from core.models import Chunk, Filters, Paragraph, Report, ReportMetadata
 from core.text import normalise
 from ingest.chunking import build_chunks
 from ingest.loaders import PARSER_VERSION, ParsedDocument
@@ -20,15 +20,27 @@ from vectorstore.chroma_store import ChromaStore, chunk_metadata
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex
 
-WriteOutcome = Literal["unchanged", "added", "replaced"]
+WriteOutcome = Literal["unchanged", "added", "replaced", "duplicate"]
 
 
 @dataclass(frozen=True)
 class WriteResult:
-    report_id: str
+    report_id: str  # for a duplicate, the report already indexed from the same bytes
     outcome: WriteOutcome
     paragraphs: int
     chunks: int
+
+
+def same_report(old: ReportMetadata, new: ReportMetadata) -> bool:
+    """Whether a changed file is a new version of the same report rather than a different report.
+
+    The text decides, not the file name: the same authority, the same kind of report and the same visit.
+    """
+    return (
+        normalise(old.local_authority or "") == normalise(new.local_authority or "")
+        and old.report_type == new.report_type
+        and (old.visit_start, old.visit_end) == (new.visit_start, new.visit_end)
+    )
 
 
 class Index:
@@ -50,14 +62,27 @@ class Index:
     def add_document(self, document: ParsedDocument) -> WriteResult:
         """Write one report. Unchanged content writes nothing; a changed one replaces the old version.
 
+        Identity comes from the content, the file name being only a hint: a byte-identical copy of an
+        indexed report (under any name) is a "duplicate" and writes nothing; a file under a known report's
+        name whose text is a different report (another authority, kind or visit) is added beside it under
+        the name plus a digest of its content, never in its place.
+
         Order matters for crash safety: new vectors go into Chroma first (invisible: the catalog does not
         list them), then the catalog swaps versions in one transaction, then stale vectors are deleted.
         A crash at any point leaves the previous version whole and queryable.
         """
         report = document.report
+        twin = self.catalog.report_with_hash(report.content_hash, excluding=report.report_id)
+        if twin is not None:
+            return WriteResult(twin, "duplicate", len(document.paragraphs), 0)
+        known = self.catalog.report(report.report_id)
+        if known is not None and known.content_hash != report.content_hash and not same_report(known.metadata, report.metadata):
+            return self.add_document(document.with_report_id(f"{report.report_id}-{report.content_hash[:8]}"))
         fingerprint = self.fingerprint(report.content_hash)
         previous = self.catalog.fingerprint(report.report_id)
         if previous == fingerprint:
+            if known is not None and known.source != report.source:
+                self.catalog.set_source(report.report_id, report.source)
             return WriteResult(report.report_id, "unchanged", len(document.paragraphs), 0)
         chunks = build_chunks(report, document.paragraphs, budget=self.chunk_tokens)
         existing = self.dense.ids_for_report(report.report_id)

@@ -24,6 +24,7 @@ class IngestSummary:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    duplicate: list[tuple[str, str]] = field(default_factory=list)  # (path, id of the report it copies)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     paragraphs: int = 0
     chunks: int = 0
@@ -40,8 +41,10 @@ class IngestSummary:
             f"paragraphs: {self.paragraphs}",
             f"chunks written: {self.chunks}",
             f"skipped (unchanged): {len(self.unchanged)}",
-            f"failed: {len(self.failed)}",
+            f"duplicates skipped: {len(self.duplicate)}",
         ]
+        out.extend(f"  {path}: the same file as report {report_id}" for path, report_id in self.duplicate)
+        out.append(f"failed: {len(self.failed)}")
         out.extend(f"  {path}: {reason}" for path, reason in self.failed)
         out.append(f"time: {self.seconds:.1f} s")
         return out
@@ -69,17 +72,25 @@ def ingest_targets(
     max_bytes: int,
     urls: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    accept_damaged: bool = False,
+    authority: str | None = None,
 ) -> IngestSummary:
-    """Ingest every file under the targets; failures are collected with their reasons, never raised."""
+    """Ingest every file under the targets; failures are collected with their reasons, never raised.
+
+    `accept_damaged` and `authority` are passed to the loader (see `ingest.loaders.parse_bytes`).
+    """
     started = time.perf_counter()
     items, failed = expand_targets(targets)
     summary = IngestSummary(failed=list(failed))
     for done, item in enumerate(items, start=1):
         name = item.rsplit("/", 1)[-1]
         try:
-            document = fetch_url(item, max_bytes=max_bytes) if is_url(item) else load_document(
-                Path(item), max_bytes=max_bytes, urls=urls
-            )
+            if is_url(item):
+                document = fetch_url(item, max_bytes=max_bytes, accept_damaged=accept_damaged, authority=authority)
+            else:
+                document = load_document(
+                    Path(item), max_bytes=max_bytes, urls=urls, accept_damaged=accept_damaged, authority=authority
+                )
             result = index.add_document(document)
         except IngestError as error:
             summary.failed.append((error.path, error.reason))
@@ -87,9 +98,12 @@ def ingest_targets(
             log.exception("unexpected error ingesting %s", item)
             summary.failed.append((item, f"unexpected error: {type(error).__name__}: {error}"))
         else:
-            getattr(summary, result.outcome).append(result.report_id)
-            summary.paragraphs += result.paragraphs
-            summary.chunks += result.chunks
+            if result.outcome == "duplicate":
+                summary.duplicate.append((item, result.report_id))
+            else:
+                getattr(summary, result.outcome).append(result.report_id)
+                summary.paragraphs += result.paragraphs
+                summary.chunks += result.chunks
         if progress is not None:
             progress(done, len(items), name)
     summary.seconds = time.perf_counter() - started
