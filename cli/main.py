@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _usage_error(message: str) -> int:
+    """A bad command-line value: one line on stderr, exit status 2 (as argparse's own errors)."""
+    print(f"Error: {message}", file=sys.stderr)
+    return 2
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_index
     from ingest.loaders import read_url_manifest
@@ -106,16 +112,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_pipeline
+    from cli.inputs import read_history
     from core.models import Filters, Turn
 
     history: list[Turn] = []
     if args.history:
         try:
-            turns = json.loads(args.history.read_text(encoding="utf-8"))
-            history = [Turn(user=t["user"], assistant=t.get("assistant", "")) for t in turns]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            print(f"Error: --history must be a JSON list of {{user, assistant}} turns ({error})", file=sys.stderr)
-            return 2
+            history = read_history(args.history)
+        except ValueError as error:
+            return _usage_error(f"--history {args.history}: {error}")
     filters = Filters(
         local_authorities=tuple(args.local_authority),
         report_types=tuple(args.report_type),

@@ -1,0 +1,78 @@
+"""Hostile inputs (issue 21, items 6, 7, 10 and 11): each is refused with a clear message or made harmless.
+
+The CLI is driven through `cli.main.main`, the feedback file through the UI's own save path and the CLI's
+conversion, and the export through the functions the page's copy and download buttons use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+
+TRACEBACK = "Traceback"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2, err
+    assert TRACEBACK not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], err
+
+
+# ---- item 6: `ask --history FILE` ----------------------------------------------------------------------------
+
+TURN = {"user": "What about care leavers?", "assistant": "They are well supported [1]."}
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        ([{"user": None, "assistant": "x"}], ("turn 1", "'user'", "null")),
+        ([TURN, {"user": ["a", "list"], "assistant": ""}], ("turn 2", "'user'", "list")),
+        ([{"user": "   ", "assistant": ""}], ("turn 1", "'user'", "empty")),
+        (["just a string"], ("turn 1", "object", "string")),
+        ([TURN, 7], ("turn 2", "object", "number")),
+        ([{"user": "hello", "assistant": 3}], ("turn 1", "'assistant'", "number")),
+        ([{"user": "hello", "assistant": None}], ("turn 1", "'assistant'", "null")),
+        ([{"user": "hello", "extra": "x"}], ("turn 1", "'extra'")),
+        ({"user": "hello", "assistant": "hi"}, ("list", "object")),
+        ("a string", ("list", "string")),
+        ([TURN] * 1000, ("1000 turns", "at most 50")),
+        ([{"user": "x" * 2_000_000}], ("bytes", "at most 200,000")),
+    ],
+    ids=[
+        "null-user", "list-user", "blank-user", "turn-is-a-string", "turn-is-a-number", "assistant-is-a-number",
+        "assistant-is-null", "unknown-field", "top-level-object", "top-level-string", "too-many-turns", "too-large",
+    ],
+)
+def test_bad_history_is_a_one_line_error(capsys, tmp_path: Path, content: Any, fragments: tuple[str, ...]) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps(content), encoding="utf-8")
+    code, _, err = run(capsys, "--index-dir", str(tmp_path / "index"), "ask", "And in Camden?", "--history", str(history))
+    assert_one_line_error(code, err, "--history", *fragments)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [(b"[{\"user\": ", "not valid JSON"), (b"\xff\xfe[]", "UTF-8"), (None, "cannot read")],
+    ids=["truncated-json", "not-utf8", "missing-file"],
+)
+def test_unreadable_history_is_a_one_line_error(capsys, tmp_path: Path, raw: bytes | None, fragment: str) -> None:
+    history = tmp_path / "history.json"
+    if raw is not None:
+        history.write_bytes(raw)
+    code, _, err = run(capsys, "--index-dir", str(tmp_path / "index"), "ask", "And in Camden?", "--history", str(history))
+    assert_one_line_error(code, err, "--history", fragment)
