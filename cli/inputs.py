@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,14 @@ from core.models import Turn
 HISTORY_MAX_TURNS = 50  # a conversation far longer than anyone pastes back, and far shorter than a flood
 HISTORY_MAX_BYTES = 200_000  # 50 turns of a 2,000-character question and an answer of that size, with room to spare
 TURN_FIELDS = ("user", "assistant")
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a YYYY-MM-DD date, or an error that shows the format."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, for example 2023-01-31, got {text!r}") from None
 
 
 def json_kind(value: Any) -> str:

@@ -6,10 +6,10 @@ import argparse
 import json
 import logging
 import sys
-from datetime import date
 from pathlib import Path
 
-from core.errors import OfstedQAError
+from cli.inputs import iso_date
+from core.errors import BadQuestionError, OfstedQAError
 from core.offline import enforce_offline
 from core.settings import Settings
 
@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
     ask.add_argument("--report-type", action="append", default=[], help="restrict to a report type (repeatable)")
-    ask.add_argument("--from", dest="published_from", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
-    ask.add_argument("--to", dest="published_to", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument("--from", dest="published_from", type=iso_date, help="published on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="published_to", type=iso_date, help="published on or before YYYY-MM-DD")
     ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
 
@@ -121,12 +121,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             history = read_history(args.history)
         except ValueError as error:
             return _usage_error(f"--history {args.history}: {error}")
-    filters = Filters(
-        local_authorities=tuple(args.local_authority),
-        report_types=tuple(args.report_type),
-        published_from=args.published_from,
-        published_to=args.published_to,
-    )
+    try:
+        filters = Filters(
+            local_authorities=tuple(args.local_authority),
+            report_types=tuple(args.report_type),
+            published_from=args.published_from,
+            published_to=args.published_to,
+        )
+    except BadQuestionError as error:
+        return _usage_error(f"--from/--to: {error}")
     pipeline = build_pipeline(settings)
     answer = pipeline.ask(args.question, history, filters)
     if args.json:

@@ -7,12 +7,15 @@ conversion, and the export through the functions the page's copy and download bu
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cli.main import main
+from core.errors import BadQuestionError
+from core.models import Filters
 
 TRACEBACK = "Traceback"
 
@@ -76,3 +79,29 @@ def test_unreadable_history_is_a_one_line_error(capsys, tmp_path: Path, raw: byt
         history.write_bytes(raw)
     code, _, err = run(capsys, "--index-dir", str(tmp_path / "index"), "ask", "And in Camden?", "--history", str(history))
     assert_one_line_error(code, err, "--history", fragment)
+
+
+# ---- item 11: dates --------------------------------------------------------------------------------------------
+
+
+def test_from_later_than_to_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+    argv = ["--index-dir", str(tmp_path / "index"), "ask", "care leavers", "--from", "2024-01-01", "--to", "2023-01-01"]
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, "--from", "2024-01-01", "after", "2023-01-01")
+
+
+@pytest.mark.parametrize("flag", ["--from", "--to"])
+def test_a_badly_written_date_names_the_format(capsys, tmp_path: Path, flag: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--index-dir", str(tmp_path / "index"), "ask", "care leavers", flag, "31/01/2023"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: " in err and "YYYY-MM-DD" in err and "'31/01/2023'" in err
+    assert TRACEBACK not in err
+
+
+def test_filters_refuse_a_date_range_that_is_back_to_front() -> None:
+    with pytest.raises(BadQuestionError, match=r"2024-01-01 is after .*2023-01-01"):
+        Filters(published_from=date(2024, 1, 1), published_to=date(2023, 1, 1))
+    same_day = Filters(published_from=date(2023, 1, 1), published_to=date(2023, 1, 1))
+    assert same_day.published_from == same_day.published_to
