@@ -7,6 +7,7 @@ conversion, and the export through the functions the page's copy and download bu
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ import pytest
 
 from cli.main import main
 from core.errors import BadQuestionError
-from core.models import Filters
+from core.models import Answer, Citation, Filters
+from eval.dataset import load_file
+from ui.feedback import FeedbackStore, feedback_record
 
 TRACEBACK = "Traceback"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -105,3 +109,80 @@ def test_filters_refuse_a_date_range_that_is_back_to_front() -> None:
         Filters(published_from=date(2024, 1, 1), published_to=date(2023, 1, 1))
     same_day = Filters(published_from=date(2023, 1, 1), published_to=date(2023, 1, 1))
     assert same_day.published_from == same_day.published_to
+
+
+# ---- item 7: feedback comments ---------------------------------------------------------------------------------
+
+CITATION = Citation(
+    marker="1",
+    paragraph_id="trafford:1",
+    report_id="trafford",
+    local_authority="Trafford",
+    report_type="ilacs_inspection",
+    published="2019-05-08",
+    page=7,
+    paragraph_number=28,
+    heading="Care leavers",
+    text="The council is in touch with the vast majority of its care leavers.",
+    source="/srv/ofsted/reports/trafford.pdf",
+    supporting_sentence="The council is in touch with the vast majority of its care leavers.",
+)
+ANSWERED = Answer(answer="- In touch with the vast majority of care leavers [1].", refused=False, citations=(CITATION,))
+DIRTY = "Good\x00 answer\x1b[31m, but\r\nsee\tpage 7\x07\x7f\x85\u2028end\ud800\u202e"
+
+
+def save(store: FeedbackStore, feedback_id: str, rating: str, comment: str) -> None:
+    """What the UI's comment box does: one record through the save path."""
+    store.write(
+        feedback_record(
+            feedback_id=feedback_id,
+            rating=rating,
+            comment=comment,
+            question="What about care leavers in Trafford?",
+            history=(),
+            filters=Filters(),
+            answer=ANSWERED,
+            searched="Searched 1 of 1 reports.",
+            settings={"answerer": "extractive"},
+        )
+    )
+
+
+def test_comments_are_cleaned_when_saved(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.jsonl")
+    save(store, "a" * 32, "up", DIRTY)
+    saved = json.loads(store.path.read_text(encoding="utf-8"))["comment"]
+    assert saved == "Good answer, but\nsee\tpage 7\n\nend"  # newlines and tabs kept, control codes gone
+
+
+def test_an_over_long_comment_is_refused_when_saved(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.jsonl")
+    with pytest.raises(ValueError, match="2,000 characters"):
+        save(store, "a" * 32, "up", "x" * 1_000_000)
+    save(store, "b" * 32, "up", "y" * 2_000)  # the limit itself is fine
+    assert not store.path.read_text(encoding="utf-8").count("x" * 100)
+
+
+@pytest.mark.parametrize("dirty", ["Good\x00 answer\x1b[31m, but", DIRTY], ids=["nul-and-esc", "every-kind"])
+def test_old_dirty_feedback_becomes_a_dataset_the_loader_reads(capsys, tmp_path: Path, dirty: str) -> None:
+    """A file written before the fix (control characters, a 1 MB comment) still converts into valid YAML."""
+    feedback = tmp_path / "feedback.jsonl"
+    store = FeedbackStore(feedback)
+    save(store, "a" * 32, "up", "")
+    save(store, "b" * 32, "up", "")
+    lines = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]
+    lines[0]["comment"] = dirty
+    lines[1]["comment"] = "z" * 1_000_000
+    feedback.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "cases.yaml"
+
+    code, _, err = run(capsys, "eval-case-from-feedback", str(feedback), "-o", str(out))
+
+    assert code == 0, err
+    text = out.read_text(encoding="utf-8")
+    assert not CONTROL.search(text.replace("\n", "").replace("\t", ""))
+    assert "# feedback: thumbs up - Good answer, but" in text
+    assert "z" * 2_000 in text and "z" * 2_001 not in text
+    assert "comment cut at 2,000 characters" in text
+    cases = load_file(out)
+    assert [case.tags for case in cases] == [("feedback", "thumbs-up")] * 2
