@@ -6,8 +6,10 @@ conversion, and the export through the functions the page's copy and download bu
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ from cli.main import main
 from core.errors import BadQuestionError
 from core.models import Answer, Citation, Filters
 from eval.dataset import load_file
+from ui.conversation import Conversation, Exchange
+from ui.export import answer_to_markdown, conversation_to_markdown
 from ui.feedback import FeedbackStore, feedback_record
+from ui.render import render_transcript
 
 TRACEBACK = "Traceback"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -186,3 +191,61 @@ def test_old_dirty_feedback_becomes_a_dataset_the_loader_reads(capsys, tmp_path:
     assert "comment cut at 2,000 characters" in text
     cases = load_file(out)
     assert [case.tags for case in cases] == [("feedback", "thumbs-up")] * 2
+
+
+# ---- item 10: the Markdown export ------------------------------------------------------------------------------
+
+SCRIPT = "<script>alert('x')</script>"
+HOSTILE = Citation(
+    marker="1",
+    paragraph_id="p1",
+    report_id="camden",
+    local_authority="Camden <b>",
+    report_type="ilacs_inspection",
+    published="2025-04-15",
+    page=3,
+    paragraph_number=12,
+    heading=f"Camden > Help {SCRIPT}",
+    text=f"Leaders act quickly. {SCRIPT}",
+    source="/home/inspector/private/reports/camden.pdf",
+)
+HOSTILE_ANSWER = Answer(answer=f"- Leaders act quickly {SCRIPT} [1]. &amp; <img src=x onerror=alert(1)>", refused=False, citations=(HOSTILE,))
+LOCAL_PATHS = ("/home/", "/srv/", "inspector", "file=", "C:\\", "Users")
+
+
+def assert_safe_markdown(markdown: str) -> None:
+    assert "<script" not in markdown.lower() and "<img" not in markdown.lower() and "<b>" not in markdown
+    assert "&lt;script&gt;" in markdown
+    for path in LOCAL_PATHS:
+        assert path not in markdown, path
+
+
+@pytest.mark.parametrize(
+    ("changes", "link"),
+    [
+        ({}, ". camden.pdf"),
+        ({"source": "C:\\Users\\inspector\\camden.pdf"}, ". camden.pdf"),
+        ({"url": "https://files.ofsted.gov.uk/v1/file/9"}, ". <https://files.ofsted.gov.uk/v1/file/9>"),
+        ({"url": "https://files.ofsted.gov.uk/v1/file/9> <script>"}, ". camden.pdf"),
+    ],
+    ids=["local-path", "windows-path", "official-url", "url-breaking-out"],
+)
+def test_export_escapes_html_and_names_no_local_path(changes: dict[str, str], link: str) -> None:
+    answer = replace(HOSTILE_ANSWER, citations=(replace(HOSTILE, **changes),))
+    markdown = conversation_to_markdown([(f"Camden? {SCRIPT}", answer, None, "Searched 1 of 1 reports.")])
+    assert_safe_markdown(markdown)
+    footnotes = [line for line in markdown.splitlines() if line.startswith("[^1-1]:")]
+    assert len(footnotes) == 1 and footnotes[0].endswith(link), footnotes
+    assert "&amp;amp;" in markdown  # an entity in the text stays text
+
+
+def test_copied_and_downloaded_markdown_is_safe() -> None:
+    """The copy and download buttons read the Markdown the transcript carries in hidden textareas."""
+    exchange = Exchange(question=f"Camden? {SCRIPT}", answer=HOSTILE_ANSWER)
+    failed = Exchange(question=SCRIPT, error=f"Sorry {SCRIPT}")
+    page = render_transcript(Conversation(exchanges=[exchange, failed]), "")
+    areas = re.findall(r'<textarea class="(export-md|export-conversation-md)"[^>]*>(.*?)</textarea>', page, re.S)
+    assert sorted(kind for kind, _ in areas) == ["export-conversation-md", "export-md"]
+    for _, escaped in areas:
+        assert_safe_markdown(html.unescape(escaped))
+    assert_safe_markdown(answer_to_markdown(exchange.question, HOSTILE_ANSWER))
