@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cli.inputs import iso_date
 from core.errors import BadQuestionError, OfstedQAError
+from core.models import REPORT_TYPES
 from core.offline import enforce_offline
 from core.settings import Settings
 
@@ -30,7 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
     ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
-    ask.add_argument("--report-type", action="append", default=[], help="restrict to a report type (repeatable)")
+    ask.add_argument(
+        "--report-type",
+        action="append",
+        default=[],
+        choices=REPORT_TYPES,
+        metavar="TYPE",
+        help=f"restrict to a report type (repeatable): {', '.join(REPORT_TYPES)}",
+    )
     ask.add_argument("--from", dest="published_from", type=iso_date, help="published on or after YYYY-MM-DD")
     ask.add_argument("--to", dest="published_to", type=iso_date, help="published on or before YYYY-MM-DD")
     ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")

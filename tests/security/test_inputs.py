@@ -109,6 +109,15 @@ def test_a_badly_written_date_names_the_format(capsys, tmp_path: Path, flag: str
     assert TRACEBACK not in err
 
 
+def test_an_unknown_report_type_is_refused_with_the_choices(capsys, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--index-dir", str(tmp_path / "index"), "ask", "care leavers", "--report-type", "focused visit"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "argument --report-type: invalid choice: 'focused visit'" in err and "focused_visit" in err
+    assert TRACEBACK not in err
+
+
 def test_filters_refuse_a_date_range_that_is_back_to_front() -> None:
     with pytest.raises(BadQuestionError, match=r"2024-01-01 is after .*2023-01-01"):
         Filters(published_from=date(2024, 1, 1), published_to=date(2023, 1, 1))
