@@ -6,10 +6,11 @@ import argparse
 import json
 import logging
 import sys
-from datetime import date
 from pathlib import Path
 
-from core.errors import OfstedQAError
+from cli.inputs import iso_date
+from core.errors import BadQuestionError, OfstedQAError
+from core.models import REPORT_TYPES
 from core.offline import enforce_offline
 from core.settings import Settings
 
@@ -36,9 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
     ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
-    ask.add_argument("--report-type", action="append", default=[], help="restrict to a report type (repeatable)")
-    ask.add_argument("--from", dest="published_from", type=date.fromisoformat, help="published on or after YYYY-MM-DD")
-    ask.add_argument("--to", dest="published_to", type=date.fromisoformat, help="published on or before YYYY-MM-DD")
+    ask.add_argument(
+        "--report-type",
+        action="append",
+        default=[],
+        choices=REPORT_TYPES,
+        metavar="TYPE",
+        help=f"restrict to a report type (repeatable): {', '.join(REPORT_TYPES)}",
+    )
+    ask.add_argument("--from", dest="published_from", type=iso_date, help="published on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="published_to", type=iso_date, help="published on or before YYYY-MM-DD")
     ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
 
@@ -73,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+
+
+def _usage_error(message: str) -> int:
+    """A bad command-line value: one line on stderr, exit status 2 (as argparse's own errors)."""
+    print(f"Error: {message}", file=sys.stderr)
+    return 2
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -121,22 +135,24 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_pipeline
+    from cli.inputs import read_history
     from core.models import Filters, Turn
 
     history: list[Turn] = []
     if args.history:
         try:
-            turns = json.loads(args.history.read_text(encoding="utf-8"))
-            history = [Turn(user=t["user"], assistant=t.get("assistant", "")) for t in turns]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            print(f"Error: --history must be a JSON list of {{user, assistant}} turns ({error})", file=sys.stderr)
-            return 2
-    filters = Filters(
-        local_authorities=tuple(args.local_authority),
-        report_types=tuple(args.report_type),
-        published_from=args.published_from,
-        published_to=args.published_to,
-    )
+            history = read_history(args.history)
+        except ValueError as error:
+            return _usage_error(f"--history {args.history}: {error}")
+    try:
+        filters = Filters(
+            local_authorities=tuple(args.local_authority),
+            report_types=tuple(args.report_type),
+            published_from=args.published_from,
+            published_to=args.published_to,
+        )
+    except BadQuestionError as error:
+        return _usage_error(f"--from/--to: {error}")
     pipeline = build_pipeline(settings)
     answer = pipeline.ask(args.question, history, filters)
     if args.json:

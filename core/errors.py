@@ -6,7 +6,7 @@
     ├── StoreNotReadyError     nothing indexed yet, or the store cannot be reached
     ├── StoreMismatchError     the index was built with another embedding model
     ├── LLMUnavailableError    the configured LLM endpoint failed
-    └── BadQuestionError       the question cannot be asked as given (empty, too long)
+    └── BadQuestionError       the question cannot be asked as given (empty, too long, dates back to front)
 """
 
 from __future__ import annotations
@@ -42,4 +42,4 @@ class LLMUnavailableError(OfstedQAError):
 
 
 class BadQuestionError(OfstedQAError):
-    """The question is empty or too long to ask."""
+    """The question is empty or too long to ask, or its filters' dates are the wrong way round."""

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from core.errors import BadQuestionError
+
 # Report types, aligned with the shared corpus manifest's `report_type` column.
 REPORT_TYPES: tuple[str, ...] = (
     "ilacs_inspection",
@@ -131,6 +133,14 @@ class Filters:
     report_types: tuple[str, ...] = ()
     published_from: date | None = None
     published_to: date | None = None
+
+    def __post_init__(self) -> None:
+        # a back-to-front range matches no report: searching everything instead would hide the mistake
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise BadQuestionError(
+                f"the 'from' date {self.published_from.isoformat()} is after the 'to' date "
+                f"{self.published_to.isoformat()}, so no report could match: swap the two dates"
+            )
 
     def is_empty(self) -> bool:
         return not (self.local_authorities or self.report_types or self.published_from or self.published_to)

@@ -21,7 +21,7 @@ from core.offline import enforce_offline
 from core.settings import Settings
 from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
-from ui.feedback import FeedbackStore, feedback_record
+from ui.feedback import FEEDBACK_COMMENT_MAX_CHARS, FeedbackStore, clean_comment, feedback_record
 from ui.indexing import IndexBuild
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
 from vectorstore.index import Index
@@ -333,6 +333,10 @@ def build_app(
             return gr.Group(visible=False), "", "Mark an answer as helpful or not helpful first."
         if not (comment or "").strip():
             return gr.skip(), gr.skip(), "Type a comment first, or close this box."
+        try:
+            clean_comment(comment)
+        except ValueError as error:  # refused, not cut: the box keeps what was typed
+            return gr.skip(), gr.skip(), f"Sorry, {error}: please shorten it and send it again."
         _save_feedback(exchange, conversation, comment, request)
         return gr.Group(visible=False), "", f"Thank you: your comment on answer {int(turn or 0) + 1} was saved."
 
@@ -441,7 +445,12 @@ def build_app(
                         )
                 sources = gr.HTML(SOURCES_PLACEHOLDER, elem_id="sources", js_on_load=SOURCES_JS)
                 with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
-                    feedback_comment = gr.Textbox(label="Optional comment", lines=2, elem_id="feedback-comment")
+                    feedback_comment = gr.Textbox(
+                        label="Optional comment",
+                        lines=2,
+                        max_length=FEEDBACK_COMMENT_MAX_CHARS,
+                        elem_id="feedback-comment",
+                    )
                     send_feedback = gr.Button("Send comment", size="sm", elem_id="feedback-send")
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
 

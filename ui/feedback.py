@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,49 @@ from core.text import normalise, split_sentences
 from vectorstore.keyword import tokenize
 
 RATINGS = ("up", "down")
+# A comment says what was wrong or right with one answer: a few paragraphs at most. The UI's box stops at this
+# length and a longer one is refused (never cut), so nothing a user typed is lost without their knowing.
+FEEDBACK_COMMENT_MAX_CHARS = 2_000
+
+_TERMINAL_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")  # ANSI colour, cursor and the like
+_LINE_BREAK = re.compile(r"\r\n?|[\x85\u2028\u2029]")
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NON_CHARACTERS = frozenset("\ufffe\uffff")
+
+
+def _unwanted(character: str) -> bool:
+    if character in "\n\t":
+        return False
+    return unicodedata.category(character) in ("Cc", "Cs") or character in _BIDI_CONTROLS or character in _NON_CHARACTERS
+
+
+def clean_text(text: str) -> str:
+    """Free text made safe to store and to write into YAML: every line break as a newline, tabs kept, and control
+    characters (NUL, ESC and terminal sequences), lone surrogates, direction overrides and non-characters dropped."""
+    text = _LINE_BREAK.sub("\n", _TERMINAL_SEQUENCE.sub("", text))
+    return "".join(character for character in text if not _unwanted(character))
+
+
+def clean_comment(comment: str) -> str:
+    """A user's comment as it is saved: cleaned and trimmed; over FEEDBACK_COMMENT_MAX_CHARS raises ValueError."""
+    cleaned = clean_text(comment).strip()
+    if len(cleaned) > FEEDBACK_COMMENT_MAX_CHARS:
+        raise ValueError(
+            f"the comment is {len(cleaned):,} characters long; the limit is {FEEDBACK_COMMENT_MAX_CHARS:,} characters"
+        )
+    return cleaned
+
+
+def capped_comment(comment: str) -> str:
+    """A stored comment for a dataset file: cleaned, and cut at FEEDBACK_COMMENT_MAX_CHARS with a note saying so
+    (files written before the limit may hold longer ones; the feedback file keeps the whole)."""
+    cleaned = clean_text(comment).strip()
+    if len(cleaned) <= FEEDBACK_COMMENT_MAX_CHARS:
+        return cleaned
+    return (
+        cleaned[:FEEDBACK_COMMENT_MAX_CHARS]
+        + f" [comment cut at {FEEDBACK_COMMENT_MAX_CHARS:,} characters of {len(cleaned):,}: the feedback file has it all]"
+    )
 
 
 def filters_to_json(filters: Filters) -> dict[str, Any]:
@@ -55,14 +100,14 @@ def feedback_record(
     session: str = "",
     user: str | None = None,
 ) -> dict[str, Any]:
-    """One JSONL line of feedback."""
+    """One JSONL line of feedback; the comment is cleaned (`clean_comment`), and one too long raises ValueError."""
     if rating not in RATINGS:
         raise ValueError(f"rating must be one of {RATINGS}, got {rating!r}")
     return {
         "id": feedback_id,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rating": rating,
-        "comment": comment.strip(),
+        "comment": clean_comment(comment),
         "question": question,
         "history": [{"user": t.user, "assistant": t.assistant} for t in history],
         "filters": filters_to_json(filters),
@@ -196,7 +241,7 @@ def cases_to_yaml(cases: Sequence[Mapping[str, Any]], comments: Mapping[str, str
     comments = comments or {}
     out = ["# Cases made from user feedback (ui.feedback): review them before adding them to the suite.", "cases:"]
     for case in cases:
-        note = comments.get(case["id"])
+        note = clean_text(comments.get(case["id"]) or "")  # a YAML comment may hold no control character
         if note:
             out.extend(f"  # {line}" for line in note.splitlines())
         dumped = yaml.safe_dump([dict(case)], sort_keys=False, allow_unicode=True, width=1000)
@@ -226,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     comments = {}
     for case_id, record in records.items():
         note = f"feedback: thumbs {record.get('rating')}"
-        if record.get("comment"):
-            note += f" - {record['comment']}"
+        comment = capped_comment(str(record.get("comment") or ""))
+        if comment:
+            note += f" - {comment}"
         if record.get("rating") == "down":
             note += "\nanswer given: " + " ".join(str(record.get("answer", "")).split())[:300]
         comments[case_id] = note

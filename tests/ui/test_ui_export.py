@@ -33,9 +33,9 @@ def test_footnote_names_report_date_place_and_link():
     )
 
 
-def test_footnote_falls_back_to_the_local_file():
+def test_footnote_falls_back_to_the_local_file_by_name_alone():
     assert footnote(citation("2", url=None, heading="", published=None)).endswith(
-        "Camden, ILACS inspection, date unknown, page 3. /data/camden.pdf"
+        "Camden, ILACS inspection, date unknown, page 3. camden.pdf"
     )
 
 
