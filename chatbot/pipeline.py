@@ -21,6 +21,7 @@ from chatbot.extractive import Draft, Evidence, in_scope_list, report_label, sco
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
+from chatbot.links import keep_own_links
 from chatbot.llm import FALLBACK_NOTE
 from chatbot.mentions import MAX_LISTED, find_mentions, mentioned_phrase
 from chatbot.passages import Passage, best_passage, in_text_order
@@ -355,7 +356,10 @@ class QAPipeline:
         # "compare Devon and Cornwall" with no Devon report, "caseloads in Hertfordshire in 2024" with no report then:
         # the answer says so first, not only in its trace
         notes = [n for n in (answer.trace.get(k) for k in ("reading_note", "missing_note", "scope_note")) if isinstance(n, str) and n]
-        return replace(answer, answer="\n\n".join([*notes, answer.answer])) if notes else answer
+        text = "\n\n".join([*notes, answer.answer])
+        # whichever answerer wrote it, no link or image but the cited reports' own (chatbot.links)
+        text = keep_own_links(text, [c.url for c in answer.citations if c.url])
+        return replace(answer, answer=text) if text != answer.answer else answer
 
     def _ask(
         self,
@@ -662,7 +666,7 @@ class QAPipeline:
         while True:
             kind, value = updates.get()
             if kind == "text":
-                yield str(value)
+                yield keep_own_links(str(value), ())  # a draft: no link until the checked answer says which
             elif kind == "error":
                 raise value  # type: ignore[misc]
             else:

@@ -90,7 +90,9 @@ class Report:
     url: str | None = None  # official Ofsted file URL where known
 
 
-ParagraphKind = Literal["paragraph", "bullet", "heading", "footnote"]
+# "flagged": text addressing its reader (a planted instruction, a phishing link): kept, never chunked or
+# quoted (see ingest.hostile)
+ParagraphKind = Literal["paragraph", "bullet", "heading", "footnote", "flagged"]
 
 
 @dataclass(frozen=True)

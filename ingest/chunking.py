@@ -99,6 +99,8 @@ def build_chunks(
         if paragraph.kind == "heading":
             flush()
             continue  # headings travel in the context line of the chunks below them
+        if paragraph.kind == "flagged":
+            continue  # addresses the reader, not a finding: never retrieved (ingest.hostile)
         tokens = counter(paragraph.text)
         if tokens > budget:
             flush()

@@ -22,11 +22,12 @@ from core.errors import IngestError
 from core.models import Paragraph, Report, ReportMetadata
 from core.text import slugify
 from ingest.blocks import RawParagraph, build_paragraphs, rekey_paragraphs
+from ingest.hostile import flag_reader_address
 from ingest.metadata import extract_metadata, match_local_authority
 from ingest.text_formats import html_to_text, parse_html, parse_markdown, parse_plain_text
 
 # Bump when parsing or chunking changes, so that re-ingesting rebuilds reports instead of skipping them.
-PARSER_VERSION = "12"
+PARSER_VERSION = "13"
 # A corpus folder's own notes are not reports.
 NOT_REPORTS = re.compile(r"^(readme|licen[cs]e|notice|changelog|attribution)\b", re.IGNORECASE)
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".html", ".htm")
@@ -41,6 +42,11 @@ class ParsedDocument:
     report: Report
     paragraphs: list[Paragraph]
     text: str  # the document's raw text, pages separated by form feeds
+
+    @property
+    def flagged(self) -> list[Paragraph]:
+        """Paragraphs that address the reader instead of reporting: kept, never quoted (ingest.hostile)."""
+        return [p for p in self.paragraphs if p.kind == "flagged"]
 
     def with_report_id(self, report_id: str) -> ParsedDocument:
         """The same document filed under another id (paragraph ids follow the report id)."""
@@ -190,8 +196,8 @@ def parse_bytes(
             )
         metadata = replace(metadata, local_authority=canonical_authority(authority))
     report_id = report_id_for(name)
-    paragraphs = build_paragraphs(report_id, raw)
-    if not paragraphs:
+    paragraphs = flag_reader_address(build_paragraphs(report_id, raw))
+    if not any(p.kind != "flagged" for p in paragraphs):
         raise IngestError(source, "no paragraphs of text found")
     report = Report(
         report_id=report_id,

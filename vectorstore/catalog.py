@@ -272,6 +272,14 @@ class Catalog:
             for r in rows
         ]
 
+    def flagged_paragraphs(self) -> list[Paragraph]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT paragraph_id, report_id, text, page, ord, kind, paragraph_number, heading_path "
+                "FROM paragraphs WHERE kind = 'flagged' ORDER BY report_id, ord"
+            ).fetchall()
+        return [_paragraph(r) for r in rows]
+
     def chunk_ids(self, report_id: str) -> set[str]:
         with self._lock:
             rows = self._db.execute("SELECT chunk_id FROM chunks WHERE report_id = ?", (report_id,)).fetchall()

@@ -154,10 +154,17 @@ class Index:
         return [c for c in self._chunks.values() if c.report_id in wanted]
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return self.catalog.paragraph(paragraph_id)
+        """A paragraph that may be quoted: never one flagged at ingest for addressing its reader."""
+        paragraph = self.catalog.paragraph(paragraph_id)
+        return paragraph if paragraph is None or paragraph.kind != "flagged" else None
 
     def paragraphs(self, report_id: str) -> list[Paragraph]:
-        return self.catalog.paragraphs(report_id)
+        """A report's paragraphs in order, less those flagged at ingest for addressing the reader."""
+        return [p for p in self.catalog.paragraphs(report_id) if p.kind != "flagged"]
+
+    def flagged_paragraphs(self) -> list[Paragraph]:
+        """Every paragraph flagged at ingest (ingest.hostile): kept for a person to read, never quoted."""
+        return self.catalog.flagged_paragraphs()
 
     def authorities(self) -> list[str]:
         return sorted({r.metadata.local_authority for r in self.reports() if r.metadata.local_authority})
@@ -212,6 +219,7 @@ class Index:
         return {
             **counts,
             "vectors": self.dense.count(),
+            "flagged_paragraphs": len(self.flagged_paragraphs()),
             "authorities": len(self.authorities()),
             "by_type": by_type,
             "earliest": min(dates).isoformat() if dates else None,

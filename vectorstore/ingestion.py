@@ -25,6 +25,7 @@ class IngestSummary:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     duplicate: list[tuple[str, str]] = field(default_factory=list)  # (path, id of the report it copies)
+    flagged: list[tuple[str, int]] = field(default_factory=list)  # (path, paragraphs addressing the reader)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     paragraphs: int = 0
     chunks: int = 0
@@ -44,6 +45,9 @@ class IngestSummary:
             f"duplicates skipped: {len(self.duplicate)}",
         ]
         out.extend(f"  {path}: the same file as report {report_id}" for path, report_id in self.duplicate)
+        if self.flagged:
+            out.append(f"passages addressing the reader, kept but never quoted: {sum(n for _, n in self.flagged)}")
+            out.extend(f"  {path}: {n}" for path, n in self.flagged)
         out.append(f"failed: {len(self.failed)}")
         out.extend(f"  {path}: {reason}" for path, reason in self.failed)
         out.append(f"time: {self.seconds:.1f} s")
@@ -92,6 +96,9 @@ def ingest_targets(
                     Path(item), max_bytes=max_bytes, urls=urls, accept_damaged=accept_damaged, authority=authority
                 )
             result = index.add_document(document)
+            if document.flagged:
+                log.warning("%s: %d passage(s) address the reader; kept, never quoted", item, len(document.flagged))
+                summary.flagged.append((item, len(document.flagged)))
         except IngestError as error:
             summary.failed.append((error.path, error.reason))
         except Exception as error:  # a bug on one file must not lose the batch: name it and go on
