@@ -18,12 +18,13 @@ from typing import Any
 from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FeedbackStore, feedback_record
 from ui.indexing import IndexBuild
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
+from ui.serving import report_route
 from vectorstore.index import Index
 
 enforce_offline()  # before gradio is imported: it reads these at import time
@@ -505,15 +506,6 @@ def theme() -> gr.themes.Base:
     )
 
 
-def allowed_paths(index: Index, settings: Settings) -> list[str]:
-    """Folders whose files the app may serve: the sample corpus and wherever indexed local reports live."""
-    folders = {str(settings.sample_corpus_dir.resolve())}
-    for report in index.reports():
-        if report.source and not report.source.startswith(("http://", "https://")):
-            folders.add(str(Path(report.source).resolve().parent))
-    return sorted(folders)
-
-
 def serve(
     demo: gr.Blocks,
     index: Index,
@@ -523,10 +515,16 @@ def serve(
     prevent_thread_lock: bool = False,
     quiet: bool = False,
 ) -> Any:
-    """Launch on the settings' host and port, with a login when a username and password are set."""
+    """Launch on the settings' host and port, with a login when a username and password are set.
+
+    Files: only each ingested report's own file, at `report/{id}` (ui.serving); Gradio serves no folder.
+    """
     auth = None
     if settings.username and settings.password is not None:
         auth = (settings.username, settings.password.get_secret_value())
+    # the base folders a relative report path may be under: where the app runs, and the project folder (where
+    # `make ingest-corpus` ingests from)
+    bases = [Path.cwd(), PROJECT_ROOT]
     demo.queue(default_concurrency_limit=4)
     return demo.launch(
         server_name=settings.host,
@@ -536,7 +534,8 @@ def serve(
         show_error=False,
         theme=theme(),
         css=CSS_PATH.read_text(encoding="utf-8"),
-        allowed_paths=allowed_paths(index, settings),
+        allowed_paths=[],
+        app_kwargs={"routes": [report_route(index, bases, max_bytes=settings.max_file_bytes)]},
         footer_links=[],
         ssr_mode=False,
         prevent_thread_lock=prevent_thread_lock,
