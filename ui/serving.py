@@ -1,8 +1,10 @@
-"""What the web server serves beyond Gradio's own routes: no gradio import here.
+"""What the web server serves beyond Gradio's own routes, and what it refuses: no gradio import here.
 
 - `report/{report_id}`: the one file a report was ingested from, looked up in the index by id and checked
   against the hash taken at ingest, so no folder is ever opened to the web (Gradio's `allowed_paths` stays
   empty). It runs Gradio's own login check, so it needs the login exactly when the rest of the app does.
+- `ServingGuard`, an ASGI middleware: refuses Gradio's upload routes (the app has no upload component) before
+  a byte of the body is read, and slows down password guessing at `/login` per client address (ui.throttle).
 """
 
 from __future__ import annotations
@@ -10,29 +12,40 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from core.models import Report
 from ui.render import REPORT_ROUTE
+from ui.throttle import LoginThrottle
 from vectorstore.index import Index
 
 log = logging.getLogger(__name__)
 
-# Gradio's own routes (its URL contract in 6.x): the two that decide who is logged in
+# Gradio's own routes (its URL contract in 6.x): the two that decide who is logged in, and the ones that take files
 GRADIO_USER_PATH = "/gradio_api/user"
 GRADIO_LOGIN_CHECK_PATH = "/gradio_api/login_check"
+GRADIO_LOGIN_PATH = "/login"
+UPLOAD_PATHS = frozenset({"/gradio_api/upload", "/gradio_api/upload_progress", "/gradio_api/process_recording"})
 
 # What a report file is served as: a PDF for the browser's viewer; anything else as plain text, so an ingested
 # HTML page is shown, never run, in the app's origin
 PDF = "application/pdf"
 TEXT = "text/plain; charset=utf-8"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class ReportFile:
@@ -125,3 +138,56 @@ def report_route(index: Index, bases: Sequence[Path], *, max_bytes: int) -> APIR
         dependencies=[Depends(gradio_login_check)],
         include_in_schema=False,
     )
+
+
+class ServingGuard:
+    """ASGI middleware in front of Gradio: uploads off, and password guessing slowed per client address."""
+
+    def __init__(self, app: ASGIApp, *, throttle: LoginThrottle | None, uploads: bool = False) -> None:
+        self.app = app
+        self.throttle = throttle
+        self.uploads = uploads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/") or "/"
+        if not self.uploads and path in UPLOAD_PATHS:
+            refusal = PlainTextResponse("Uploads are off: this app takes no files.", status_code=403)
+            await refusal(scope, receive, send)
+            return
+        if self.throttle is not None and path == GRADIO_LOGIN_PATH and scope["method"] == "POST":
+            await self._login(self.throttle, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _login(self, throttle: LoginThrottle, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        address = str(client[0]) if client else "unknown"
+        wait = throttle.begin(address)
+        if wait is None:
+            retry = max(1, math.ceil(throttle.retry_after(address)))
+            log.warning("sign-in refused for %s: too many wrong passwords (retry in %d s)", address, retry)
+            refusal = JSONResponse(
+                {"detail": f"Too many wrong passwords from your address: try again in {retry} seconds."},
+                status_code=429,
+                headers={"Retry-After": str(retry)},
+            )
+            await refusal(scope, receive, send)
+            return
+        if wait:
+            await asyncio.sleep(wait)
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status == 200:
+            throttle.succeeded(address)
+        else:
+            log.info("wrong sign-in from %s (the next one waits)", address)

@@ -2,11 +2,15 @@
 
 - only the ingested reports themselves are served (by id, at `report/{id}`), never a folder's other files;
 - that route, like the rest of the app, needs the login when one is set;
+- uploads are off (the app has no upload component), whatever their size, with or without a login;
+- wrong passwords slow down, then the client address is refused for a while; the right password still works
+  from another address, and from the same one once the window has passed.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ from tests.ui.test_app_browser import CHROMIUM, CHROMIUM_ARGS, start_app
 USERNAME = "scrutiny"
 PASSWORD = "s3cret-enough"
 QUESTION = "What did inspectors say about care leavers in Buckinghamshire?"
+WINDOW_S = 5.0
 SECRET = "OFSTED_QA_LLM_API_KEY=sk-not-for-you\n"
 
 
@@ -199,6 +204,136 @@ def test_the_local_copy_link_names_the_report_not_a_path_and_works_from_another_
         assert response.content == BUCKS_FV_2021.read_bytes()
     finally:
         demo.close()
+
+
+# ---- uploads --------------------------------------------------------------------------------------------------
+
+
+def upload(session: httpx.Client, url: str, size: int) -> httpx.Response:
+    return session.post(url + "gradio_api/upload", files={"files": ("notes.txt", b"x" * size, "text/plain")})
+
+
+def test_uploads_are_off_without_a_login(open_app: Served):
+    with client() as anonymous:
+        response = upload(anonymous, open_app.url, 10)
+    assert response.status_code in (403, 404, 405), (response.status_code, response.text)
+
+
+def test_an_oversized_upload_is_refused(open_app: Served, locked_app: Served):
+    with client() as anonymous, closing(logged_in(locked_app.url)) as member:
+        for session, url in ((anonymous, open_app.url), (member, locked_app.url)):
+            response = upload(session, url, 5 * 1024 * 1024)
+            assert response.status_code in (403, 404, 405, 413), (url, response.status_code)
+
+
+def test_an_upload_without_the_login_is_refused(locked_app: Served):
+    with client() as anonymous:
+        response = upload(anonymous, locked_app.url, 10)
+    assert refused(response), response.status_code
+
+
+# ---- wrong passwords ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failures", "expected"),
+    [
+        (0, 0.0),  # the first try is never slowed down
+        (1, 1.0),
+        (2, 2.0),
+        (3, 4.0),
+        (6, 30.0),  # doubling, up to the cap
+        (9, 30.0),
+        (10, None),  # locked: refused without checking the password
+        (25, None),
+    ],
+)
+def test_the_delay_doubles_with_each_recent_failure_then_the_address_is_refused(failures: int, expected: float | None):
+    from ui.throttle import LoginThrottle
+
+    throttle = LoginThrottle(delay_s=1.0, max_delay_s=30.0, max_failures=10, window_s=900.0, clock=lambda: 100.0)
+    for _ in range(failures):
+        throttle.failed("203.0.113.9")
+    assert throttle.delay("203.0.113.9") == expected
+    assert throttle.delay("198.51.100.4") == 0.0  # another address is not affected
+
+
+def test_an_attempt_counts_until_it_succeeds_and_failures_age_out_of_the_window():
+    from ui.throttle import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(delay_s=1.0, max_delay_s=30.0, max_failures=3, window_s=60.0, clock=lambda: now[0])
+    # an attempt in flight counts as a failure, so parallel guesses cannot all go through at the first try's speed
+    delays = []
+    for second in range(4):
+        now[0] = float(second)
+        delays.append(throttle.begin("203.0.113.9"))
+    assert delays == [0.0, 1.0, 2.0, None]
+    assert throttle.retry_after("203.0.113.9") == 57.0  # until the oldest failure leaves the window
+    now[0] = 59.0
+    assert throttle.begin("203.0.113.9") is None  # still locked: refused attempts do not count, nor extend it
+    now[0] = 60.5  # the first failure has aged out: one more try, slowed down
+    assert throttle.begin("203.0.113.9") == 2.0
+    throttle.succeeded("203.0.113.9")  # the right password clears the address
+    assert throttle.delay("203.0.113.9") == 0.0
+    assert throttle.retry_after("203.0.113.9") == 0.0
+
+
+def test_the_throttle_forgets_old_addresses():
+    from ui.throttle import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(max_failures=3, window_s=10.0, max_clients=100, clock=lambda: now[0])
+    for number in range(100):
+        throttle.failed(f"10.0.0.{number}")
+    now[0] = 11.0
+    throttle.failed("10.0.1.1")  # over the table's size: entries past the window are dropped
+    assert throttle.tracked() == 1
+
+
+def test_wrong_passwords_slow_down_then_lock_the_address_but_not_the_user(one_report, report_folder: Path):
+    index, settings = one_report
+    settings = Settings(
+        **{
+            **settings.model_dump(),
+            "username": USERNAME,
+            "password": PASSWORD,
+            "login_delay_s": 0.25,
+            "login_max_failures": 4,
+            "login_window_s": WINDOW_S,
+        }
+    )
+    served = _serve(index, settings, report_folder)
+    app = next(served)
+    try:
+        started = time.perf_counter()
+        statuses, times = [], []
+        with client() as attacker:
+            for _ in range(8):
+                before = time.perf_counter()
+                response = attacker.post(app.url + "login", data={"username": USERNAME, "password": "guess"})
+                statuses.append(response.status_code)
+                times.append(time.perf_counter() - before)
+            # the real user behind the same address is refused too while the address is locked
+            locked = attacker.post(app.url + "login", data={"username": USERNAME, "password": PASSWORD})
+        # 4 wrong tries, each slower than the last (0, 0.25, 0.5, 1 s), then refused without a check
+        assert statuses == [400] * 4 + [429] * 4, statuses
+        assert times[1] >= 0.25 and times[2] >= 0.5 and times[3] >= 1.0, times
+        assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+        # another address logs in at once with the right password
+        with client("127.0.0.2") as member:
+            before = time.perf_counter()
+            response = member.post(app.url + "login", data={"username": USERNAME, "password": PASSWORD})
+            assert response.status_code == 200, response.status_code
+            assert time.perf_counter() - before < 0.25
+            assert member.get(app.url + "report/" + app.report_id).status_code == 200
+        # and the locked address can log in again once its failures have left the window
+        time.sleep(max(0.0, WINDOW_S - (time.perf_counter() - started)) + 0.2)
+        with client() as user:
+            response = user.post(app.url + "login", data={"username": USERNAME, "password": PASSWORD})
+            assert response.status_code == 200, response.status_code
+    finally:
+        served.close()
 
 
 # ---- in a browser -----------------------------------------------------------------------------------------------
