@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (pr
 
 bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-corpus` first for the full corpus)
 	$(BIN)/python -m benchmarks.run --index $${OFSTED_QA_INDEX_DIR:-data/index} --out benchmarks/results-corpus.json
+
+bench-load: setup  ## load: 20 chat sessions for 60 s against the real app on loopback, beside one session alone (SESSIONS=, SECONDS=)
+	$(BIN)/python -m benchmarks.load --sessions $(or $(SESSIONS),20) --seconds $(or $(SECONDS),60)
 
 ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
 	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv

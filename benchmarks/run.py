@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from core.offline import enforce_offline
 
@@ -31,7 +32,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def summarise(name: str, values: list[float]) -> dict[str, float]:
+def summarise(name: str, values: list[float]) -> dict[str, Any]:
     return {
         "name": name,
         "n": len(values),
@@ -49,7 +50,7 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _rerank_cost(index, pipeline, cases, embedder, repeat: int) -> dict[str, object] | None:
+def _rerank_cost(index, pipeline, cases, embedder, repeat: int) -> dict[str, Any] | None:
     """The reranker reading 30 fused candidates per question (the dev questions' own), against embedding the query:
     p50/p95, model load time and the memory it adds; measured whether or not reranking is on. None when the
     reranker's files are missing or damaged."""

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     username: str | None = None
     password: SecretStr | None = None
     feedback_file: Path = DEFAULT_DATA_DIR / "feedback.jsonl"
+    # wrong passwords, per client address: the next try waits login_delay_s, doubling (at most 30 s); after
+    # login_max_failures within login_window_s, tries are refused unchecked until the oldest leaves the window
+    login_delay_s: float = Field(default=1.0, ge=0, description="wait after one wrong password; doubles per failure")
+    login_max_failures: int = Field(default=10, ge=1, description="wrong passwords per address before it is refused")
+    login_window_s: float = Field(default=900.0, gt=0, description="how long a wrong password counts, in seconds")
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -18,17 +18,20 @@ from typing import Any
 from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FEEDBACK_COMMENT_MAX_CHARS, FeedbackStore, clean_comment, feedback_record
 from ui.indexing import IndexBuild
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
+from ui.serving import ServingGuard, report_route
+from ui.throttle import LoginThrottle
 from vectorstore.index import Index
 
 enforce_offline()  # before gradio is imported: it reads these at import time
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,13 @@ watch('value', () => {
   if (card) card.focus();
 });
 """
+
+LOGIN_MESSAGE = (
+    "Sign in to ask questions about Ofsted inspection reports. After several wrong passwords, sign-in from "
+    "your address slows down and then pauses for a while."
+)
+# Gradio's cap on uploaded files: a second line behind ServingGuard, which refuses uploads outright
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 FRIENDLY_ERROR = (
     "Sorry, something went wrong while answering that question. Please try again, or rephrase it. "
@@ -514,15 +524,6 @@ def theme() -> gr.themes.Base:
     )
 
 
-def allowed_paths(index: Index, settings: Settings) -> list[str]:
-    """Folders whose files the app may serve: the sample corpus and wherever indexed local reports live."""
-    folders = {str(settings.sample_corpus_dir.resolve())}
-    for report in index.reports():
-        if report.source and not report.source.startswith(("http://", "https://")):
-            folders.add(str(Path(report.source).resolve().parent))
-    return sorted(folders)
-
-
 def serve(
     demo: gr.Blocks,
     index: Index,
@@ -532,20 +533,42 @@ def serve(
     prevent_thread_lock: bool = False,
     quiet: bool = False,
 ) -> Any:
-    """Launch on the settings' host and port, with a login when a username and password are set."""
+    """Launch on the settings' host and port, with a login when a username and password are set.
+
+    Files: only each ingested report's own file, at `report/{id}` (ui.serving); Gradio serves no folder.
+    Uploads are off (no upload component); wrong passwords are slowed, then refused, per client address.
+    """
     auth = None
     if settings.username and settings.password is not None:
         auth = (settings.username, settings.password.get_secret_value())
+    throttle = (
+        LoginThrottle(
+            delay_s=settings.login_delay_s,
+            max_failures=settings.login_max_failures,
+            window_s=settings.login_window_s,
+        )
+        if auth
+        else None
+    )
+    # the base folders a relative report path may be under: where the app runs, and the project folder (where
+    # `make ingest-corpus` ingests from)
+    bases = [Path.cwd(), PROJECT_ROOT]
     demo.queue(default_concurrency_limit=4)
     return demo.launch(
         server_name=settings.host,
         server_port=port or settings.port,
         auth=auth,
-        auth_message="Sign in to ask questions about Ofsted inspection reports." if auth else None,
+        auth_message=LOGIN_MESSAGE if auth else None,
         show_error=False,
         theme=theme(),
         css=CSS_PATH.read_text(encoding="utf-8"),
-        allowed_paths=allowed_paths(index, settings),
+        allowed_paths=[],
+        max_file_size=MAX_UPLOAD_BYTES,
+        app_kwargs={
+            "routes": [report_route(index, bases, max_bytes=settings.max_file_bytes)],
+            "middleware": [Middleware(ServingGuard, throttle=throttle, uploads=False)],
+        },
+        num_workers=0,  # no static file workers: every request passes the guard
         footer_links=[],
         ssr_mode=False,
         prevent_thread_lock=prevent_thread_lock,

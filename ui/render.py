@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from html import escape
-from pathlib import Path
 from urllib.parse import quote
 
 from core.models import Citation
@@ -29,6 +28,8 @@ _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+")
 
+REPORT_ROUTE = "report/"  # ui.serving serves each ingested report's file at /report/{report_id}
+
 THINKING = '<p class="thinking">Searching the reports…</p>'
 
 MarkerHtml = Callable[[str, int], str | None]  # (marker, occurrence) -> markup, or None to leave the text
@@ -48,17 +49,21 @@ def location_label(citation: Citation) -> str:
 
 
 def report_link(citation: Citation) -> tuple[str, str]:
-    """(href, link text): the official Ofsted file where known, else the local file served by the app."""
+    """(href, link text): the official Ofsted file where known, else the local copy the app serves by report id."""
     if citation.url:
         return citation.url, "Open the report on the Ofsted website"
     if citation.source.startswith(("http://", "https://")):
         return citation.source, "Open the report"
-    return local_file_href(citation.source), "Open the local copy of the report"
+    return local_file_href(citation), "Open the local copy of the report"
 
 
-def local_file_href(path: str) -> str:
-    """A link Gradio serves for a file under the app's allowed paths (relative, so it works behind a proxy)."""
-    return "gradio_api/file=" + quote(str(Path(path).resolve()))
+def local_file_href(citation: Citation) -> str:
+    """The app's own route for a report's file, by id (relative, so it works behind a proxy; no server path in the
+    page), opening a PDF at the cited page."""
+    href = REPORT_ROUTE + quote(citation.report_id, safe="")
+    if citation.source.lower().endswith(".pdf") and citation.page > 0:
+        href += f"#page={citation.page}"
+    return href
 
 
 # ---- Markdown ----------------------------------------------------------------------------------------

@@ -164,9 +164,10 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(app, page
     assert page.evaluate("document.activeElement.classList.contains('source-card')")
     href = page.locator("#sources a.report-link").get_attribute("href")
     assert href
-    if href.startswith("gradio_api/file="):  # a local copy, served by the app
-        response = page.request.get(url + href)
+    if href.startswith("report/"):  # a local copy, served by the app by report id
+        response = page.request.get(url + href.split("#", 1)[0])
         assert response.ok
+        assert response.headers["content-type"] == "application/pdf"
         assert response.body()[:4] == b"%PDF"
     else:
         assert href.startswith("https://files.ofsted.gov.uk/")

@@ -158,10 +158,20 @@ def test_source_card_shows_report_details_highlight_and_official_link():
     assert 'href="https://files.ofsted.gov.uk/v1/file/1"' in html
 
 
-def test_report_link_falls_back_to_the_local_file():
-    href, text = report_link(citation(url=None, source="/data/my report.pdf"))
-    assert href == "gradio_api/file=/data/my%20report.pdf"
-    assert "local copy" in text
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # the app's own route, by report id, at the cited page: no server path in the page
+        ({"source": "/data/my report.pdf"}, "report/trafford-2019#page=7"),
+        ({"source": "../shared/corpus/reports/trafford.PDF"}, "report/trafford-2019#page=7"),
+        ({"source": "/data/trafford.txt", "report_id": "trafford-2019-txt"}, "report/trafford-2019-txt"),
+        ({"source": "/data/my report.pdf", "report_id": "odd/id#1"}, "report/odd%2Fid%231#page=7"),
+    ],
+)
+def test_report_link_falls_back_to_the_local_copy_by_report_id(changes, expected):
+    href, text = report_link(citation(url=None, **changes))
+    assert href == expected
+    assert text == "Open the local copy of the report"
 
 
 @pytest.mark.parametrize(
