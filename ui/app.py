@@ -567,6 +567,10 @@ def serve(
         app_kwargs={
             "routes": [report_route(index, bases, max_bytes=settings.max_file_bytes)],
             "middleware": [Middleware(ServingGuard, throttle=throttle, uploads=False)],
+            # FastAPI's own schema and docs pages list every route to anyone, signed in or not
+            "openapi_url": None,
+            "docs_url": None,
+            "redoc_url": None,
         },
         num_workers=0,  # no static file workers: every request passes the guard
         footer_links=[],

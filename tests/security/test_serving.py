@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -379,5 +380,102 @@ def test_after_login_the_local_copy_link_opens_the_pdf_through_the_report_route(
         response = opened.value
         assert response.status == 200
         assert response.headers["content-type"] == "application/pdf"
+    finally:
+        context.close()
+
+
+# ---- probes that held when the issue was written, kept as tests -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "gradio_api/file=/etc/passwd",
+        "gradio_api/file=" + quote("/etc/passwd", safe=""),
+        "gradio_api/file=../../../../etc/passwd",
+        "gradio_api/file=" + quote(str(PROJECT_ROOT / "pyproject.toml")),
+        "gradio_api/file=" + quote(str(PROJECT_ROOT / ".." / ".." / "etc" / "passwd")),
+        "report/..%2F..%2F..%2Fetc%2Fpasswd",
+        "report/%2Fetc%2Fpasswd",
+        "static/../../../../etc/passwd",
+        "assets/..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    ],
+)
+def test_the_servers_own_files_are_never_served(open_app: Served, path: str):
+    with client() as anonymous:
+        response = anonymous.get(open_app.url + path)
+    assert response.status_code in (400, 403, 404, 405), (path, response.status_code)
+    assert b"root:x:0:0" not in response.content and b"[project]" not in response.content
+
+
+# Routes a visitor may load before signing in: the login page itself and what it needs to draw.
+PUBLIC_BEFORE_LOGIN = re.compile(
+    r"^/(?:login|logout|favicon\.ico|manifest\.json|robots\.txt|theme\.css|pwa_icon.*|svelte/.*|static/.*|assets/.*|"
+    r"gradio_api/(?:startup-events|heartbeat/.*|login.*|upload.*|theme\.css|custom_component/.*|assets/.*)|"
+    r"config/?|gradio_api/info|gradio_api/monitoring.*)$"
+)
+
+
+def test_every_api_route_needs_the_login(locked_app: Served):
+    """Each route of the running app with no path parameter, fetched without the login cookie, is refused
+    or is part of the login page; a route with a parameter is tried with a harmless value."""
+    import gradio.routes
+
+    with client() as anonymous:
+        paths = _route_paths(gradio.routes.App)
+        assert len(paths) > 10
+        answered = []
+        for path in paths:
+            concrete = re.sub(r"\{[^}]+\}", "x", path)
+            response = anonymous.get(locked_app.url + concrete.lstrip("/"))
+            if response.status_code == 200 and not PUBLIC_BEFORE_LOGIN.match(path):
+                if path != "/" or not _is_login_page(response.text):
+                    answered.append(path)
+            if path.startswith(("/report", "/gradio_api/queue", "/gradio_api/call", "/gradio_api/file")):
+                assert response.status_code != 200, path
+        assert answered == [], f"answered without the login: {answered}"
+        config = anonymous.get(locked_app.url + "config")
+        assert config.status_code != 200 or _is_login_page(config.text)
+
+
+def _is_login_page(html: str) -> bool:
+    """Gradio's login page: no components and nothing from the index (it does name the API's endpoints)."""
+    return '"components":[]' in html and "Buckinghamshire" not in html and "report-link" not in html
+
+
+def _route_paths(app_class) -> list[str]:
+    """Every GET route path a Gradio app of this version declares (built once, without serving)."""
+    import gradio as gr
+
+    with gr.Blocks() as probe:
+        gr.Markdown("probe")
+    app = app_class.create_app(probe)
+    return sorted({route.path for route in app.routes if "GET" in (getattr(route, "methods", None) or set())})
+
+
+@pytest.mark.browser
+def test_html_in_a_question_runs_nothing_and_loads_nothing_in_the_browser(open_app: Served, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(open_app.url) else None)
+    page.on("dialog", lambda dialog: (outside.append("dialog:" + dialog.message), dialog.dismiss()))
+    try:
+        page.goto(open_app.url)
+        page.wait_for_selector("#index-status .banner.ready", timeout=30_000)
+        box = page.get_by_label("Your question")
+        box.fill(
+            'What about <img src="http://203.0.113.9/x.png" onerror="window.__pwned=1"> and '
+            '<script>window.__pwned=2</script> [click](javascript:window.__pwned=3) in Buckinghamshire?'
+        )
+        box.press("Enter")
+        page.wait_for_selector("#transcript .msg.bot:not(.pending)", timeout=60_000)
+        page.locator("#transcript").click()
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__pwned") is None
+        assert outside == [], outside
+        assert page.locator("#transcript img[src*='203.0.113.9']").count() == 0
+        assert page.locator("#transcript script").count() == 0
+        assert page.locator("#transcript a[href^='javascript:']").count() == 0
     finally:
         context.close()
