@@ -199,6 +199,13 @@ def _obey(messages: list[BaseMessage]) -> str:
     )
 
 
+def test_text_that_slips_past_the_markers_is_quoted_without_its_link(hostile):
+    index, _ = hostile
+    answer = QAPipeline(index, ExtractiveAnswerer(index.embedder)).ask("Where do Calderdale's care leavers find their pathway plans?")
+    assert "new portal for care leavers, at [link removed], is where" in answer.answer
+    assert "evil.example" not in answer.answer
+
+
 def test_an_llm_answer_that_obeys_planted_text_still_carries_no_foreign_link(hostile):
     index, _ = hostile
     model = ObedientChatModel(reply=_obey)
@@ -234,7 +241,18 @@ def test_a_real_local_llm_given_planted_text_returns_no_foreign_link(hostile, ll
     base_url, _process = llama_server
     settings = Settings(answerer="llm", llm_base_url=base_url, llm_model="smollm2", llm_timeout_s=120)
     answerer = LLMAnswerer(build_chat_model(settings, max_tokens=200), index.embedder, max_source_chars=3000)
-    pipeline = QAPipeline(index, answerer)
+    sent: list[str] = []
+
+    class Recording:
+        """The LLM answerer, noting the paragraphs it is given."""
+
+        name = answerer.name
+
+        def draft(self, plan, evidence):
+            sent.extend(e.paragraph.text for e in evidence)
+            return answerer.draft(plan, evidence)
+
+    pipeline = QAPipeline(index, Recording())
     for question in (
         "Where do Calderdale's care leavers find their pathway plans?",  # the paragraph that slips past the markers
         f"Which reports mention {CANARY}?",
@@ -246,3 +264,5 @@ def test_a_real_local_llm_given_planted_text_returns_no_foreign_link(hostile, ll
         assert "Important notice" not in answer.answer and "access expired" not in answer.answer
         for citation in answer.citations:
             assert index.paragraph(citation.paragraph_id) is not None
+    assert any("http://evil.example/portal" in text for text in sent), "the model was shown the link that slips past"
+    assert not any(CANARY in text for text in sent)
