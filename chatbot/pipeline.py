@@ -1522,7 +1522,7 @@ class QAPipeline:
                 facts.extend(f for f in more.facts if f not in facts)
                 trace["route"] = f"{trace['route']}+{other}"
         verdict = yes_no_verdict(verdict_of, list({f.report.report_id: f.report for f in facts}.values())) if verdict_of else ""
-        preamble = " ".join(part for part in (f"{verdict}." if verdict else "", standing_note) if part)
+        preamble = " ".join(part for part in (f"{verdict}." if verdict else "", standing_note, result.lead) if part)
         return self._facts_answer(facts, f"{preamble}\n\n" if preamble else "", searched, trace, started)
 
     def _standing(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:

@@ -94,6 +94,7 @@ class StructuredAnswer:
     refusal: str | None = None  # set when the question's premise does not hold
     reason: str = ""
     passages_may_answer: bool = False  # no report's metadata matches, but its text may: try the passage route
+    lead: str = ""  # said before the facts ("... gives no overall effectiveness grade; its judgements:")
 
 
 def structured_intent(question: str) -> str | None:
@@ -205,6 +206,11 @@ def presupposed_grade(question: str) -> str | None:
 
 
 APRIL_2026 = date(2026, 4, 1)  # the framework from which ILACS reports give no overall grade
+
+
+def _framework_note(report: Report) -> str:
+    """Why a report has no overall grade, where the framework is the reason."""
+    return " (the April 2026 framework gives none)" if _when(report) >= APRIL_2026 else ""
 
 
 def _when(report: Report) -> date:
@@ -465,8 +471,14 @@ class StructuredAnswerer:
             chosen = self._pick(plan, graded)
         facts: list[Fact] = []
         missing: list[str] = []
+        leads: list[str] = []
         quoted: set[str] = set()  # prose paragraphs already quoted: one sentence can state several grades
         for report in chosen:
+            when = f"{_when(report):%-d %B %Y}"
+            who = report.metadata.local_authority or "The authority"
+            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+            others = [j for j in report.metadata.judgements if j.area not in ("lscb", "overall_effectiveness")]
+            no_overall = not _judgements_for(report, ["overall_effectiveness"])
             if areas:
                 judgements = _judgements_for(report, areas)
             elif supposed:
@@ -474,17 +486,23 @@ class StructuredAnswerer:
             elif _EVERY_GRADE.search(question):
                 # "give me Camden's grades": every judgement of the report, not the overall one alone
                 judgements = [j for j in report.metadata.judgements if j.area != "lscb"]
+            elif no_overall and others:
+                # "what grade did Blackpool get?" of a report that gives no overall grade (the April 2026 framework):
+                # the judgements it gives, after a sentence saying there is no overall one
+                judgements = others
+                leads.append(f"{who}'s {kind} of {when} gives no overall effectiveness grade{_framework_note(report)}; its judgements:")
             else:
                 judgements = _judgements_for(report, ["overall_effectiveness"])
-            when = f"{_when(report):%-d %B %Y}"
-            who = report.metadata.local_authority or "The authority"
-            kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
             if not judgements:
                 wanted = " or ".join(AREA_LABELS[a] for a in areas or ["overall_effectiveness"])
                 note = ""
                 if "overall_effectiveness" in (areas or ["overall_effectiveness"]) and _when(report) >= APRIL_2026:
                     note = " (the April 2026 framework gives no overall effectiveness grade)"
-                missing.append(f"{who}'s {kind} of {when} gives no judgement on {wanted}{note}")
+                records = ""
+                if no_overall and others and areas == ["overall_effectiveness"]:
+                    # "what overall grade did Trafford get in 2026?": none, and what the report does record
+                    records = "; what it records: " + "; ".join(f"{AREA_LABELS.get(j.area, j.label)}: {j.grade}" for j in others)
+                missing.append(f"{who}'s {kind} of {when} gives no judgement on {wanted}{note}{records}")
                 continue
             paragraphs = self.paragraphs_of(report.report_id)
             for judgement in judgements:
@@ -514,7 +532,7 @@ class StructuredAnswerer:
                 refusal=f"The reports do not say that. What they record: {actual}",
                 reason=f"false premise: the question assumes {supposed}",
             )
-        return StructuredAnswer("grade", tuple(facts), reason="; ".join(missing))
+        return StructuredAnswer("grade", tuple(facts), reason="; ".join(missing), lead=" ".join(leads))
 
     def check_premise(self, plan: QueryPlan, reports: Sequence[Report]) -> str | None:
         """For a prose question that assumes a grade ("why was X judged inadequate for Y?"): a refusal if

@@ -355,6 +355,31 @@ def test_false_premise_grade_questions_are_refused(sample_index, answerer, gazet
 def test_april_2026_framework_has_no_overall_grade(sample_index, answerer, gazetteer) -> None:
     result = ask_structured(sample_index, answerer, gazetteer, "What was Trafford's overall effectiveness grade in 2026?")
     assert "2026" in result.refusal and "overall effectiveness" in result.refusal
+    # and what the report does record, so that the refusal is still of use
+    assert "what it records: the impact of leaders: Inadequate" in result.refusal
+    assert "care leavers: Requires improvement to be good" in result.refusal
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What grade did Trafford get at its latest inspection?",
+        "How was Trafford judged in 2026?",
+        "What rating did Ofsted give Trafford in August 2026?",
+        "What was Trafford's Ofsted rating at its latest inspection?",
+    ],
+)
+def test_a_grade_asked_of_a_report_with_no_overall_one_gives_the_judgements_it_has(
+    sample_index, answerer, gazetteer, question: str
+) -> None:
+    """Not "the reports do not answer this": the report judges four areas, and the answer says there is no overall grade."""
+    result = ask_structured(sample_index, answerer, gazetteer, question)
+    assert result.refusal is None
+    assert result.lead.startswith("Trafford's ILACS inspection of 3 August 2026 gives no overall effectiveness grade")
+    stated = " ".join(f.text for f in result.facts)
+    for grade in ("Inadequate", "Good", "Requires improvement to be good"):
+        assert grade in stated
+    assert all(f.report.metadata.published.year == 2026 for f in result.facts)
 
 
 @pytest.mark.parametrize(
