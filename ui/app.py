@@ -18,13 +18,14 @@ from typing import Any
 from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FEEDBACK_COMMENT_MAX_CHARS, FeedbackStore, clean_comment, feedback_record
 from ui.indexing import IndexBuild
+from ui.pages import PageCache
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
-from ui.serving import ServingGuard, report_route
+from ui.serving import ServingGuard, page_route, report_bases, report_route, source_view
 from ui.throttle import LoginThrottle
 from vectorstore.index import Index
 
@@ -217,6 +218,7 @@ def build_app(
 ) -> gr.Blocks:
     """The chat UI over a pipeline (`ask`/`stream`) and its index. Launch it with `serve`."""
     feedback = feedback or FeedbackStore(settings.feedback_file)
+    bases = report_bases()
     settings_snapshot = {
         "answerer": settings.answerer,
         "llm_model": settings.llm_model if settings.answerer == "llm" else None,
@@ -293,7 +295,9 @@ def build_app(
             claims = [claim_for(exchange.answer.answer, marker, int(data.get("occurrence", 0) or 0))]
             if not claims[0]:
                 claims = [citation.supporting_sentence]
-            return (gr.skip(), gr.skip(), render_source(citation, claims), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+            page_image, context = source_view(index, citation, bases)
+            source = render_source(citation, claims, page_image=page_image, context=context)
+            return (gr.skip(), gr.skip(), source, gr.skip(), gr.skip(), gr.skip(), gr.skip())
         if action in ("up", "down"):
             exchange.feedback = action
             turn = int(data.get("turn", 0))
@@ -535,7 +539,8 @@ def serve(
 ) -> Any:
     """Launch on the settings' host and port, with a login when a username and password are set.
 
-    Files: only each ingested report's own file, at `report/{id}` (ui.serving); Gradio serves no folder.
+    Files: only each ingested report's own file, at `report/{id}`, and a page of it as a PNG with the cited paragraph
+    highlighted, at `report/{id}/page/{n}` (ui.serving); Gradio serves no folder.
     Uploads are off (no upload component); wrong passwords are slowed, then refused, per client address.
     """
     auth = None
@@ -550,9 +555,7 @@ def serve(
         if auth
         else None
     )
-    # the base folders a relative report path may be under: where the app runs, and the project folder (where
-    # `make ingest-corpus` ingests from)
-    bases = [Path.cwd(), PROJECT_ROOT]
+    bases = report_bases()
     demo.queue(default_concurrency_limit=4)
     return demo.launch(
         server_name=settings.host,
@@ -565,7 +568,10 @@ def serve(
         allowed_paths=[],
         max_file_size=MAX_UPLOAD_BYTES,
         app_kwargs={
-            "routes": [report_route(index, bases, max_bytes=settings.max_file_bytes)],
+            "routes": [
+                report_route(index, bases, max_bytes=settings.max_file_bytes),
+                page_route(index, bases, max_bytes=settings.max_file_bytes, cache=PageCache()),
+            ],
             "middleware": [Middleware(ServingGuard, throttle=throttle, uploads=False)],
         },
         num_workers=0,  # no static file workers: every request passes the guard
