@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from chatbot.authorities import Gazetteer
 from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
@@ -24,6 +25,7 @@ from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FEEDBACK_COMMENT_MAX_CHARS, FeedbackStore, clean_comment, feedback_record
 from ui.indexing import IndexBuild
 from ui.pages import PageCache
+from ui.regions import region_choices, region_members
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
 from ui.serving import ServingGuard, page_route, report_bases, report_route, source_view
 from ui.throttle import LoginThrottle
@@ -215,9 +217,13 @@ def build_app(
     *,
     build: IndexBuild | None = None,
     feedback: FeedbackStore | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> gr.Blocks:
-    """The chat UI over a pipeline (`ask`/`stream`) and its index. Launch it with `serve`."""
+    """The chat UI over a pipeline (`ask`/`stream`) and its index. Launch it with `serve`.
+
+    `gazetteer` names England's regions and their authorities for the region filter (the authority lookup)."""
     feedback = feedback or FeedbackStore(settings.feedback_file)
+    gazetteer = gazetteer or Gazetteer()
     bases = report_bases()
     settings_snapshot = {
         "answerer": settings.answerer,
@@ -235,6 +241,7 @@ def build_app(
         report_types: list[str] | None,
         published_from: str | None,
         published_to: str | None,
+        regions: list[str] | None,
     ) -> Iterator[tuple[Any, ...]]:
         conversation = conversation if conversation is not None else Conversation()
         question = (question or "").strip()
@@ -245,7 +252,8 @@ def build_app(
         conversation.exchanges.append(exchange)
         empty = _empty_transcript(*index_status(index, build)[:2])
         try:
-            exchange.filters = parse_filters(authorities, report_types, published_from, published_to)
+            members = region_members(index.authorities(), gazetteer) if regions else {}
+            exchange.filters = parse_filters(authorities, report_types, published_from, published_to, regions, members)
         except ValueError as error:
             exchange.error = str(error)
             yield conversation, render_transcript(conversation, empty), ""
@@ -380,6 +388,7 @@ def build_app(
                 banner,
                 transcript_update,
                 gr.Dropdown(choices=index.authorities()),
+                gr.Dropdown(choices=region_choices(region_members(index.authorities(), gazetteer))),
                 gr.Dropdown(choices=_report_type_choices(index)),
                 gr.Row(visible=True),
                 *example_updates,
@@ -389,6 +398,7 @@ def build_app(
         return (
             banner,
             transcript_update,
+            gr.skip(),
             gr.skip(),
             gr.skip(),
             gr.Row(visible=ready),
@@ -443,6 +453,15 @@ def build_app(
                         info="Leave empty to search every authority.",
                         elem_id="filter-authority",
                     )
+                    region_filter = gr.Dropdown(
+                        choices=[],
+                        value=[],
+                        multiselect=True,
+                        label="Region",
+                        info="Adds every indexed authority in the region to those chosen above. In brackets: how "
+                        "many of its authorities have reports here.",
+                        elem_id="filter-region",
+                    )
                     report_types = gr.Dropdown(
                         choices=[],
                         value=[],
@@ -468,7 +487,7 @@ def build_app(
                     send_feedback = gr.Button("Send comment", size="sm", elem_id="feedback-send")
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
 
-        ask_inputs = [question, conversation_state, authorities, report_types, published_from, published_to]
+        ask_inputs = [question, conversation_state, authorities, report_types, published_from, published_to, region_filter]
         ask_outputs = [conversation_state, transcript, question]
         common: dict[str, Any] = {"show_progress": "hidden", "trigger_mode": "once", "concurrency_limit": 4}
         question.submit(respond, ask_inputs, ask_outputs, **common)
@@ -497,6 +516,7 @@ def build_app(
             banner,
             transcript,
             authorities,
+            region_filter,
             report_types,
             examples_row,
             *example_buttons,

@@ -200,6 +200,28 @@ def test_authority_filter_restricts_the_search(app, page):
     screenshot(page, "03-authority-filter")
 
 
+def test_region_filter_searches_the_regions_authorities(app, page):
+    """A region adds its indexed authorities to the search (here London: Camden and Islington); the dropdown lists
+    England's nine regions from the authority lookup, each with how many of its authorities have reports here."""
+    url, _ = app
+    open_app(page, url)
+    dropdown = page.locator("#filter-region input")
+    dropdown.click()
+    options = page.get_by_role("option")
+    assert options.count() == 9
+    assert "North East (0 authorities)" in options.all_inner_texts()
+    page.get_by_role("option", name="London (2 authorities)").click()
+    page.keyboard.press("Escape")
+    ask(page, "What did inspectors say about care leavers?")
+    wait_for_answers(page, 1)
+    searched = page.locator("#transcript .searched").inner_text()
+    assert "Camden, Islington" in searched, searched
+    labels = [c.get_attribute("aria-label") for c in page.locator("#transcript button.cite").all()]
+    assert labels, "the filtered answer should cite something"
+    assert all(label.split(": ", 1)[1].startswith(("Camden", "Islington")) for label in labels), labels
+    screenshot(page, "03-region-filter")
+
+
 def test_two_browser_sessions_keep_separate_conversations(app, browser):
     url, _ = app
     first = browser.new_context().new_page()
