@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load bench-page serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shar
 
 lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on any finding
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py
+	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py benchmarks
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
@@ -63,6 +63,9 @@ bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-cor
 
 bench-load: setup  ## load: 20 chat sessions for 60 s against the real app on loopback, beside one session alone (SESSIONS=, SECONDS=)
 	$(BIN)/python -m benchmarks.load --sessions $(or $(SESSIONS),20) --seconds $(or $(SECONDS),60)
+
+bench-page: setup  ## the page view: a cited page rendered with its paragraph highlighted, cold and cached, beside PyMuPDF's bare render
+	$(BIN)/python -m benchmarks.page_render
 
 ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
 	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv
