@@ -34,6 +34,10 @@ RESYNC_CHARS = 14  # letters looked for again after the page and the paragraph p
 PAGE_SKIP_CHARS = 160  # how far on the page a resync may look: a footnote mark, a running header or footer
 TEXT_SKIP_CHARS = 24  # how far in the paragraph: letters the stored text has and the page does not
 
+# MuPDF is not thread-safe and PyMuPDF does not support threads ("may crash Python"), while the web server renders
+# pages on a pool of threads: one page is opened and rendered at a time (about 60 ms each)
+_MUPDF = threading.Lock()
+
 
 @dataclass(frozen=True)
 class WordBox:
@@ -171,11 +175,12 @@ def render_page(pdf: bytes, page_number: int, paragraph: str = "", *, zoom: floa
     """Page `page_number` (1-based) of a PDF as a PNG, the paragraph's lines highlighted where it is found.
 
     The highlights are highlight annotations added to a copy of the document opened from the bytes (never saved),
-    so MuPDF blends them like a highlighter pen. Raises ValueError for a page the document does not have.
+    so MuPDF blends them like a highlighter pen. Safe to call from several threads (they take turns). Raises
+    ValueError for a page the document does not have.
     """
     import pymupdf  # heavy: imported where used
 
-    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+    with _MUPDF, pymupdf.open(stream=pdf, filetype="pdf") as document:
         if not 1 <= page_number <= document.page_count:
             raise ValueError(f"page {page_number} is not in this document of {document.page_count} pages")
         page = document[page_number - 1]
@@ -193,7 +198,7 @@ def render_bare_page(pdf: bytes, page_number: int, *, zoom: float = DEFAULT_ZOOM
     """The page as a PNG with nothing found or drawn: the benchmark's baseline."""
     import pymupdf
 
-    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+    with _MUPDF, pymupdf.open(stream=pdf, filetype="pdf") as document:
         return document[page_number - 1].get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False).tobytes("png")
 
 

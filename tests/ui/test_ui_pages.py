@@ -171,6 +171,17 @@ def test_a_page_the_report_does_not_have_is_refused(page):
         render_page(TRAFFORD_2026.read_bytes(), page, "anything")
 
 
+def test_pages_rendered_from_several_threads_at_once_are_the_pages_rendered_one_by_one():
+    """The web server renders on a pool of threads, and MuPDF is not thread-safe: renders take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(pdf, p.page, p.text) for pdf in (TRAFFORD_2026, CAMDEN_2025) for p in paragraphs(pdf)[20:24]]
+    one_by_one = [render_page(pdf.read_bytes(), page, text).png for pdf, page, text in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        at_once = list(pool.map(lambda job: render_page(job[0].read_bytes(), job[1], job[2]).png, jobs))
+    assert at_once == one_by_one
+
+
 # ---- the cache ---------------------------------------------------------------------------------------------
 
 
