@@ -4,8 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
+# axe-core, the accessibility rules the browser tests run (tests/ui/test_accessibility.py): from npm at setup time,
+# never at test time. Licence MPL-2.0 (.cache/axe/node_modules/axe-core/LICENSE)
+AXE_VERSION ?= 4.14.1
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load bench-page serve ingest-corpus clean
+.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load bench-page serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +18,14 @@ $(BIN)/ofsted-qa: pyproject.toml
 	touch $@
 
 setup: $(BIN)/ofsted-qa
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory axe; \
+	else echo "note: npm not found, so axe-core is not installed: the accessibility tests skip outside CI (see make axe)"; fi
+
+axe: $(AXE_JS)  ## axe-core for the accessibility tests, from npm (needs npm; CI installs it)
+
+$(AXE_JS):
+	npm install --prefix .cache/axe --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	test -f $@
 
 serve: setup  ## start the chat UI (builds the index from the sample corpus on first start)
 	$(BIN)/python app.py

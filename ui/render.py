@@ -299,10 +299,11 @@ def render_transcript(conversation: Conversation | None, empty_html: str) -> str
     if done:
         markdown = conversation_to_markdown([(e.question, e.answer, e.error, e.searched()) for e in done])
         answers = "1 answer" if len(done) == 1 else f"{len(done)} answers"
+        # the visible words begin the accessible name (WCAG 2.5.3, label in name): voice control users say what they see
         inner += (
             '<div class="conversation-actions">'
-            f'<button type="button" data-action="download-all" aria-label="Download the whole conversation ({answers}) as Markdown">'
-            "Download the conversation (.md)</button>"
+            '<button type="button" data-action="download-all">Download the whole conversation (.md)'
+            f'<span class="sr-only">({answers}, as Markdown)</span></button>'
             '<textarea class="export-conversation-md" hidden aria-hidden="true" tabindex="-1" readonly>'
             f"{escape(markdown)}</textarea></div>"
         )
@@ -382,7 +383,7 @@ def render_source(
         )
     return (
         f'<div class="source-card" tabindex="-1" data-marker="{escape(citation.marker)}" '
-        f'data-paragraph-id="{escape(citation.paragraph_id)}">'
+        f'data-paragraph-id="{escape(citation.paragraph_id)}" data-page="{citation.page}">'
         f"<h2>Source [{escape(citation.marker)}]</h2>"
         f"<dl>{details}</dl>"
         f"{quoted}{link}{figure}"

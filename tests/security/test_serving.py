@@ -22,7 +22,7 @@ import pytest
 
 from core.settings import Settings
 from tests.conftest import BUCKS_FV_2021, PROJECT_ROOT, SAMPLE_DIR
-from tests.ui.test_app_browser import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.ui.browsing import CHROMIUM, CHROMIUM_ARGS, start_app
 
 USERNAME = "scrutiny"
 PASSWORD = "s3cret-enough"
