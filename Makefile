@@ -4,8 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
+# axe-core, the accessibility rules the browser tests run (tests/ui/test_accessibility.py): from npm at setup time,
+# never at test time. Licence MPL-2.0 (.cache/axe/node_modules/axe-core/LICENSE)
+AXE_VERSION ?= 4.14.1
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load serve ingest-corpus clean
+.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load bench-page serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +18,14 @@ $(BIN)/ofsted-qa: pyproject.toml
 	touch $@
 
 setup: $(BIN)/ofsted-qa
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory axe; \
+	else echo "note: npm not found, so axe-core is not installed: the accessibility tests skip outside CI (see make axe)"; fi
+
+axe: $(AXE_JS)  ## axe-core for the accessibility tests, from npm (needs npm; CI installs it)
+
+$(AXE_JS):
+	npm install --prefix .cache/axe --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+	test -f $@
 
 serve: setup  ## start the chat UI (builds the index from the sample corpus on first start)
 	$(BIN)/python app.py
@@ -26,7 +38,7 @@ test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shar
 
 lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on any finding
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py
+	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py benchmarks
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
@@ -63,6 +75,9 @@ bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-cor
 
 bench-load: setup  ## load: 20 chat sessions for 60 s against the real app on loopback, beside one session alone (SESSIONS=, SECONDS=)
 	$(BIN)/python -m benchmarks.load --sessions $(or $(SESSIONS),20) --seconds $(or $(SECONDS),60)
+
+bench-page: setup  ## the page view: a cited page rendered with its paragraph highlighted, cold and cached, beside PyMuPDF's bare render
+	$(BIN)/python -m benchmarks.page_render
 
 ingest-corpus: setup  ## ingest the full shared corpus (829 reports)
 	$(BIN)/ofsted-qa ingest ../shared/corpus/reports --manifest ../shared/corpus/manifest.csv

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # the first question need not wait for the embedding model to load
         threading.Thread(target=index.warm_up, name="warm-up", daemon=True).start()
-    demo = build_app(pipeline, index, settings, build=build)
+    demo = build_app(pipeline, index, settings, build=build, gazetteer=pipeline.gazetteer)
     login = " (login required)" if settings.username and settings.password else ""
     print(f"Serving on http://{settings.host}:{settings.port}{login}", flush=True)
     serve(demo, index, settings)

@@ -15,16 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from chatbot.authorities import Gazetteer
 from core.errors import BadQuestionError, OfstedQAError, StoreNotReadyError
 from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Answer
 from core.offline import enforce_offline
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from core.text import counted
 from ui.conversation import Conversation, Exchange, parse_filters
 from ui.feedback import FEEDBACK_COMMENT_MAX_CHARS, FeedbackStore, clean_comment, feedback_record
 from ui.indexing import IndexBuild
+from ui.pages import PageCache
+from ui.regions import region_choices, region_members
 from ui.render import SOURCES_PLACEHOLDER, claim_for, render_source, render_transcript
-from ui.serving import ServingGuard, report_route
+from ui.serving import ServingGuard, page_route, report_bases, report_route, source_view
 from ui.throttle import LoginThrottle
 from vectorstore.index import Index
 
@@ -214,9 +217,14 @@ def build_app(
     *,
     build: IndexBuild | None = None,
     feedback: FeedbackStore | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> gr.Blocks:
-    """The chat UI over a pipeline (`ask`/`stream`) and its index. Launch it with `serve`."""
+    """The chat UI over a pipeline (`ask`/`stream`) and its index. Launch it with `serve`.
+
+    `gazetteer` names England's regions and their authorities for the region filter (the authority lookup)."""
     feedback = feedback or FeedbackStore(settings.feedback_file)
+    gazetteer = gazetteer or Gazetteer()
+    bases = report_bases()
     settings_snapshot = {
         "answerer": settings.answerer,
         "llm_model": settings.llm_model if settings.answerer == "llm" else None,
@@ -233,6 +241,7 @@ def build_app(
         report_types: list[str] | None,
         published_from: str | None,
         published_to: str | None,
+        regions: list[str] | None,
     ) -> Iterator[tuple[Any, ...]]:
         conversation = conversation if conversation is not None else Conversation()
         question = (question or "").strip()
@@ -243,7 +252,8 @@ def build_app(
         conversation.exchanges.append(exchange)
         empty = _empty_transcript(*index_status(index, build)[:2])
         try:
-            exchange.filters = parse_filters(authorities, report_types, published_from, published_to)
+            members = region_members(index.authorities(), gazetteer) if regions else {}
+            exchange.filters = parse_filters(authorities, report_types, published_from, published_to, regions, members)
         except ValueError as error:
             exchange.error = str(error)
             yield conversation, render_transcript(conversation, empty), ""
@@ -293,7 +303,9 @@ def build_app(
             claims = [claim_for(exchange.answer.answer, marker, int(data.get("occurrence", 0) or 0))]
             if not claims[0]:
                 claims = [citation.supporting_sentence]
-            return (gr.skip(), gr.skip(), render_source(citation, claims), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+            page_image, context = source_view(index, citation, bases)
+            source = render_source(citation, claims, page_image=page_image, context=context)
+            return (gr.skip(), gr.skip(), source, gr.skip(), gr.skip(), gr.skip(), gr.skip())
         if action in ("up", "down"):
             exchange.feedback = action
             turn = int(data.get("turn", 0))
@@ -376,6 +388,7 @@ def build_app(
                 banner,
                 transcript_update,
                 gr.Dropdown(choices=index.authorities()),
+                gr.Dropdown(choices=region_choices(region_members(index.authorities(), gazetteer))),
                 gr.Dropdown(choices=_report_type_choices(index)),
                 gr.Row(visible=True),
                 *example_updates,
@@ -385,6 +398,7 @@ def build_app(
         return (
             banner,
             transcript_update,
+            gr.skip(),
             gr.skip(),
             gr.skip(),
             gr.Row(visible=ready),
@@ -439,6 +453,15 @@ def build_app(
                         info="Leave empty to search every authority.",
                         elem_id="filter-authority",
                     )
+                    region_filter = gr.Dropdown(
+                        choices=[],
+                        value=[],
+                        multiselect=True,
+                        label="Region",
+                        info="Adds every indexed authority in the region to those chosen above. In brackets: how "
+                        "many of its authorities have reports here.",
+                        elem_id="filter-region",
+                    )
                     report_types = gr.Dropdown(
                         choices=[],
                         value=[],
@@ -464,7 +487,7 @@ def build_app(
                     send_feedback = gr.Button("Send comment", size="sm", elem_id="feedback-send")
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
 
-        ask_inputs = [question, conversation_state, authorities, report_types, published_from, published_to]
+        ask_inputs = [question, conversation_state, authorities, report_types, published_from, published_to, region_filter]
         ask_outputs = [conversation_state, transcript, question]
         common: dict[str, Any] = {"show_progress": "hidden", "trigger_mode": "once", "concurrency_limit": 4}
         question.submit(respond, ask_inputs, ask_outputs, **common)
@@ -493,6 +516,7 @@ def build_app(
             banner,
             transcript,
             authorities,
+            region_filter,
             report_types,
             examples_row,
             *example_buttons,
@@ -513,7 +537,7 @@ def _sentence(text: str) -> str:
 
 
 def theme() -> gr.themes.Base:
-    """The default theme with primary buttons dark enough for white text (WCAG AA)."""
+    """The default theme with primary buttons dark enough for white text, and help text dark enough to read (WCAG AA)."""
     fonts = ("Liberation Sans", "Arial", "Helvetica", "system-ui", "sans-serif")
     return gr.themes.Default(primary_hue="blue", font=fonts).set(
         button_primary_background_fill="*primary_700",
@@ -521,6 +545,9 @@ def theme() -> gr.themes.Base:
         button_primary_text_color="white",
         button_primary_background_fill_dark="*primary_600",
         button_primary_background_fill_hover_dark="*primary_700",
+        # a filter's help text (Gradio's default grey was 1.9:1 on white; axe-core flags it)
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
     )
 
 
@@ -535,7 +562,8 @@ def serve(
 ) -> Any:
     """Launch on the settings' host and port, with a login when a username and password are set.
 
-    Files: only each ingested report's own file, at `report/{id}` (ui.serving); Gradio serves no folder.
+    Files: only each ingested report's own file, at `report/{id}`, and a page of it as a PNG with the cited paragraph
+    highlighted, at `report/{id}/page/{n}` (ui.serving); Gradio serves no folder.
     Uploads are off (no upload component); wrong passwords are slowed, then refused, per client address.
     """
     auth = None
@@ -550,9 +578,7 @@ def serve(
         if auth
         else None
     )
-    # the base folders a relative report path may be under: where the app runs, and the project folder (where
-    # `make ingest-corpus` ingests from)
-    bases = [Path.cwd(), PROJECT_ROOT]
+    bases = report_bases()
     demo.queue(default_concurrency_limit=4)
     return demo.launch(
         server_name=settings.host,
@@ -565,7 +591,10 @@ def serve(
         allowed_paths=[],
         max_file_size=MAX_UPLOAD_BYTES,
         app_kwargs={
-            "routes": [report_route(index, bases, max_bytes=settings.max_file_bytes)],
+            "routes": [
+                report_route(index, bases, max_bytes=settings.max_file_bytes),
+                page_route(index, bases, max_bytes=settings.max_file_bytes, cache=PageCache()),
+            ],
             "middleware": [Middleware(ServingGuard, throttle=throttle, uploads=False)],
             # FastAPI's own schema and docs pages list every route to anyone, signed in or not
             "openapi_url": None,

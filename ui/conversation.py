@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from core.models import REPORT_TYPE_LABELS, Answer, Citation, Filters, Turn
+from ui.regions import with_regions
 
 
 @dataclass
@@ -70,14 +72,17 @@ def parse_filters(
     report_types: list[str] | None,
     published_from: str | None,
     published_to: str | None,
+    regions: Sequence[str] | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> Filters:
-    """The UI's filter widgets as Filters; a bad date raises ValueError with a message for the user."""
+    """The UI's filter widgets as Filters; a bad date, or regions with no indexed authority, raises ValueError with
+    a message for the user. Regions add their indexed authorities (`members`, ui.regions) to those chosen."""
     start = _parse_date(published_from, "Published from")
     end = _parse_date(published_to, "Published to")
     if start and end and start > end:
         raise ValueError("The 'Published from' date is after the 'Published to' date.")
     return Filters(
-        local_authorities=tuple(authorities or ()),
+        local_authorities=with_regions(authorities or (), regions or (), members or {}),
         report_types=tuple(report_types or ()),
         published_from=start,
         published_to=end,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+")
 
 REPORT_ROUTE = "report/"  # ui.serving serves each ingested report's file at /report/{report_id}
+PAGE_ROUTE = "/page/"  # ... and a page of it as a PNG at /report/{report_id}/page/{page}?paragraph={paragraph_id}
 
 THINKING = '<p class="thinking">Searching the reports…</p>'
 
@@ -49,12 +51,17 @@ def location_label(citation: Citation) -> str:
 
 
 def report_link(citation: Citation) -> tuple[str, str]:
-    """(href, link text): the official Ofsted file where known, else the local copy the app serves by report id."""
+    """(href, link text): the official Ofsted file where known, else the local copy the app serves by report id;
+    either opens at the cited page (Ofsted's files are PDFs; a browser's PDF viewer reads `#page=N`)."""
     if citation.url:
-        return citation.url, "Open the report on the Ofsted website"
+        return _at_page(citation.url, citation.page), "Open the report on the Ofsted website"
     if citation.source.startswith(("http://", "https://")):
         return citation.source, "Open the report"
     return local_file_href(citation), "Open the local copy of the report"
+
+
+def _at_page(url: str, page: int) -> str:
+    return f"{url}#page={page}" if page > 0 and "#" not in url else url
 
 
 def local_file_href(citation: Citation) -> str:
@@ -64,6 +71,18 @@ def local_file_href(citation: Citation) -> str:
     if citation.source.lower().endswith(".pdf") and citation.page > 0:
         href += f"#page={citation.page}"
     return href
+
+
+def page_image_href(citation: Citation) -> str:
+    """The app's route for the cited page as a PNG with the paragraph highlighted (ui.serving.page_route)."""
+    return (
+        REPORT_ROUTE
+        + quote(citation.report_id, safe="")
+        + PAGE_ROUTE
+        + str(citation.page)
+        + "?paragraph="
+        + quote(citation.paragraph_id, safe="")
+    )
 
 
 # ---- Markdown ----------------------------------------------------------------------------------------
@@ -280,10 +299,11 @@ def render_transcript(conversation: Conversation | None, empty_html: str) -> str
     if done:
         markdown = conversation_to_markdown([(e.question, e.answer, e.error, e.searched()) for e in done])
         answers = "1 answer" if len(done) == 1 else f"{len(done)} answers"
+        # the visible words begin the accessible name (WCAG 2.5.3, label in name): voice control users say what they see
         inner += (
             '<div class="conversation-actions">'
-            f'<button type="button" data-action="download-all" aria-label="Download the whole conversation ({answers}) as Markdown">'
-            "Download the conversation (.md)</button>"
+            '<button type="button" data-action="download-all">Download the whole conversation (.md)'
+            f'<span class="sr-only">({answers}, as Markdown)</span></button>'
             '<textarea class="export-conversation-md" hidden aria-hidden="true" tabindex="-1" readonly>'
             f"{escape(markdown)}</textarea></div>"
         )
@@ -298,8 +318,36 @@ SOURCES_PLACEHOLDER = (
 )
 
 
-def render_source(citation: Citation, claims: Sequence[str]) -> str:
-    """The cited paragraph with its report details, the supporting sentence highlighted, and a link."""
+@dataclass(frozen=True)
+class Surroundings:
+    """The paragraphs around a cited one, for a source with no page to show (text, Markdown): nearest last."""
+
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+
+def surroundings(paragraphs: Sequence[str], position: int, around: int = 1) -> Surroundings:
+    """The `around` paragraphs before and after the one at `position` in a report's paragraphs."""
+    if not 0 <= position < len(paragraphs):
+        return Surroundings()
+    return Surroundings(
+        before=tuple(paragraphs[max(0, position - around) : position]),
+        after=tuple(paragraphs[position + 1 : position + 1 + around]),
+    )
+
+
+def render_source(
+    citation: Citation,
+    claims: Sequence[str],
+    *,
+    page_image: bool = False,
+    context: Surroundings | None = None,
+) -> str:
+    """The cited paragraph with its report details, the supporting sentence highlighted, and a link to the report.
+
+    With `page_image`, the cited page of the PDF follows, the paragraph's lines highlighted on it (served by the app,
+    ui.serving.page_route); with `context` (a text or Markdown source), the paragraph sits between its neighbours.
+    """
     href, link_text = report_link(citation)
     heading = citation.heading.split(" > ")[-1] if citation.heading else ""
     rows = [
@@ -310,13 +358,34 @@ def render_source(citation: Citation, claims: Sequence[str]) -> str:
         rows.append(("Section", heading))
     details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     text = highlight_paragraph(citation.text, [c for c in claims if c])
-    return (
-        f'<div class="source-card" tabindex="-1" data-marker="{escape(citation.marker)}" '
-        f'data-paragraph-id="{escape(citation.paragraph_id)}">'
-        f"<h2>Source [{escape(citation.marker)}]</h2>"
-        f"<dl>{details}</dl>"
-        f'<blockquote class="paragraph">{text}</blockquote>'
+    quoted = f'<blockquote class="paragraph">{text}</blockquote>'
+    if context is not None and (context.before or context.after):
+        quoted = (
+            '<div class="in-context" role="group" aria-label="The paragraph in its surrounding text">'
+            + "".join(f'<p class="around">{escape(p)}</p>' for p in context.before)
+            + f'<blockquote class="paragraph cited"><span class="sr-only">Cited paragraph: </span>{text}</blockquote>'
+            + "".join(f'<p class="around">{escape(p)}</p>' for p in context.after)
+            + "</div>"
+        )
+    link = (
         f'<p><a class="report-link" href="{escape(href)}" target="_blank" rel="noopener noreferrer">'
         f"{escape(link_text)}</a></p>"
+    )
+    figure = ""
+    if page_image:
+        where = f"Page {citation.page} of the report as printed"
+        figure = (
+            f'<figure class="page-view">'
+            f'<img src="{escape(page_image_href(citation))}" alt="{escape(where)}, the cited paragraph highlighted" '
+            'loading="lazy" decoding="async">'
+            f"<figcaption>{escape(where)}: the cited paragraph is highlighted.</figcaption>"
+            "</figure>"
+        )
+    return (
+        f'<div class="source-card" tabindex="-1" data-marker="{escape(citation.marker)}" '
+        f'data-paragraph-id="{escape(citation.paragraph_id)}" data-page="{citation.page}">'
+        f"<h2>Source [{escape(citation.marker)}]</h2>"
+        f"<dl>{details}</dl>"
+        f"{quoted}{link}{figure}"
         "</div>"
     )

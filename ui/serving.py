@@ -3,6 +3,9 @@
 - `report/{report_id}`: the one file a report was ingested from, looked up in the index by id and checked
   against the hash taken at ingest, so no folder is ever opened to the web (Gradio's `allowed_paths` stays
   empty). It runs Gradio's own login check, so it needs the login exactly when the rest of the app does.
+- `report/{report_id}/page/{page}?paragraph={paragraph_id}`: one page of that file (a PDF) as a PNG, the
+  paragraph's lines highlighted (ui.pages), from the same checked bytes, behind the same login check; rendered
+  pages are kept in a small in-memory LRU cache keyed by report, ingest hash, page and paragraph.
 - `ServingGuard`, an ASGI middleware: refuses Gradio's upload routes (the app has no upload component) before
   a byte of the body is read, and slows down password guessing at `/login` per client address (ui.throttle).
 """
@@ -22,8 +25,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from core.models import Report
-from ui.render import REPORT_ROUTE
+from core.models import Citation, Report
+from core.settings import PROJECT_ROOT
+from ui.pages import PageCache, PageImage, cache_key, render_page
+from ui.render import PAGE_ROUTE, REPORT_ROUTE, Surroundings, surroundings
 from ui.throttle import LoginThrottle
 from vectorstore.index import Index
 
@@ -39,6 +44,7 @@ UPLOAD_PATHS = frozenset({"/gradio_api/upload", "/gradio_api/upload_progress", "
 # HTML page is shown, never run, in the app's origin
 PDF = "application/pdf"
 TEXT = "text/plain; charset=utf-8"
+PNG = "image/png"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,6 +60,12 @@ class ReportFile:
     data: bytes
     media_type: str
     filename: str
+
+
+def report_bases() -> list[Path]:
+    """The base folders a relative report path may be under: where the app runs, and the project folder (where
+    `make ingest-corpus` ingests from)."""
+    return [Path.cwd(), PROJECT_ROOT]
 
 
 def candidates(report: Report, bases: Sequence[Path]) -> list[Path]:
@@ -83,6 +95,20 @@ def report_file(index: Index, report_id: str, bases: Sequence[Path], *, max_byte
             suffix = ".pdf" if media_type == PDF else ".txt"
             return ReportFile(data=data, media_type=media_type, filename=f"{report.report_id}{suffix}")
     return None
+
+
+def source_view(index: Index, citation: Citation, bases: Sequence[Path]) -> tuple[bool, Surroundings | None]:
+    """How the sources panel shows a cited paragraph beyond its text: (True, None) when the report is a PDF whose
+    file is here, so its page is shown (served by `page_route`, which checks the bytes); else (False, the
+    paragraphs around it), a text or Markdown report's paragraph read in its surrounding text."""
+    report = index.report(citation.report_id)
+    if report is None:
+        return False, None
+    if report.source.lower().endswith(".pdf") and any(path.is_file() for path in candidates(report, bases)):
+        return True, None
+    paragraphs = index.paragraphs(report.report_id)
+    position = next((i for i, p in enumerate(paragraphs) if p.paragraph_id == citation.paragraph_id), -1)
+    return False, surroundings([p.text for p in paragraphs], position)
 
 
 def _gradio_endpoint(app: Any, path: str) -> Callable[..., Any] | None:
@@ -134,6 +160,66 @@ def report_route(index: Index, bases: Sequence[Path], *, max_bytes: int) -> APIR
     return APIRoute(
         "/" + REPORT_ROUTE + "{report_id}",
         serve_report,
+        methods=["GET", "HEAD"],
+        dependencies=[Depends(gradio_login_check)],
+        include_in_schema=False,
+    )
+
+
+def page_image(
+    index: Index,
+    report_id: str,
+    page_number: int,
+    paragraph_id: str,
+    bases: Sequence[Path],
+    *,
+    max_bytes: int,
+    cache: PageCache,
+) -> PageImage | None:
+    """A page of a report's PDF as a PNG with the paragraph highlighted, from the cache or rendered from the checked
+    ingested bytes; None for an unknown report, a paragraph of another report, a page it does not have, or a file
+    that is not the PDF ingested."""
+    report = index.report(report_id)
+    if report is None or page_number < 1 or (report.pages and page_number > report.pages):
+        return None
+    text = ""
+    if paragraph_id:
+        paragraph = index.paragraph(paragraph_id)  # never a paragraph flagged at ingest
+        if paragraph is None or paragraph.report_id != report_id:
+            return None
+        text = paragraph.text
+    key = cache_key(report_id, report.content_hash, page_number, text)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    found = report_file(index, report_id, bases, max_bytes=max_bytes)
+    if found is None or found.media_type != PDF:
+        return None
+    try:
+        image = render_page(found.data, page_number, text)
+    except ValueError:  # a page the file does not have
+        return None
+    cache.put(key, image)
+    return image
+
+
+def page_route(index: Index, bases: Sequence[Path], *, max_bytes: int, cache: PageCache | None = None) -> APIRoute:
+    """GET/HEAD `/report/{report_id}/page/{page}?paragraph={paragraph_id}`: the page as a PNG; 404 otherwise."""
+    pages = cache if cache is not None else PageCache()
+
+    def serve_page(report_id: str, page_number: int, request: Request, paragraph: str = "") -> Response:
+        image = page_image(index, report_id, page_number, paragraph, bases, max_bytes=max_bytes, cache=pages)
+        if image is None:
+            return PlainTextResponse("No such page.", status_code=404)
+        etag = '"' + hashlib.sha256(image.png).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(image.png, media_type=PNG, headers=headers)
+
+    return APIRoute(
+        "/" + REPORT_ROUTE + "{report_id}" + PAGE_ROUTE + "{page_number}",
+        serve_page,
         methods=["GET", "HEAD"],
         dependencies=[Depends(gradio_login_check)],
         include_in_schema=False,

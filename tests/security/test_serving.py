@@ -23,7 +23,7 @@ import pytest
 
 from core.settings import Settings
 from tests.conftest import BUCKS_FV_2021, PROJECT_ROOT, SAMPLE_DIR
-from tests.ui.test_app_browser import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.ui.browsing import CHROMIUM, CHROMIUM_ARGS, start_app
 
 USERNAME = "scrutiny"
 PASSWORD = "s3cret-enough"
@@ -205,6 +205,73 @@ def test_the_local_copy_link_names_the_report_not_a_path_and_works_from_another_
         assert response.content == BUCKS_FV_2021.read_bytes()
     finally:
         demo.close()
+
+
+# ---- a page of a report, as a picture ---------------------------------------------------------------------------
+
+
+def page_href(index, report_id: str, page: int = 2) -> str:
+    """The page route for the first paragraph on a page of the report (what a citation on that page links)."""
+    paragraph = next(p for p in index.paragraphs(report_id) if p.page == page and p.kind in ("paragraph", "bullet"))
+    return f"report/{report_id}/page/{page}?paragraph={quote(paragraph.paragraph_id, safe='')}"
+
+
+def test_the_page_route_serves_a_page_of_an_ingested_pdf_as_a_png_and_nothing_else(one_report, open_app: Served):
+    index, _ = one_report
+    href = page_href(index, open_app.report_id)
+    with client() as anonymous:
+        response = anonymous.get(open_app.url + href)
+        assert response.status_code == 200, response.status_code
+        assert response.headers["content-type"] == "image/png"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.content.startswith(b"\x89PNG")
+        # the browser asks again with the ETag: nothing is sent twice
+        again = anonymous.get(open_app.url + href, headers={"If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304 and not again.content
+        other = index.paragraphs(open_app.report_id)[0].paragraph_id
+        for wrong in (
+            "report/no-such-report/page/2",
+            f"report/{open_app.report_id}/page/0",
+            f"report/{open_app.report_id}/page/99",  # the report has 5 pages
+            f"report/{open_app.report_id}/page/two",
+            f"report/{open_app.report_id}/page/2?paragraph=no-such-paragraph",
+            f"report/{open_app.report_id}/page/2?paragraph=another-report%3A{other.split(':', 1)[1]}",
+            "report/..%2Fsecrets.env/page/1",
+        ):
+            missing = anonymous.get(open_app.url + wrong)
+            assert missing.status_code in (404, 422), (wrong, missing.status_code)
+            assert not missing.content.startswith(b"\x89PNG") and b"sk-not-for-you" not in missing.content
+
+
+def test_the_page_route_needs_the_login(one_report, locked_app: Served):
+    index, _ = one_report
+    href = page_href(index, locked_app.report_id)
+    with client() as anonymous:
+        response = anonymous.get(locked_app.url + href)
+        assert refused(response), response.status_code
+        assert not response.content.startswith(b"\x89PNG")
+    with closing(logged_in(locked_app.url)) as member:
+        response = member.get(locked_app.url + href)
+        assert response.status_code == 200, response.status_code
+        assert response.content.startswith(b"\x89PNG")
+
+
+def test_a_page_of_a_report_changed_on_disk_since_ingest_is_not_rendered(one_report, report_folder: Path, tmp_path: Path):
+    index, settings = one_report
+    href = page_href(index, index.reports()[0].report_id, page=3)
+    saved = tmp_path / "saved.pdf"
+    pdf = report_folder / BUCKS_FV_2021.name
+    shutil.copy(pdf, saved)
+    served = _serve(index, settings, report_folder)
+    app = next(served)  # a fresh app, so nothing is cached yet
+    try:
+        pdf.write_bytes(saved.read_bytes().replace(b"Buckinghamshire", b"Elsewhereshire!"))
+        with client() as anonymous:
+            response = anonymous.get(app.url + href)
+        assert response.status_code == 404, response.status_code
+    finally:
+        shutil.copy(saved, pdf)
+        served.close()
 
 
 # ---- uploads --------------------------------------------------------------------------------------------------

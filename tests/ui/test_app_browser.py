@@ -1,8 +1,8 @@
 """End to end: the real app over the sample index, driven in headless Chromium (Playwright, system browser).
 
-The app runs in this process on a free loopback port. Screenshots of the main states go to
-$TEST_OUTPUT_DIR/ui (default out/ui); with UPDATE_SCREENSHOT=1 the main one is also copied to
-docs/screenshot.png for the README.
+The app runs in this process on a free loopback port (fixtures in conftest.py, helpers in browsing.py).
+Screenshots of the main states go to $TEST_OUTPUT_DIR/ui (default out/ui); with UPDATE_SCREENSHOT=1 the main one
+is also copied to docs/screenshot.png for the README.
 """
 
 from __future__ import annotations
@@ -10,91 +10,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = Path(os.environ.get("TEST_OUTPUT_DIR") or PROJECT_ROOT / "out") / "ui"
-ANSWER_TIMEOUT_MS = 60_000
+from tests.ui.browsing import (
+    CHROMIUM,
+    PROJECT_ROOT,
+    BrokenPipeline,
+    ask,
+    open_app,
+    screenshot,
+    start_app,
+    wait_for_answers,
+    wait_for_page_view,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium missing)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_app(pipeline, index, settings) -> tuple[object, str]:
-    from ui.app import build_app, serve
-
-    demo = build_app(pipeline, index, settings)
-    port = free_port()
-    serve(demo, index, settings, port=port, prevent_thread_lock=True, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
-
-
-@pytest.fixture(scope="module")
-def app(sample_index, sample_settings, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """(url, feedback file) of the app over the whole sample index."""
-    from chatbot.build import build_pipeline
-
-    feedback_file = tmp_path_factory.mktemp("ui") / "feedback.jsonl"
-    settings = sample_settings.model_copy(update={"feedback_file": feedback_file, "host": "127.0.0.1"})
-    demo, url = start_app(build_pipeline(settings, sample_index), sample_index, settings)
-    yield url, feedback_file
-    demo.close()
-
-
-class BrokenPipeline:
-    """A pipeline whose answerer fails unexpectedly (an injected collaborator, not a patch)."""
-
-    def stream(self, question, history=(), filters=None):
-        raise RuntimeError("internal detail that must not reach the page")
-        yield  # pragma: no cover
-
-
-@pytest.fixture(scope="module")
-def empty_app(embedder, tmp_path_factory) -> Iterator[str]:
-    """The app over an index with nothing in it and a pipeline that fails."""
-    from chatbot.build import build_index
-    from core.settings import Settings
-
-    folder = tmp_path_factory.mktemp("empty_index")
-    settings = Settings(index_dir=folder, feedback_file=folder / "feedback.jsonl")
-    index = build_index(settings, embedder=embedder)
-    demo, url = start_app(BrokenPipeline(), index, settings)
-    yield url
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -104,32 +41,6 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUTPUT_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector("#index-status .banner.ready", timeout=30_000)
-
-
-def ask(page, question: str) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
-
-
-def wait_for_answers(page, count: int) -> None:
-    page.wait_for_function(
-        "n => document.querySelectorAll('#transcript .msg.bot:not(.pending)').length >= n",
-        arg=count,
-        timeout=ANSWER_TIMEOUT_MS,
-    )
 
 
 def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(app, page):
@@ -170,16 +81,43 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(app, page
         assert response.headers["content-type"] == "application/pdf"
         assert response.body()[:4] == b"%PDF"
     else:
-        assert href.startswith("https://files.ofsted.gov.uk/")
-    shot = screenshot(page, "02-answer-with-source")
+        assert href.startswith("https://files.ofsted.gov.uk/") and href.endswith(f"#page={card.get_attribute('data-page')}")
+    # the page view: the cited page as printed, the paragraph's lines highlighted, served by the app
+    image = page.locator("#sources .page-view img")
+    wait_for_page_view(page, marker)
+    assert page.evaluate("document.querySelector('#sources .page-view img').naturalWidth") == 893
+    assert "the cited paragraph highlighted" in (image.get_attribute("alt") or "")
+    src = image.get_attribute("src") or ""
+    assert src.startswith("report/") and "/page/" in src and "?paragraph=" in src
+    assert page.request.get(url + src).headers["content-type"] == "image/png"
+    screenshot(page, "02-answer-with-source")
+
+    # a click on another citation of the same answer replaces the paragraph and its page; this one (a finding in
+    # the report's own words rather than a judgement table row) is the README's screenshot
+    other = page.locator(f"#transcript button.cite:not([data-marker='{marker}'])").first
+    other_marker = other.get_attribute("data-marker")
+    other.click()
+    wait_for_page_view(page, other_marker)
+    shot = screenshot(page, "02-answer-with-page-view")
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, PROJECT_ROOT / "docs" / "screenshot.png")
 
-    # a second click on another citation of the same answer replaces the paragraph
-    if cites.count() > 1:
-        last = cites.last
-        last.click()
-        page.wait_for_selector(f"#sources .source-card[data-marker='{last.get_attribute('data-marker')}']")
+
+def test_a_text_report_shows_the_cited_paragraph_between_its_neighbours(app, page):
+    """The 2018 SIF report was ingested as plain text: no page to show, so the paragraph is read in its context."""
+    url, _ = app
+    open_app(page, url)
+    ask(page, "What did the 2018 SIF inspection of Buckinghamshire say about care leavers?")
+    wait_for_answers(page, 1)
+    page.locator("#transcript button.cite").first.click()
+    card = page.locator("#sources .source-card")
+    card.wait_for(timeout=10_000)
+    assert "SIF inspection" in card.inner_text()
+    context = page.locator("#sources .in-context")
+    assert context.count() == 1 and page.locator("#sources .page-view").count() == 0
+    assert context.locator("p.around").count() >= 1
+    assert context.locator("blockquote.cited mark.support").count() >= 1
+    screenshot(page, "02-text-source-in-context")
 
 
 def test_authority_filter_restricts_the_search(app, page):
@@ -198,6 +136,28 @@ def test_authority_filter_restricts_the_search(app, page):
     assert labels, "the filtered answer should cite something"
     assert all(label.split(": ", 1)[1].startswith("Buckinghamshire") for label in labels), labels
     screenshot(page, "03-authority-filter")
+
+
+def test_region_filter_searches_the_regions_authorities(app, page):
+    """A region adds its indexed authorities to the search (here London: Camden and Islington); the dropdown lists
+    England's nine regions from the authority lookup, each with how many of its authorities have reports here."""
+    url, _ = app
+    open_app(page, url)
+    dropdown = page.locator("#filter-region input")
+    dropdown.click()
+    options = page.get_by_role("option")
+    assert options.count() == 9
+    assert "North East (0 authorities)" in options.all_inner_texts()
+    page.get_by_role("option", name="London (2 authorities)").click()
+    page.keyboard.press("Escape")
+    ask(page, "What did inspectors say about care leavers?")
+    wait_for_answers(page, 1)
+    searched = page.locator("#transcript .searched").inner_text()
+    assert "Camden, Islington" in searched, searched
+    labels = [c.get_attribute("aria-label") for c in page.locator("#transcript button.cite").all()]
+    assert labels, "the filtered answer should cite something"
+    assert all(label.split(": ", 1)[1].startswith(("Camden", "Islington")) for label in labels), labels
+    screenshot(page, "03-region-filter")
 
 
 def test_two_browser_sessions_keep_separate_conversations(app, browser):
@@ -246,7 +206,7 @@ def test_export_copies_and_downloads_markdown_with_footnotes(app, page):
     ask(page, "What did the 2022 focused visit to Calderdale say about care leavers?")
     wait_for_answers(page, 2)
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download the whole conversation (2 answers) as Markdown").click()
+        page.get_by_role("button", name="Download the whole conversation (.md) (2 answers, as Markdown)").click()
     whole = download_info.value
     assert whole.suggested_filename == "ofsted-conversation.md"
     text = Path(whole.path()).read_text(encoding="utf-8")

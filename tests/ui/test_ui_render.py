@@ -9,13 +9,16 @@ import pytest
 from core.models import Answer, Citation, Filters
 from ui.conversation import Conversation, Exchange, describe_filters, parse_filters
 from ui.render import (
+    Surroundings,
     claim_for,
     highlight_paragraph,
+    page_image_href,
     render_markdown,
     render_source,
     render_transcript,
     report_link,
     strip_searched_line,
+    surroundings,
 )
 
 PARAGRAPH = (
@@ -155,7 +158,46 @@ def test_source_card_shows_report_details_highlight_and_official_link():
     assert "page 7, paragraph 28" in html
     assert "The experiences and progress of care leavers" in html
     assert "<mark" in html
-    assert 'href="https://files.ofsted.gov.uk/v1/file/1"' in html
+    # the official file, opened at the cited page
+    assert 'href="https://files.ofsted.gov.uk/v1/file/1#page=7"' in html
+    assert "<img" not in html and "in-context" not in html
+
+
+def test_source_card_shows_the_cited_page_with_the_paragraph_highlighted():
+    html = render_source(citation(), [], page_image=True)
+    src = "report/trafford-2019/page/7?paragraph=trafford-2019%3Aabc"
+    assert page_image_href(citation()) == src
+    assert f'<img src="{src}" alt="Page 7 of the report as printed, the cited paragraph highlighted"' in html
+    assert "<figcaption>Page 7 of the report as printed: the cited paragraph is highlighted.</figcaption>" in html
+    # the paragraph's text and the link come first, the page after
+    assert html.index("blockquote") < html.index("report-link") < html.index("<figure")
+    hostile = render_source(citation(report_id='x"><script>', paragraph_id="x:<b>"), [], page_image=True)
+    assert "<script>" not in hostile and "<b>" not in hostile
+
+
+def test_a_text_source_shows_the_paragraph_between_its_neighbours():
+    context = Surroundings(before=("Care leavers <told> inspectors.",), after=("Leaders know this.",))
+    html = render_source(citation(source="/data/trafford.txt"), ["in touch with the vast majority"], context=context)
+    assert '<div class="in-context" role="group" aria-label="The paragraph in its surrounding text">' in html
+    before, cited, after = html.index("&lt;told&gt;"), html.index("cited"), html.index("Leaders know this.")
+    assert before < cited < after
+    assert '<span class="sr-only">Cited paragraph: </span>' in html
+    assert "<mark" in html and "<img" not in html
+
+
+@pytest.mark.parametrize(
+    ("position", "around", "expected"),
+    [
+        (2, 1, Surroundings(("b",), ("d",))),
+        (2, 2, Surroundings(("a", "b"), ("d", "e"))),
+        (0, 1, Surroundings((), ("b",))),
+        (4, 1, Surroundings(("d",), ())),
+        (9, 1, Surroundings()),
+        (-1, 1, Surroundings()),
+    ],
+)
+def test_surroundings(position, around, expected):
+    assert surroundings(["a", "b", "c", "d", "e"], position, around) == expected
 
 
 @pytest.mark.parametrize(
