@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EVAL_INDEX ?= $(CURDIR)/.eval-index
 EVAL_OUT ?= eval-out
 
-.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load serve ingest-corpus clean
+.PHONY: setup test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker export-encoder accept-baseline bench bench-corpus bench-encoders bench-load serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test-all: setup  ## also the slow tests and the full-corpus tests (needs ../shar
 
 lint: setup  ## ruff (imports, pyflakes, bugbear, pyupgrade) and mypy; fails on any finding
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py
+	$(BIN)/python -m mypy chatbot core vectorstore ingest eval cli ui train app.py benchmarks
 
 eval: setup  ## the Q&A regression suite against the app's index, with the two baselines side by side
 	$(BIN)/ofsted-qa ingest --no-progress
@@ -47,6 +47,10 @@ train-reranker: setup  ## retrain the reranker (chatbot/data/reranker/) from ../
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python -m train.reranker
 
+export-encoder: setup  ## export the packaged MiniLM to ONNX, fp32 and int8, for OFSTED_QA_ENCODER (into OFSTED_QA_ENCODER_DIR or ~/.cache/ofsted-qa/encoders)
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/python -m vectorstore.export_encoder
+
 train-router: setup  ## refit the learned route model (chatbot/data/route_model.npz) from eval/datasets/dev/routing.yaml
 	$(BIN)/python -m chatbot.intent build
 
@@ -60,6 +64,9 @@ bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (pr
 
 bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-corpus` first for the full corpus)
 	$(BIN)/python -m benchmarks.run --index $${OFSTED_QA_INDEX_DIR:-data/index} --out benchmarks/results-corpus.json
+
+bench-encoders: export-encoder  ## the encoders side by side: passages/s, query p95, cold start, RSS against torch; writes benchmarks/results-encoders.json
+	$(BIN)/python -m benchmarks.encoders
 
 bench-load: setup  ## load: 20 chat sessions for 60 s against the real app on loopback, beside one session alone (SESSIONS=, SECONDS=)
 	$(BIN)/python -m benchmarks.load --sessions $(or $(SESSIONS),20) --seconds $(or $(SECONDS),60)
