@@ -9,7 +9,7 @@ EVAL_OUT ?= eval-out
 AXE_VERSION ?= 4.14.1
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker accept-baseline bench bench-corpus bench-load bench-page serve ingest-corpus clean
+.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker export-encoder accept-baseline bench bench-corpus bench-encoders bench-load bench-page serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ train-reranker: setup  ## retrain the reranker (chatbot/data/reranker/) from ../
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python -m train.reranker
 
+export-encoder: setup  ## export the packaged MiniLM to ONNX, fp32 and int8, for OFSTED_QA_ENCODER (into OFSTED_QA_ENCODER_DIR or ~/.cache/ofsted-qa/encoders)
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/python -m vectorstore.export_encoder
+
 train-router: setup  ## refit the learned route model (chatbot/data/route_model.npz) from eval/datasets/dev/routing.yaml
 	$(BIN)/python -m chatbot.intent build
 
@@ -72,6 +76,9 @@ bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (pr
 
 bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-corpus` first for the full corpus)
 	$(BIN)/python -m benchmarks.run --index $${OFSTED_QA_INDEX_DIR:-data/index} --out benchmarks/results-corpus.json
+
+bench-encoders: export-encoder  ## the encoders side by side: passages/s, query p95, cold start, RSS against torch; writes benchmarks/results-encoders.json
+	$(BIN)/python -m benchmarks.encoders
 
 bench-load: setup  ## load: 20 chat sessions for 60 s against the real app on loopback, beside one session alone (SESSIONS=, SECONDS=)
 	$(BIN)/python -m benchmarks.load --sessions $(or $(SESSIONS),20) --seconds $(or $(SECONDS),60)

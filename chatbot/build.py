@@ -6,12 +6,21 @@ from core.offline import enforce_offline
 from core.settings import Settings
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, build_chroma_client
-from vectorstore.embeddings import Embedder, MiniLMEmbedder
+from vectorstore.embeddings import Embedder, MiniLMEmbedder, OnnxEmbedder, default_encoder_dir
 from vectorstore.index import Index
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    """The embedding model the `encoder` setting names. An ONNX encoder that has not been built is a ConfigError
+    saying how to build it (`make export-encoder`), raised here so that a front end says so before it starts; it is
+    never built on the fly, which would load torch in the process the ONNX encoder keeps free of it."""
+    if settings.encoder == "torch":
+        return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    embedder = OnnxEmbedder(
+        settings.encoder, (settings.encoder_dir or default_encoder_dir()) / settings.encoder, batch_size=settings.embed_batch_size
+    )
+    embedder.check()
+    return embedder
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:

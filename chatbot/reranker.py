@@ -7,8 +7,6 @@ Missing or damaged weights are reported once, clearly, and retrieval keeps the f
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -17,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from core.onnx_models import ModelFilesError, ModelFilesMissing, load_tokenizer, open_session, read_manifest
 from core.text import GRADED_HEADING
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "reranker"
@@ -64,12 +63,6 @@ def encode_pairs(tokenizer, query: str, passages: Sequence[str], max_length: int
     }
 
 
-def load_tokenizer(path: Path):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(path))
-
-
 class CrossEncoderReranker:
     """The committed cross-encoder on ONNX Runtime, loaded on first use."""
 
@@ -86,15 +79,12 @@ class CrossEncoderReranker:
     def check(self) -> None:
         """Raise RerankerUnavailable with the reason when the files are missing, damaged or do not match their manifest."""
         model, tokenizer, manifest = (self.model_dir / name for name in (MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE))
-        for path in (model, tokenizer, manifest):
-            if not path.is_file():
-                raise RerankerUnavailable(f"the reranker file {path} is missing (run `make train-reranker` to rebuild it)")
         try:
-            expected = json.loads(manifest.read_text(encoding="utf-8"))["model_sha256"]
-        except (ValueError, KeyError) as error:
-            raise RerankerUnavailable(f"the reranker manifest {manifest} cannot be read ({error})") from error
-        if file_sha256(model) != expected:
-            raise RerankerUnavailable(f"the reranker weights {model} do not match their manifest (damaged or replaced)")
+            read_manifest(model, manifest, [tokenizer])
+        except ModelFilesMissing as error:
+            raise RerankerUnavailable(f"the reranker {error} (run `make train-reranker` to rebuild it)") from error
+        except ModelFilesError as error:
+            raise RerankerUnavailable(f"the reranker {error}") from error
 
     def load(self) -> None:
         if self._session is not None:
@@ -103,15 +93,9 @@ class CrossEncoderReranker:
             if self._session is not None:
                 return
             self.check()
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            if self.threads:
-                options.intra_op_num_threads = self.threads
-            options.log_severity_level = 3
             try:
                 self._tokenizer = load_tokenizer(self.model_dir / TOKENIZER_FILE)
-                self._session = ort.InferenceSession(str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+                self._session = open_session(self.model_dir / MODEL_FILE, self.threads)
             except Exception as error:  # noqa: BLE001 - onnxruntime and tokenizers raise their own types for a bad file
                 raise RerankerUnavailable(f"the reranker in {self.model_dir} cannot be loaded ({error})") from error
 
@@ -136,11 +120,3 @@ def load_reranker(model_dir: Path = DEFAULT_DIR) -> CrossEncoderReranker | None:
         log.warning("Reranking is off: %s. Answers use the fused dense and keyword ranking.", error)
         return None
     return reranker
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

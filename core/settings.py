@@ -12,6 +12,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_CORPUS_DIR = DEFAULT_DATA_DIR / "sample"
 
+# How all-MiniLM-L6-v2 runs: sentence-transformers on torch, or an ONNX export of it on ONNX Runtime (docs/adr/0010)
+Encoder = Literal["torch", "onnx-fp32", "onnx-int8"]
+
 
 class Settings(BaseSettings):
     """Every knob of the product. Built once in an entry point and passed down."""
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
     # Chunking and retrieval
     chunk_tokens: int = Field(default=220, ge=32, le=2000, description="token budget per chunk (cl100k)")
     embed_batch_size: int = Field(default=32, ge=1, le=512)
+    # each encoder names its vectors apart, so an index built with one refuses another (re-embed on purpose)
+    encoder: Encoder = Field(default="torch", description="torch, onnx-fp32 or onnx-int8 (built by `make export-encoder`)")
+    encoder_dir: Path | None = Field(default=None, description="where the ONNX encoders live (default ~/.cache/ofsted-qa/encoders)")
     top_k: int = Field(default=10, ge=1, le=100)
     max_question_chars: int = Field(default=2000, ge=10)
     max_file_bytes: int = Field(default=200 * 1024 * 1024, description="files larger than this are skipped")

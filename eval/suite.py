@@ -4,7 +4,7 @@
 
 - The test set's reports (eval/datasets/test/reports.csv: 70 reports of 28 authorities that are not
   in the sample corpus) are read from the shared corpus, checked against their recorded sha256, and
-  ingested into an index cached under `--cache`, keyed by those hashes (ingest is idempotent, so a
+  ingested into an index cached under `--cache`, keyed by those hashes and the encoder (ingest is idempotent, so a
   warm cache costs a few seconds and a parser change re-reads what changed).
 - The dev set and its rewrites run over an index of the bundled sample corpus, cached the same way.
 - Each dataset runs through the same `eval` command as `make eval-ci`, with the naive LangChain and
@@ -96,6 +96,12 @@ def content_key(files: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+def cache_folder(name: str, files: Sequence[Path], encoder: str = "torch") -> str:
+    """The cached index's folder: one per set of files and per encoder, since an index refuses another encoder's
+    vectors (docs/adr/0010-encoder.md); torch's keeps the name it had before there was a choice."""
+    return f"{name}-{content_key(files)}" + ("" if encoder == "torch" else f"-{encoder}")
+
+
 def cached_index_settings(
     settings: Settings, cache: Path, name: str, files: Sequence[Path], urls: Mapping[str, str] | None = None
 ) -> Settings:
@@ -103,9 +109,8 @@ def cached_index_settings(
     from chatbot.build import build_index
     from vectorstore.ingestion import ingest_targets
 
-    index_settings = settings.model_copy(
-        update={"index_dir": (cache / f"{name}-{content_key(files)}").resolve(), "chroma_host": None}
-    )
+    folder = cache_folder(name, files, settings.encoder)
+    index_settings = settings.model_copy(update={"index_dir": (cache / folder).resolve(), "chroma_host": None})
     index = build_index(index_settings)
     summary = ingest_targets(index, [str(p) for p in files], max_bytes=settings.max_file_bytes, urls=urls)
     if summary.failed:

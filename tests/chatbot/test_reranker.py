@@ -26,10 +26,10 @@ from chatbot.reranker import (
     clean_heading,
     encode_pairs,
     load_reranker,
-    load_tokenizer,
     passage_text,
 )
 from chatbot.retrieval import HybridRetriever
+from core.onnx_models import load_tokenizer
 from core.settings import Settings
 from train.reranker_data import Passage, build_groups, excluded_authorities, keyword_query
 
@@ -117,7 +117,7 @@ def test_truncated_weights_with_a_forged_manifest_fail_to_load_clearly(tmp_path:
     shutil.copytree(DEFAULT_DIR, copy)
     (copy / MODEL_FILE).write_bytes((copy / MODEL_FILE).read_bytes()[:4096])
     manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
-    from chatbot.reranker import file_sha256
+    from core.onnx_models import file_sha256
 
     manifest["model_sha256"] = file_sha256(copy / MODEL_FILE)
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
@@ -132,7 +132,7 @@ def test_retriever_falls_back_to_the_fused_ranking_when_the_model_will_not_load(
     shutil.copytree(DEFAULT_DIR, copy)
     (copy / MODEL_FILE).write_bytes(b"not an onnx model")
     manifest = json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))
-    from chatbot.reranker import file_sha256
+    from core.onnx_models import file_sha256
 
     manifest["model_sha256"] = file_sha256(copy / MODEL_FILE)  # passes the checksum, fails to load
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")

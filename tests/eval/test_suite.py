@@ -1,4 +1,4 @@
-"""`python -m eval.suite` (make eval-test): the test reports checked against their hashes, the cache key,
+"""`python -m eval.suite` (make eval-test): the test reports checked against their hashes, the cache key (per encoder),
 paraphrase robustness from two results files, and the side-by-side summary."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from eval.suite import blind_report_files, content_key, robustness, summary_markdown
+from eval.suite import blind_report_files, cache_folder, content_key, robustness, summary_markdown
 
 
 def _corpus(tmp_path: Path, texts: dict[str, bytes]) -> tuple[Path, Path]:
@@ -45,6 +45,14 @@ def test_content_key_follows_content_not_place(tmp_path: Path) -> None:
     assert key == content_key(list(reversed(files)))
     files[0].write_bytes(b"another")
     assert content_key(files) != key
+
+
+def test_each_encoder_has_its_own_cached_index(tmp_path: Path) -> None:
+    corpus, listing = _corpus(tmp_path, {"a.pdf": b"one"})
+    files = blind_report_files(corpus, listing)
+    key = content_key(files)
+    folders = [cache_folder("dev", files, encoder) for encoder in ("torch", "onnx-fp32", "onnx-int8")]
+    assert folders == [f"dev-{key}", f"dev-{key}-onnx-fp32", f"dev-{key}-onnx-int8"]  # torch's as before the choice
 
 
 def _results(passes: dict[str, bool]) -> dict:

@@ -241,7 +241,7 @@ def test_opening_with_another_model_raises_store_mismatch(tmp_path: Path, embedd
         build_index(settings, embedder=RenamedEmbedder(embedder, name, dimension))
     message = str(caught.value)
     assert f"not {name!r} ({dimension})" in message
-    assert "ofsted-qa ingest --rebuild" in message and "OFSTED_QA_INDEX_DIR" in message
+    assert "OFSTED_QA_ENCODER=torch to use it as built" in message and "OFSTED_QA_INDEX_DIR" in message
     build_index(settings, embedder=embedder)  # the right model still opens it
 
 
