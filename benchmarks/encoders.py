@@ -24,13 +24,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from core.offline import enforce_offline
+from core.settings import Encoder
 
-ENCODERS = ("torch", "onnx-fp32", "onnx-int8")
+ENCODERS: tuple[Encoder, ...] = ("torch", "onnx-fp32", "onnx-int8")
 READY = "first vector"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,7 @@ def _load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
-def child(encoder: str, work: Path, out: Path) -> int:
+def child(encoder: Encoder, work: Path, out: Path) -> int:
     """One encoder in this fresh process: first vector (announced on stdout for the parent's clock), then the passages
     and the questions; the figures go to `out`, the question vectors beside it."""
     enforce_offline()
@@ -148,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.child, args.work, args.child_out)
+        return child(cast(Encoder, args.child), args.work, args.child_out)
 
     from chatbot.build import build_embedder
     from core.errors import ConfigError
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ingest.loaders import iter_document_paths, load_document
 
     settings = Settings()
-    encoders = ["torch", *[e for e in ENCODERS[1:] if not args.encoder or e in args.encoder]]
+    encoders: list[str] = ["torch", *[e for e in ENCODERS[1:] if not args.encoder or e in args.encoder]]
     try:
         for encoder in encoders[1:]:
             build_embedder(settings.model_copy(update={"encoder": encoder}))  # a missing export says how to build it
