@@ -55,7 +55,7 @@ def child(encoder: Encoder, work: Path, out: Path) -> int:
     from chatbot.build import build_embedder
     from core.settings import Settings
 
-    embedder = build_embedder(Settings.model_validate({"encoder": encoder}))  # checked against the Literal
+    embedder = build_embedder(Settings(encoder=encoder))
     embedder.embed_query("How are care leavers supported?")
     print(READY, flush=True)
     rss_ready = _memory_mb("VmRSS")
