@@ -6,9 +6,11 @@ its reader to ignore instructions, to reply with set words, to tell "the user" s
 AI, or to follow a link; a planted or tampered file does. Such a paragraph is kept (nothing is lost)
 but flagged at ingest: it is never chunked, retrieved, quoted or cited, and the ingest summary names it.
 
-Each marker below is a way of addressing the reader, not a phrase from one attack; the tests try
-wordings the markers were not written from, and the corpus scan (`out/` in the note of issue 21) finds
-no paragraph of a real report that any marker flags.
+Each marker below is a way of addressing the reader, not a phrase from one attack; the tests
+(`tests/security/test_hostile_text.py`) try wordings the markers were not written from, and sentences of
+real reports that speak to their reader which they must leave alone. Run over every paragraph of the
+shared corpus's 829 reports, no marker flags any (one that read "as a model" flagged four paragraphs on
+"Signs of Safety as a model" and was narrowed).
 """
 
 from __future__ import annotations
