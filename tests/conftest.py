@@ -59,3 +59,24 @@ def sample_ingest(sample_settings: Settings, embedder):
 def sample_index(sample_ingest):
     """The `Index` over the whole sample corpus, built once per session. Treat it as read-only."""
     return sample_ingest[0]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium through Playwright, one per test module. Without it the browser tests skip, except
+    in CI (`CI` set), where `.ci/run` installs it and its absence is a failure."""
+    import os
+
+    from tests.ui.browsing import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        reason = f"Debian chromium is not installed ({CHROMIUM} missing)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason + "; not in CI, so the browser test is skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

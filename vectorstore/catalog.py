@@ -234,7 +234,7 @@ class Catalog:
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT paragraph_id, report_id, text, page, ord, kind, paragraph_number, heading_path "
+                f"SELECT {_PARAGRAPH_COLUMNS} "
                 "FROM paragraphs WHERE paragraph_id = ?",
                 (paragraph_id,),
             ).fetchone()
@@ -243,7 +243,7 @@ class Catalog:
     def paragraphs(self, report_id: str) -> list[Paragraph]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT paragraph_id, report_id, text, page, ord, kind, paragraph_number, heading_path "
+                f"SELECT {_PARAGRAPH_COLUMNS} "
                 "FROM paragraphs WHERE report_id = ? ORDER BY ord",
                 (report_id,),
             ).fetchall()
@@ -275,7 +275,7 @@ class Catalog:
     def flagged_paragraphs(self) -> list[Paragraph]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT paragraph_id, report_id, text, page, ord, kind, paragraph_number, heading_path "
+                f"SELECT {_PARAGRAPH_COLUMNS} "
                 "FROM paragraphs WHERE kind = 'flagged' ORDER BY report_id, ord"
             ).fetchall()
         return [_paragraph(r) for r in rows]
@@ -294,6 +294,7 @@ class Catalog:
 
 
 _REPORT_COLUMNS = "report_id, source, content_hash, title, pages, url, metadata_json"
+_PARAGRAPH_COLUMNS = "paragraph_id, report_id, text, page, ord, kind, paragraph_number, heading_path"  # as _paragraph reads them
 
 
 def _report(row: Sequence) -> Report:

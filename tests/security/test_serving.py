@@ -23,7 +23,7 @@ import pytest
 
 from core.settings import Settings
 from tests.conftest import BUCKS_FV_2021, PROJECT_ROOT, SAMPLE_DIR
-from tests.ui.browsing import CHROMIUM, CHROMIUM_ARGS, start_app
+from tests.ui.browsing import start_app
 
 USERNAME = "scrutiny"
 PASSWORD = "s3cret-enough"
@@ -407,18 +407,6 @@ def test_wrong_passwords_slow_down_then_lock_the_address_but_not_the_user(one_re
 # ---- in a browser -----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (/usr/bin/chromium missing)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.browser
 def test_after_login_the_local_copy_link_opens_the_pdf_through_the_report_route(locked_app: Served, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -441,7 +429,7 @@ def test_after_login_the_local_copy_link_opens_the_pdf_through_the_report_route(
         assert href.startswith(f"report/{locked_app.report_id}"), href
         assert str(locked_app.folder) not in page.locator("#sources").inner_html()
         with context.expect_event(
-            "response", lambda response: "/report/" in response.url, timeout=30_000
+            "response", lambda response: "/report/" in response.url and "/page/" not in response.url, timeout=30_000
         ) as opened:
             link.click()
         response = opened.value

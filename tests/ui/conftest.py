@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: the real app over the sample index (and over an empty one), and Chromium.
+"""Fixtures of the browser tests: the real app over the sample index (and over an empty one), and Chromium (its fixture, `browser`, is in tests/conftest.py: the security tests use it too).
 
 Module-scoped: each browser test module starts its own app and browser.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.browsing import CHROMIUM, CHROMIUM_ARGS, BrokenPipeline, start_app
+from tests.ui.browsing import BrokenPipeline, start_app
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +37,3 @@ def empty_app(embedder, tmp_path_factory) -> Iterator[str]:
     demo, url = start_app(BrokenPipeline(), index, settings)
     yield url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
