@@ -1181,21 +1181,24 @@ class QAPipeline:
         return max(earlier, key=_when) if earlier else None
 
     def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
-        """For an ungraded report (a focused or monitoring visit): the overall grade of the authority's latest graded
-        inspection before it, which stands until the next one, cited; [] when there is none."""
+        """For an ungraded report (a focused or monitoring visit): every judgement of the authority's latest graded
+        inspection before it, which stand until the next one, each cited, as a graded report's overview gives its
+        own; [] when there is none."""
         standing = self._standing_inspection(report)
         if standing is None:
             return []
         paragraphs = self.index.paragraphs(standing.report_id)
-        out: list[str] = []
-        for judgement in _judgements_for(standing, ["overall_effectiveness"]):
+        grades: list[str] = []
+        for judgement in (j for j in standing.metadata.judgements if j.area != "lscb"):
             paragraph = judgement_fact(standing, judgement, paragraphs).paragraph
             if paragraph is not None:
-                cited[standing.report_id] = standing
-                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
-                out.append(f"_The {kind} is not graded; the grade that stands is from the {report_label(standing).split(': ', 1)[-1]}:_")
-                out.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, paragraph)}].")
-        return out
+                grades.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, paragraph)}].")
+        if not grades:
+            return []
+        cited[standing.report_id] = standing
+        kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+        plural = "grades that stand are" if len(grades) > 1 else "grade that stands is"
+        return [f"_The {kind} is not graded; the {plural} from the {report_label(standing).split(': ', 1)[-1]}:_", *grades]
 
     def _overview_lines(self, plan: QueryPlan, report: Report, sources: dict[str, Paragraph]) -> tuple[list[str], Passage] | None:
         """One report's grades and the best sentences of its opening summary, as cited lines; None when it has no

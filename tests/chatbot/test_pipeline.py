@@ -199,13 +199,20 @@ def test_summarise_a_report_in_bullet_points_is_its_overview(pipeline: QAPipelin
     assert {c.report_id for c in answer.citations} == {"islington-ilacs-2025-01-29"}
 
 
-def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline) -> None:
-    """Trafford's 2024 focused visit is not graded: the overview says so and gives the overall grade of the ILACS
-    inspection before it, which stands until the next one."""
+def test_an_overview_of_a_visit_gives_the_grades_that_stand(pipeline: QAPipeline) -> None:
+    """Trafford's 2024 focused visit is not graded: the overview says so and gives every judgement of the ILACS
+    inspection before it, which stand until the next one (it gave the overall grade alone, so "how are they doing?"
+    after a visit hid a weaker area grade)."""
     answer = pipeline.ask("What did inspectors say about Trafford in 2024?")
     assert answer.trace["route"] == "overview"
-    assert "The focused visit is not graded; the grade that stands is from the ILACS inspection, 31 January 2023" in answer.answer
+    assert "The focused visit is not graded; the grades that stand are from the ILACS inspection, 31 January 2023" in answer.answer
     assert "Overall effectiveness: Requires improvement to be good" in answer.answer
+    standing = pipeline.index.report("trafford-ilacs-2023-01-31")
+    assert standing is not None
+    areas = [j for j in standing.metadata.judgements if j.area != "lscb"]
+    assert len(areas) > 1  # more than the overall grade
+    for judgement in areas:
+        assert f"{judgement.label.rstrip('.')}: {judgement.grade} [" in answer.answer
     assert {c.report_id for c in answer.citations} == {"trafford-focused-visit-2024-08-01", "trafford-ilacs-2023-01-31"}
 
 
