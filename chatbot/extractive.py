@@ -2,7 +2,8 @@
 
 Sentences are scored by embedding similarity to the question, the question's keywords they contain
 and the rank of the paragraph they come from; the best few are kept (at most two from one paragraph),
-grouped by report (authority, report type, date) and each given its paragraph's marker.
+grouped by report (authority, report type, date) and each given its paragraph's marker. Within a report
+the paragraph holding the best sentence comes first, so the answer opens with what best answers it.
 """
 
 from __future__ import annotations
@@ -325,8 +326,22 @@ class ExtractiveAnswerer:
 IMPROVEMENT_LABEL = "What needs to improve: "
 
 
+def best_first(members: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """One report's quoted sentences in the order they are shown: the paragraph holding the best-scoring sentence
+    first, then the others in the report's order; a paragraph's own sentences always in text order, so a qualifier
+    ("However, ...") stays after what it qualifies and a pronoun after what it refers to."""
+    if not members:
+        return []
+    best = max(members, key=lambda s: s.score).evidence.paragraph.paragraph_id
+    return sorted(
+        members,
+        key=lambda s: (s.evidence.paragraph.paragraph_id != best, s.evidence.paragraph.order, s.evidence.paragraph.text.find(s.text)),
+    )
+
+
 def compose(chosen: Sequence[ScoredSentence]) -> str:
-    """Group sentences by report (newest first within an authority), in paragraph order, with markers."""
+    """Group sentences by report (newest first within an authority), each report's best paragraph first, with
+    markers."""
     groups: dict[str, list[ScoredSentence]] = {}
     for sentence in chosen:
         groups.setdefault(sentence.evidence.report.report_id, []).append(sentence)
@@ -344,7 +359,7 @@ def compose(chosen: Sequence[ScoredSentence]) -> str:
     )
     lines: list[str] = []
     for report_id in ordered_ids:
-        members = sorted(groups[report_id], key=lambda s: (s.evidence.paragraph.order, s.evidence.paragraph.text.find(s.text)))
+        members = best_first(groups[report_id])
         lines.append(f"**{report_label(members[0].evidence.report)}**")
         labelled: set[str] = set()
         for sentence in members:

@@ -56,6 +56,7 @@ from chatbot.structured import (
     _stating_paragraph,
     _when,
     about_areas_only,
+    direct_answer,
     distinct_reports,
     grade_sentence,
     is_statement,
@@ -1526,7 +1527,10 @@ class QAPipeline:
                 trace["route"] = f"{trace['route']}+{other}"
         verdict = yes_no_verdict(verdict_of, list({f.report.report_id: f.report for f in facts}.values())) if verdict_of else ""
         preamble = " ".join(part for part in (f"{verdict}." if verdict else "", standing_note, result.lead) if part)
-        return self._facts_answer(facts, f"{preamble}\n\n" if preamble else "", searched, trace, started)
+        # the answer in a few words first ("Requires improvement to be good."), where one report gives one value; a
+        # yes-or-no question's verdict is its answer in a few words already
+        direct = "" if verdict else direct_answer(facts)
+        return self._facts_answer(facts, f"{preamble}\n\n" if preamble else "", searched, trace, started, direct=direct)
 
     def _standing(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:
         """The grades asked of an authority's latest report when that report is a focused or monitoring visit: Ofsted
@@ -1602,19 +1606,21 @@ class QAPipeline:
                 lines.append(f"{authority}'s reports nearest that time: " + "; ".join(report_label(r) for r in near) + ".")
         return " ".join(lines) + (" " if lines else "")
 
-    def _facts_answer(self, facts, preamble: str, searched: str, trace: dict[str, object], started: float) -> Answer | None:
-        """Compose cited statements of fact; each cited paragraph must state the value it is cited for."""
+    def _facts_answer(
+        self, facts, preamble: str, searched: str, trace: dict[str, object], started: float, direct: str = ""
+    ) -> Answer | None:
+        """Compose cited statements of fact; each cited paragraph must state the value it is cited for. `direct`, the
+        answer in a few words, goes first when every fact giving a value is cited (it has no marker of its own)."""
         citations: list[Citation] = []
         lines: list[str] = []
         markers: dict[str, str] = {}
         for fact in facts:
             paragraph = fact.paragraph
-            if paragraph is None:
-                lines.append(f"- {fact.text}")
-                continue
             # the citation check for a field: the cited paragraph must state the value
-            if not supports(fact.text, paragraph.text, self._similarity) and not _states_value(fact.text, paragraph.text):
+            if paragraph is None or (not supports(fact.text, paragraph.text, self._similarity) and not _states_value(fact.text, paragraph.text)):
                 lines.append(f"- {fact.text}")
+                if getattr(fact, "value", ""):
+                    direct = ""  # a value no cited paragraph states is not said first
                 continue
             marker = markers.get(paragraph.paragraph_id)
             if marker is None:
@@ -1624,6 +1630,8 @@ class QAPipeline:
             lines.append(f"- {fact.text.rstrip('.')} [{marker}]{note}.")
         if not citations:
             return None
+        if direct:
+            preamble = f"{direct} {preamble}" if preamble else f"{direct}\n\n"
         text = preamble + "\n".join(lines) + f"\n\n_{searched}_"
         return _composed(text, tuple(citations), _retrieved_for(citations, []), trace, started)
 

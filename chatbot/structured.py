@@ -85,6 +85,7 @@ class Fact:
     report: Report
     paragraph: Paragraph | None
     note: str = ""  # said after the citation, not by the cited paragraph ("no longer standing: ...")
+    value: str = ""  # what it answers in a few words, as its text gives it: a grade, visit dates, a lead inspector
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,7 @@ def judgement_fact(report: Report, judgement: Judgement, paragraphs: Sequence[Pa
     kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
     who = report.metadata.local_authority or "The authority"
     statement = f"{who}, {kind} of {_when(report):%-d %B %Y}: {judgement.label} - {judgement.grade}."
-    return Fact(statement, report, _stating_paragraph(paragraphs, [judgement.grade, judgement.label]))
+    return Fact(statement, report, _stating_paragraph(paragraphs, [judgement.grade, judgement.label]), value=judgement.grade)
 
 
 def _date_phrase(start: date | None, end: date | None) -> str:
@@ -532,6 +533,9 @@ class StructuredAnswerer:
                 refusal=f"The reports do not say that. What they record: {actual}",
                 reason=f"false premise: the question assumes {supposed}",
             )
+        if supposed:
+            # "when was Trafford judged good?" asks when, not the grade it names: no grade said first
+            facts = [replace(f, value="") for f in facts]
         return StructuredAnswer("grade", tuple(facts), reason="; ".join(missing), lead=" ".join(leads))
 
     def check_premise(self, plan: QueryPlan, reports: Sequence[Report]) -> str | None:
@@ -554,7 +558,11 @@ class StructuredAnswerer:
             statement = f"{meta.local_authority}, {kind}{published}: inspectors visited - {visit}."
             phrases = [meta.visit_dates_raw] if meta.visit_dates_raw else [f"{meta.visit_start:%B %Y}" if meta.visit_start else ""]
             paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), phrases)
-            facts.append(Fact(statement, report, paragraph))
+            # the dates as the report gives them ("5 to 9 December 2022 and 14 to 15 February 2023"), not re-spelt
+            value = f"{meta.published:%-d %B %Y}" if meta.published and _ASKS_PUBLISHED.search(plan.standalone) else (
+                meta.visit_dates_raw or (_date_phrase(meta.visit_start, meta.visit_end).split(" ", 1)[1] if meta.visit_start else "")
+            )
+            facts.append(Fact(statement, report, paragraph, value=value))
         return StructuredAnswer("date", tuple(facts))
 
     def _focus(self, plan: QueryPlan, reports: Sequence[Report]) -> StructuredAnswer | None:
@@ -580,10 +588,33 @@ class StructuredAnswerer:
             statement = f"{meta.local_authority}, {kind} of {_when(report):%-d %B %Y}{others}: lead inspector - {meta.inspectors[0]}."
             # the paragraph naming the whole team where there is one, not the lead's signature alone
             paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), list(meta.inspectors))
-            facts.append(Fact(statement, report, paragraph))
+            # "who led ...?" is answered by the lead; "who inspected ...?" by the team, the lead first
+            team = meta.inspectors[1:] if not _ASKS_LEAD.search(plan.standalone) else ()
+            value = f"{meta.inspectors[0]}, with {_and_join(team)}" if team else meta.inspectors[0]
+            facts.append(Fact(statement, report, paragraph, value=value))
         if not facts:
             return StructuredAnswer("inspector", refusal="The reports searched do not name their inspectors.")
         return StructuredAnswer("inspector", tuple(facts))
+
+
+_ASKS_PUBLISHED = re.compile(r"\bpublish(?:ed|ing)?\b|\bpublication\b", re.I)
+_ASKS_LEAD = re.compile(r"\blead\b|\bled\b|\bleading\b", re.I)
+
+
+def _and_join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def direct_answer(facts: Sequence[Fact]) -> str:
+    """The answer in a few words, said before the cited facts, where they give one: "Requires improvement to be
+    good.", "8 June 2026 to 19 June 2026.", "Sarah Canto.". Only when the facts are one report's and exactly one of
+    them gives a value (the others, if any, quote the report's prose for it); else "" (several authorities, reports
+    or values are answered by the facts themselves). It states nothing the fact with the value does not."""
+    valued = [f for f in facts if f.value.strip()]
+    if len(valued) != 1 or len({f.report.report_id for f in facts}) != 1:
+        return ""
+    value = valued[0].value.strip().rstrip(".")
+    return f"{value[:1].upper()}{value[1:]}."
 
 
 def _opening_words(text: str, count: int = 10) -> str:

@@ -12,6 +12,7 @@ from chatbot.extractive import (
     ExtractiveAnswerer,
     ScoredSentence,
     about_the_visit,
+    best_first,
     compose,
     in_scope_list,
     report_label,
@@ -71,6 +72,54 @@ def test_compose_groups_by_report_newest_first_within_an_authority() -> None:
         "**Camden: ILACS inspection, 15 April 2025**",
         "- Personal advisers are ambitious for care leavers. [3]",
     ]
+
+
+def test_compose_opens_each_report_with_the_paragraph_of_its_best_sentence() -> None:
+    """The sentence that best answers the question comes first, with the rest of its paragraph in text order (a
+    qualifier stays after what it qualifies), then the report's other paragraphs in the report's order."""
+    early = evidence("1", TRAFFORD_2023, "Leaders have a clear plan for the front door.", order=2)
+    best = evidence("2", TRAFFORD_2023, "Contacts are screened promptly. However, thresholds are not always applied consistently.", order=7)
+    late = evidence("3", TRAFFORD_2023, "Managers oversee referrals closely.", order=9)
+    visit = evidence("4", TRAFFORD_2024, "Strategy meetings are timely. Decisions in the front door are sound.", order=4)
+    chosen = [
+        ScoredSentence("Leaders have a clear plan for the front door.", early, 0.6, 0.5),
+        ScoredSentence("Managers oversee referrals closely.", late, 0.5, 0.4),
+        # the qualifier scores higher than the finding it qualifies, and still follows it
+        ScoredSentence("However, thresholds are not always applied consistently.", best, 0.95, 0.9),
+        ScoredSentence("Contacts are screened promptly.", best, 0.7, 0.6),
+        ScoredSentence("Strategy meetings are timely.", visit, 0.4, 0.3),
+        ScoredSentence("Decisions in the front door are sound.", visit, 0.8, 0.7),
+    ]
+    assert compose(chosen).splitlines() == [
+        "**Trafford: focused visit, 1 August 2024**",  # the newest report of the authority still leads
+        "- Strategy meetings are timely. [4]",
+        "- Decisions in the front door are sound. [4]",
+        "",
+        "**Trafford: ILACS inspection, 31 January 2023**",
+        "- Contacts are screened promptly. [2]",
+        "- However, thresholds are not always applied consistently. [2]",
+        "- Leaders have a clear plan for the front door. [1]",
+        "- Managers oversee referrals closely. [3]",
+    ]
+
+
+def test_best_first_keeps_one_paragraph_in_text_order_and_the_others_in_report_order() -> None:
+    first = evidence("1", TRAFFORD_2023, "Supervision is regular. Caseloads are manageable.", order=1)
+    second = evidence("2", TRAFFORD_2023, "Care leavers are supported well.", order=5)
+    third = evidence("3", TRAFFORD_2023, "Personal advisers know young people well.", order=8)
+    sentences = [
+        ScoredSentence("Caseloads are manageable.", first, 0.5, 0.5),
+        ScoredSentence("Personal advisers know young people well.", third, 0.9, 0.9),
+        ScoredSentence("Supervision is regular.", first, 0.6, 0.6),
+        ScoredSentence("Care leavers are supported well.", second, 0.7, 0.7),
+    ]
+    assert [s.text for s in best_first(sentences)] == [
+        "Personal advisers know young people well.",
+        "Supervision is regular.",
+        "Caseloads are manageable.",
+        "Care leavers are supported well.",
+    ]
+    assert best_first([]) == []
 
 
 def test_compose_says_a_point_of_the_improvement_list_is_one() -> None:

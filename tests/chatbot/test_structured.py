@@ -6,17 +6,22 @@ real pipeline for the routed questions.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chatbot.authorities import Gazetteer
+from chatbot.citations import MARKER
 from chatbot.extractive import ExtractiveAnswerer
 from chatbot.pipeline import QAPipeline
 from chatbot.query import plan_query
 from chatbot.retrieval import scope_reports
 from chatbot.structured import (
+    Fact,
     StructuredAnswerer,
     _stating_paragraph,
     about_an_earlier_inspection,
+    direct_answer,
     distinct_reports,
     grade_sentence,
     presupposed_grade,
@@ -612,6 +617,65 @@ def test_a_yes_no_grade_question_is_answered_from_the_grade_that_stands(pipeline
     assert answer.trace["route"] == "structured:grade"
     assert answer.answer.startswith(verdict)
     assert [c.report_id for c in answer.citations] == [report_id]  # the latest graded inspection, its overall grade
+
+
+@pytest.mark.parametrize(
+    ("question", "direct"),
+    [
+        ("What was Trafford's overall grade in 2019?", "Inadequate."),
+        ("What grade did Camden get for care leavers?", "Outstanding."),
+        ("What was Buckinghamshire's overall effectiveness grade?", "Requires improvement to be good."),
+        # the dates as the report gives them
+        ("When did inspectors visit Calderdale?", "14 and 15 February 2022."),
+        ("When was Trafford's 2023 inspection carried out?", "21 November to 2 December 2022."),
+        ("When was Trafford's latest report published?", "3 August 2026."),
+        ("Who led Trafford's 2023 inspection?", "Nick Bennison."),
+        # "who carried out" asks for the team, the lead first
+        ("Who carried out Trafford's 2021 focused visit?", "Paula Thomson-Jones, with Kathryn Grindrod, Julie Knight, Lorna Schlechte and Garry White."),
+    ],
+)
+def test_one_reports_one_value_is_said_first_then_the_cited_fact(pipeline: QAPipeline, question: str, direct: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"].startswith("structured:")
+    first, rest = answer.answer.split("\n\n", 1)
+    assert first == direct
+    # it has no marker of its own: the cited fact after it states the same, in the same words
+    bullet = rest.splitlines()[0]
+    assert bullet.startswith("- ") and MARKER.search(bullet)
+    words = [w for w in normalise(direct.rstrip(".")).replace(",", " ").split() if w not in ("with", "and")]
+    assert all(w in normalise(bullet) for w in words), (direct, bullet)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who led the inspections of Trafford?",  # several reports
+        "What were the overall grades of Camden and Islington?",  # several authorities
+        "Who led Islington's ILACS inspection and when were inspectors on site?",  # two facts
+        "What grade did Trafford get?",  # the April 2026 framework: several judgements, no overall one
+        "When was Trafford judged inadequate?",  # asks when, not the grade it names
+    ],
+)
+def test_no_answer_in_a_few_words_where_there_is_no_single_one(pipeline: QAPipeline, question: str) -> None:
+    answer = pipeline.ask(question)
+    assert answer.trace["route"].startswith("structured:")
+    first = answer.answer.split("\n\n", 1)[0]
+    assert first.startswith("- ") or first.endswith(":"), first
+
+
+def test_direct_answer_needs_one_report_and_one_value(sample_index) -> None:
+    trafford = sample_index.report("trafford-ilacs-2023-01-31")
+    camden = sample_index.report("camden-ilacs-2025-04-15")
+    grade = Fact("Trafford, ILACS inspection of 31 January 2023: Overall effectiveness - Requires improvement to be good.", trafford, None, value="requires improvement to be good")
+    prose = Fact("Services for children in Trafford require improvement to be good.", trafford, None)
+    other = Fact("Camden, ILACS inspection of 15 April 2025: Overall effectiveness - Outstanding.", camden, None, value="Outstanding")
+    assert direct_answer([grade]) == "Requires improvement to be good."
+    assert direct_answer([grade, prose]) == "Requires improvement to be good."  # the report's own words for it
+    assert direct_answer([grade, other]) == ""  # two authorities
+    assert direct_answer([grade, replace(grade, value="Good")]) == ""  # two values
+    assert direct_answer([prose]) == ""  # nothing that gives a value
+    assert direct_answer([replace(grade, value="Sarah Canto.")]) == "Sarah Canto."  # one full stop
+    assert direct_answer([]) == ""
 
 
 def test_inspected_in_a_month_means_visited_then_and_published_means_published(pipeline: QAPipeline) -> None:

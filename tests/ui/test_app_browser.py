@@ -120,6 +120,27 @@ def test_a_text_report_shows_the_cited_paragraph_between_its_neighbours(app, pag
     screenshot(page, "02-text-source-in-context")
 
 
+def test_a_grade_question_is_answered_in_a_few_words_before_the_evidence(app, page, sample_index):
+    """The first line of the answer is the grade itself, then the cited judgement; the export opens the same way."""
+    report = sample_index.report("buckinghamshire-ilacs-2025-05-14")
+    grade = next(j.grade for j in report.metadata.judgements if j.area == "overall_effectiveness")
+    direct = f"{grade[:1].upper()}{grade[1:]}."
+    url, _ = app
+    open_app(page, url)
+    ask(page, "What was Buckinghamshire's overall effectiveness grade?")
+    wait_for_answers(page, 1)
+    body = page.locator("#transcript .msg.bot .answer-body").last
+    lines = [line.strip() for line in body.inner_text().splitlines() if line.strip()]
+    assert lines[0] == direct, lines
+    # then the evidence: the cited judgement, stating the same grade
+    first_item = body.locator("li").first
+    assert first_item.locator("button.cite").count() == 1
+    assert grade.lower() in first_item.inner_text().lower()
+    exported = page.locator("#transcript textarea.export-md").last.input_value()
+    assert exported.splitlines()[2] == direct, exported
+    screenshot(page, "02-direct-answer")
+
+
 def test_authority_filter_restricts_the_search(app, page):
     url, _ = app
     open_app(page, url)
