@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--from", dest="published_from", type=iso_date, help="published on or after YYYY-MM-DD")
     ask.add_argument("--to", dest="published_to", type=iso_date, help="published on or before YYYY-MM-DD")
-    ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")
+    ask.add_argument("--history", type=Path, help="JSON list of {user, assistant, state?} turns (a follow-up; state: an answer's --json \"state\")")
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
 
     sub.add_parser("reports", help="list the indexed reports with their metadata")

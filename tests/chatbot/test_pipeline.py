@@ -145,6 +145,32 @@ def test_follow_up_is_scoped_to_the_earlier_authority(sample_index, trafford_fol
     assert_citations_valid(sample_index, answer)
 
 
+def test_an_answer_carries_its_state(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("How well are care leavers supported in Altrincham?")
+    state = answer.state
+    assert state is not None and not answer.refused
+    assert state.authorities == ("Trafford",)  # the town as read, which the question's text does not name
+    assert state.route == answer.trace["route"] and "care leavers" in state.topic
+    # the reports shown, in the order the citations show them, with their catalog dates
+    assert [r.report_id for r in state.shown] == list(dict.fromkeys(c.report_id for c in answer.citations))
+    for shown in state.shown:
+        meta = pipeline.index.report(shown.report_id).metadata
+        assert (shown.local_authority, shown.report_type, shown.published, shown.visit_end) == (
+            meta.local_authority, meta.report_type, meta.published, meta.visit_end
+        )
+    assert answer.to_json()["state"] == state.to_json()
+
+
+def test_the_first_one_after_a_list_answer_is_its_first_item(pipeline: QAPipeline) -> None:
+    question = "Which full ILACS inspection reports were published in 2025?"
+    listed = pipeline.ask(question)
+    assert listed.state is not None and len(listed.state.listed) > 1, listed.answer
+    history = [Turn(question, listed.answer, listed.state)]
+    for ordinal, index in (("first", 0), ("last", -1)):
+        follow_up = pipeline.ask(f"What did inspectors say about care leavers in the {ordinal} one?", history)
+        assert follow_up.trace["asked"]["authorities"] == [listed.state.listed[index]]
+
+
 def test_stream_yields_growing_text_then_the_answer(pipeline: QAPipeline) -> None:
     parts = list(pipeline.stream("What grade did Camden get for care leavers?"))
     *texts, final = parts
