@@ -178,6 +178,27 @@ class Catalog:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def set_vectors_name(self, name: str) -> None:
+        """Record that every report's vectors are now `name`'s (the last part of each fingerprint; see
+        Index.fingerprint), after they were all re-embedded."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT report_id, fingerprint FROM reports").fetchall()
+                self._db.executemany(
+                    "UPDATE reports SET fingerprint = ? WHERE report_id = ?",
+                    [
+                        (":".join([*fingerprint.split(":", 3)[:3], name]), report_id)
+                        for report_id, fingerprint in rows
+                        if fingerprint.count(":") >= 3  # hash:parser:budget:vectors
+                    ],
+                )
+                self._bump_version()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def delete_report(self, report_id: str) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

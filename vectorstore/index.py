@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -100,6 +100,27 @@ class Index:
     def fingerprint(self, content_hash: str) -> str:
         """Re-ingesting is a no-op only when the file and everything that turns it into chunks are unchanged."""
         return f"{content_hash}:{PARSER_VERSION}:{self.chunk_tokens}:{self.embedder.name}"
+
+    def reembed(self, *, batch: int = 512, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rewrite every live chunk's vector with this index's embedder, then record its name: a change to an encoder
+        whose vectors differ (`ofsted-qa reembed`). The chunks come from the catalog, so no report is read again.
+        Vectors Chroma holds that the catalog does not list (left by a crash) are deleted. Until it finishes, the
+        collection keeps its old name, so a crash part way leaves it to the old encoder, and running it again starts
+        over. Returns the number of chunks embedded."""
+        reports = {r.report_id: r for r in self.catalog.reports()}
+        chunks = self.catalog.chunks()
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            vectors = self.embedder.embed_documents([c.embed_text for c in part])
+            self.dense.add(part, vectors, [chunk_metadata(c, reports[c.report_id]) for c in part])
+            if progress is not None:
+                progress(start + len(part), len(chunks))
+        orphans = self.dense.all_ids() - {c.chunk_id for c in chunks}
+        if orphans:
+            self.dense.delete(sorted(orphans))
+        self.dense.record_model()
+        self.catalog.set_vectors_name(self.embedder.name)
+        return len(chunks)
 
     def remove_report(self, report_id: str) -> None:
         self.catalog.delete_report(report_id)
