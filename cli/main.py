@@ -131,6 +131,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         progress=progress,
         accept_damaged=args.accept_damaged,
         authority=authority,
+        workers=settings.ingest_workers,
+        batch_chunks=settings.ingest_batch_chunks,
     )
     if bar is not None:
         bar.close()

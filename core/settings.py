@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Chunking and retrieval
     chunk_tokens: int = Field(default=220, ge=32, le=2000, description="token budget per chunk (cl100k)")
     embed_batch_size: int = Field(default=32, ge=1, le=512)
+    # ingest: parser processes beside the encoder, and how many chunks are embedded and written together
+    ingest_workers: int | None = Field(default=None, ge=0, le=64, description="parser processes (default: cores - 1, 1 to 4; 0: parse in the main process)")
+    ingest_batch_chunks: int = Field(default=512, ge=1, le=100_000, description="chunks embedded and written together (1: each report alone)")
     # onnx-fp32 gives torch's vectors without torch (docs/adr/0010); int8's vectors differ, so an index built with it
     # refuses the others and the reverse (re-embed on purpose: `ofsted-qa reembed`)
     encoder: Encoder = Field(default="onnx-fp32", description="onnx-fp32 (built by `make setup`), onnx-int8 or torch")

@@ -115,7 +115,10 @@ def cached_index_settings(
     folder = cache_folder(name, files, settings.encoder)
     index_settings = settings.model_copy(update={"index_dir": (cache / folder).resolve(), "chroma_host": None})
     index = build_index(index_settings)
-    summary = ingest_targets(index, [str(p) for p in files], max_bytes=settings.max_file_bytes, urls=urls)
+    summary = ingest_targets(
+        index, [str(p) for p in files], max_bytes=settings.max_file_bytes, urls=urls,
+        workers=settings.ingest_workers, batch_chunks=settings.ingest_batch_chunks,
+    )
     if summary.failed:
         raise ConfigError(f"the {name} index could not read every report: " + "; ".join(map(str, summary.failed)))
     return index_settings

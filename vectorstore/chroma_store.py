@@ -107,6 +107,15 @@ class ChromaStore:
     def all_ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Those of these ids that the collection holds, looked up by id (not by a metadata filter, whose cost grows
+        with the collection: 2 ms at 4,000 vectors, 12 ms at 49,000)."""
+        found: set[str] = set()
+        ids = list(ids)
+        for start in range(0, len(ids), _ADD_BATCH):
+            found.update(self.collection.get(ids=ids[start : start + _ADD_BATCH], include=[])["ids"])
+        return found
+
     def ids_for_report(self, report_id: str) -> set[str]:
         result = self.collection.get(where={"report_id": report_id}, include=[])
         return set(result["ids"])
