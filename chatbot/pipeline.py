@@ -1555,9 +1555,9 @@ class QAPipeline:
                 trace["route"] = f"{trace['route']}+{other}"
         verdict = yes_no_verdict(verdict_of, list({f.report.report_id: f.report for f in facts}.values())) if verdict_of else ""
         preamble = " ".join(part for part in (f"{verdict}." if verdict else "", standing_note, result.lead) if part)
-        # the answer in a few words first ("Requires improvement to be good."), where one report gives one value; a
-        # yes-or-no question's verdict is its answer in a few words already
-        direct = "" if verdict else direct_answer(facts)
+        # the answer in a few words first ("Requires improvement to be good."), where one report gives one value and
+        # the question names at most one authority; a yes-or-no question's verdict is its answer in a few words already
+        direct = "" if verdict or len(plan.authorities) > 1 else direct_answer(facts)
         return self._facts_answer(facts, f"{preamble}\n\n" if preamble else "", searched, trace, started, direct=direct)
 
     def _standing(self, plan: QueryPlan, reports: list[Report]) -> tuple[list[Report], str]:

@@ -654,6 +654,8 @@ def test_one_reports_one_value_is_said_first_then_the_cited_fact(pipeline: QAPip
         "Who led Islington's ILACS inspection and when were inspectors on site?",  # two facts
         "What grade did Trafford get?",  # the April 2026 framework: several judgements, no overall one
         "When was Trafford judged inadequate?",  # asks when, not the grade it names
+        # two authorities named, one report found: the team of one is not the answer
+        "Which inspector worked on both Trafford's covid-era focused visit and Blackpool's area SEND inspection?",
     ],
 )
 def test_no_answer_in_a_few_words_where_there_is_no_single_one(pipeline: QAPipeline, question: str) -> None:
