@@ -17,7 +17,8 @@ $(BIN)/ofsted-qa: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/ofsted-qa
+setup: $(BIN)/ofsted-qa  ## install, and build the default ONNX encoder (OFSTED_QA_ENCODER) when it is not built: offline, about 20 s once
+	$(BIN)/python -m vectorstore.export_encoder --missing
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory axe; \
 	else echo "note: npm not found, so axe-core is not installed: the accessibility tests skip outside CI (see make axe)"; fi
 
@@ -59,8 +60,7 @@ train-reranker: setup  ## retrain the reranker (chatbot/data/reranker/) from ../
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python -m train.reranker
 
-export-encoder: setup  ## export the packaged MiniLM to ONNX, fp32 and int8, for OFSTED_QA_ENCODER (into OFSTED_QA_ENCODER_DIR or ~/.cache/ofsted-qa/encoders)
-	$(BIN)/pip install --quiet -e '.[train]'
+export-encoder: setup  ## export the packaged MiniLM to ONNX again, fp32 and int8, for OFSTED_QA_ENCODER (into OFSTED_QA_ENCODER_DIR or ~/.cache/ofsted-qa/encoders)
 	$(BIN)/python -m vectorstore.export_encoder
 
 train-router: setup  ## refit the learned route model (chatbot/data/route_model.npz) from eval/datasets/dev/routing.yaml

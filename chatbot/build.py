@@ -23,8 +23,9 @@ def build_embedder(settings: Settings) -> Embedder:
     return embedder
 
 
-def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
-    """The index the settings point at: embedded Chroma under index_dir, or a Chroma server."""
+def build_index(settings: Settings, embedder: Embedder | None = None, *, check_vectors: bool = True) -> Index:
+    """The index the settings point at: embedded Chroma under index_dir, or a Chroma server. One whose vectors another
+    encoder made is refused (StoreMismatchError), unless `check_vectors` is off, which `ofsted-qa reembed` alone does."""
     enforce_offline()
     embedder = embedder or build_embedder(settings)
     client = build_chroma_client(
@@ -33,7 +34,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
         port=settings.chroma_port,
         ssl=settings.chroma_ssl,
     )
-    dense = ChromaStore(client, settings.collection, embedder.name, embedder.dimension)
+    dense = ChromaStore(client, settings.collection, embedder.name, embedder.dimension, check=check_vectors)
     catalog_name = "catalog.sqlite" if not settings.chroma_host else f"catalog-{settings.chroma_host}-{settings.chroma_port}.sqlite"
     catalog = Catalog(settings.index_dir / catalog_name)
     return Index(catalog, dense, embedder, chunk_tokens=settings.chunk_tokens)

@@ -33,6 +33,7 @@ from chatbot.query import (
     YEAR,
     QueryPlan,
     answer_focus,
+    answer_state,
     detect_report_types,
     expand_terms,
     expected_answer_type,
@@ -99,7 +100,9 @@ from core.models import (
     Paragraph,
     Report,
     RetrievedChunk,
+    ShownReport,
     Turn,
+    TurnState,
 )
 from core.text import counted, normalise, split_sentences
 from vectorstore.index import Index
@@ -353,7 +356,11 @@ class QAPipeline:
     ) -> Answer:
         """Answer a question. `on_text`, when given, receives a streaming answerer's text as it grows
         (before the citation check; the returned Answer is the checked one)."""
-        answer = self._ask(question, history, filters, on_text)
+        understood: list[QueryPlan] = []
+        answer = self._ask(question, history, filters, on_text, understood)
+        if understood:
+            # what a follow-up reads (core.models.TurnState): the plan as understood, the route, the reports shown
+            answer = replace(answer, state=self._state(understood[0], filters, answer))
         # "compare Devon and Cornwall" with no Devon report, "caseloads in Hertfordshire in 2024" with no report then:
         # the answer says so first, not only in its trace
         notes = [n for n in (answer.trace.get(k) for k in ("reading_note", "missing_note", "scope_note")) if isinstance(n, str) and n]
@@ -368,7 +375,9 @@ class QAPipeline:
         history: Sequence[Turn],
         filters: Filters | None,
         on_text: Callable[[str], None] | None,
+        understood: list[QueryPlan],
     ) -> Answer:
+        """`understood` receives the plan as understood, for the answer's state."""
         started = time.perf_counter()
         question = self._validate(question)
         self.index.require_ready()
@@ -391,6 +400,7 @@ class QAPipeline:
                 on_text = lambda text: told(f"{reading}\n\n{text}")  # noqa: E731
         plan = self._rewrite_follow_up(plan, question, history, filters, trace)
         trace["asked"] = plan.to_json()  # the question as understood, before any scope is widened or narrowed
+        understood.append(plan)
         opinion = PERSON_OPINION.search(plan.question)
         if opinion and not self.gazetteer.find(opinion.group("name") or opinion.group("owner") or ""):
             who = opinion.group("name") or opinion.group("owner")
@@ -673,6 +683,24 @@ class QAPipeline:
             else:
                 yield value  # type: ignore[misc]
                 return
+
+    def _state(self, plan: QueryPlan, filters: Filters | None, answer: Answer) -> TurnState:
+        """The answer's state: the plan as understood, its route, the reports its citations show in the order shown, and
+        the authorities of a list's items (the trace's `listed`, which counts items cited or not)."""
+        shown: list[ShownReport] = []
+        for citation in answer.citations:
+            if any(r.report_id == citation.report_id for r in shown):
+                continue
+            report = self.index.report(citation.report_id)
+            if report is not None:
+                meta = report.metadata
+                shown.append(ShownReport(report.report_id, meta.local_authority, meta.report_type, meta.published, meta.visit_start, meta.visit_end))
+            else:
+                published = date.fromisoformat(citation.published) if citation.published else None
+                shown.append(ShownReport(citation.report_id, citation.local_authority, citation.report_type, published))
+        listed = answer.trace.get("listed")
+        items = [str(a) for a in listed] if isinstance(listed, list) else []
+        return answer_state(plan, filters, str(answer.trace.get("route", "")), shown, items)
 
     def _rewrite_follow_up(
         self, plan: QueryPlan, question: str, history: Sequence[Turn], filters: Filters | None, trace: dict[str, object]
@@ -1182,21 +1210,24 @@ class QAPipeline:
         return max(earlier, key=_when) if earlier else None
 
     def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
-        """For an ungraded report (a focused or monitoring visit): the overall grade of the authority's latest graded
-        inspection before it, which stands until the next one, cited; [] when there is none."""
+        """For an ungraded report (a focused or monitoring visit): every judgement of the authority's latest graded
+        inspection before it, which stand until the next one, each cited, as a graded report's overview gives its
+        own; [] when there is none."""
         standing = self._standing_inspection(report)
         if standing is None:
             return []
         paragraphs = self.index.paragraphs(standing.report_id)
-        out: list[str] = []
-        for judgement in _judgements_for(standing, ["overall_effectiveness"]):
+        grades: list[str] = []
+        for judgement in (j for j in standing.metadata.judgements if j.area != "lscb"):
             paragraph = judgement_fact(standing, judgement, paragraphs).paragraph
             if paragraph is not None:
-                cited[standing.report_id] = standing
-                kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
-                out.append(f"_The {kind} is not graded; the grade that stands is from the {report_label(standing).split(': ', 1)[-1]}:_")
-                out.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, paragraph)}].")
-        return out
+                grades.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, paragraph)}].")
+        if not grades:
+            return []
+        cited[standing.report_id] = standing
+        kind = REPORT_TYPE_LABELS.get(report.metadata.report_type, "report")
+        plural = "grades that stand are" if len(grades) > 1 else "grade that stands is"
+        return [f"_The {kind} is not graded; the {plural} from the {report_label(standing).split(': ', 1)[-1]}:_", *grades]
 
     def _overview_lines(self, plan: QueryPlan, report: Report, sources: dict[str, Paragraph]) -> tuple[list[str], Passage] | None:
         """One report's grades and the best sentences of its opening summary, as cited lines; None when it has no
@@ -1630,6 +1661,8 @@ class QAPipeline:
         if direct:
             preamble = f"{direct} {preamble}" if preamble else f"{direct}\n\n"
         text = preamble + "\n".join(lines) + f"\n\n_{searched}_"
+        # the items in order, cited or not: what "the first one" points at
+        trace = trace | {"listed": list(dict.fromkeys(f.report.metadata.local_authority for f in facts if f.report.metadata.local_authority))}
         return _composed(text, tuple(citations), _retrieved_for(citations, []), trace, started)
 
     def _validate(self, question: str) -> str:

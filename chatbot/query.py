@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from chatbot.authorities import Gazetteer
-from core.models import Filters, Turn
+from core.models import REPORT_TYPE_LABELS, REPORT_TYPES, Filters, ShownReport, Turn, TurnState
 from vectorstore.keyword import tokenize
 
 REPORT_TYPE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -130,8 +130,10 @@ _RELATIVE_TIME = re.compile(
 )
 # "What has happened since?", "and since then?": after the time of the conversation's last answer
 _SINCE_THEN = re.compile(r"\bsince(?:\s+then)?\s*[?.!]*\s*$|\bsince then\b", re.I)
-# The date of each report an answer showed: "**Halton: ILACS inspection, 12 July 2024**"
-_SHOWN_REPORT_DATE = re.compile(r"\*\*[^*\n]+?, (\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})\*\*")
+# Each report an answer showed, as its heading prints it: "**Halton: ILACS inspection, 12 July 2024**" (read only from an
+# earlier answer given as text: `state_from_text`)
+_SHOWN_REPORT = re.compile(r"\*\*([^*\n]+?), (\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4})\*\*")
+_TYPE_OF_LABEL = {label: kind for kind, label in REPORT_TYPE_LABELS.items()}
 _FOLLOW_UP_START = re.compile(
     r"^\s*(and|what about|how about|also|so|then|but|ok|okay|what of|same for|and for|and in)\b", re.I
 )
@@ -334,6 +336,7 @@ class QueryPlan:
     question: str
     standalone: str  # the question made standalone from the conversation
     topic: str = ""  # what to search for within the scope: no framing, authority names, years or report types
+    subject: str = ""  # what it is about, for the conversation's state: its own subject words, or the conversation's
     authorities: tuple[str, ...] = ()  # named or carried forward
     authority_source: str = "none"  # "question", "history", "filter" or "none"
     report_types: tuple[str, ...] = ()
@@ -355,6 +358,7 @@ class QueryPlan:
             "question": self.question,
             "standalone": self.standalone,
             "topic": self.topic,
+            "subject": self.subject,
             "authorities": list(self.authorities),
             "authority_source": self.authority_source,
             "report_types": list(self.report_types),
@@ -511,19 +515,20 @@ def detect_dates(text: str) -> tuple[date | None, date | None]:
     return None, None
 
 
-def is_follow_up(question: str, history: Sequence[Turn], named_authorities: Sequence[str], gazetteer: Gazetteer | None = None) -> bool:
-    """Whether a question leans on the conversation: it starts like a follow-up, points back with a pronoun,
-    names no authority while the conversation did, or names one but no subject ("Is Islington's any different?")."""
-    if not history:
+def is_follow_up(question: str, states: Sequence[TurnState], named_authorities: Sequence[str], gazetteer: Gazetteer | None = None) -> bool:
+    """Whether a question leans on the conversation (`states`: each earlier turn's, oldest first): it starts like a
+    follow-up, points back with a pronoun, names no authority while the conversation did, or names one but no subject
+    ("Is Islington's any different?")."""
+    if not states:
         return False
     if _FOLLOW_UP_START.search(question) or _ORDINAL.search(question):
         return True
     words = re.findall(r"\w+", question)
     if not named_authorities and _PRONOUN.search(question):
         return True
+    if not named_authorities and any(state.authorities for state in states):
+        return True
     if gazetteer is not None:
-        if not named_authorities and any(gazetteer.find(turn.user) for turn in history):
-            return True
         if named_authorities and not _topic_words(question, gazetteer).split():
             return True
         if named_authorities and _COMPARED_TO.search(question) and not _topic_words(_COMPARED_TO.sub(" ", question), gazetteer).split():
@@ -565,13 +570,12 @@ _ORDINAL = re.compile(r"\b(?:the )?(first|second|third|fourth|fifth|last) (?:one
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 
 
-def _listed_authority(question: str, history: Sequence[Turn], gazetteer: Gazetteer) -> str | None:
-    """"The first one" after a list answer ("- Halton, ILACS inspection of ...: ..."): the authority of that item."""
+def _listed_authority(question: str, states: Sequence[TurnState]) -> str | None:
+    """"The first one" after a list answer: the authority of that item of the last answer."""
     match = _ORDINAL.search(question)
-    if match is None or not history:
+    if match is None or not states:
         return None
-    items = [gazetteer.find(line[2:].split(",")[0]) for line in history[-1].assistant.splitlines() if line.startswith("- ")]
-    names = list(dict.fromkeys(found[0] for found in items if found))
+    names = states[-1].listed
     index = _ORDINALS[match.group(1).lower()]
     return names[index] if names and (index < len(names)) else None
 
@@ -589,9 +593,55 @@ _SEVERAL = re.compile(
 )
 
 
-def _shown_dates(history: Sequence[Turn]) -> list[date]:
-    """The dates of the reports the last answer showed ("**Halton: ILACS inspection, 12 July 2024**")."""
-    return [datetime.strptime(d, "%d %B %Y").date() for d in _SHOWN_REPORT_DATE.findall(history[-1].assistant)]
+def _shown_dates(states: Sequence[TurnState]) -> list[date]:
+    """The publication dates of the reports the last answer showed."""
+    return [report.published for report in states[-1].shown if report.published is not None]
+
+
+def state_from_text(turn: Turn, gazetteer: Gazetteer) -> TurnState:
+    """The state of a turn given as text only (the CLI's history without a state, an eval case's): the scope and
+    subject its question names, and from its answer's text the reports its headings show ("**Halton: ILACS
+    inspection, 12 July 2024**") and the authorities its list items start with ("- Halton, ILACS inspection of ...").
+    The one place the rendered answer is read; a front end that kept the answer's own state passes that instead."""
+    start, end = detect_dates(turn.user)
+    shown = []
+    for label, when in _SHOWN_REPORT.findall(turn.assistant):
+        authority, _, kind = label.rpartition(": ")
+        report_type = _TYPE_OF_LABEL.get(kind, "other")
+        shown.append(ShownReport(local_authority=authority or None, report_type=report_type, published=datetime.strptime(when, "%d %B %Y").date()))
+    items = [gazetteer.find(line[2:].split(",")[0]) for line in turn.assistant.splitlines() if line.startswith("- ")]
+    return TurnState(
+        authorities=tuple(gazetteer.find(turn.user)),
+        report_types=detect_report_types(turn.user),
+        published_from=start,
+        published_to=end,
+        topic=_topic_words(turn.user, gazetteer),
+        shown=tuple(shown),
+        listed=tuple(dict.fromkeys(found[0] for found in items if found)),
+    )
+
+
+def conversation_states(history: Sequence[Turn], gazetteer: Gazetteer) -> list[TurnState]:
+    """Each earlier turn's state, oldest first: the answer's own where the front end kept it, else read from its text."""
+    return [turn.state if turn.state is not None else state_from_text(turn, gazetteer) for turn in history]
+
+
+def answer_state(plan: QueryPlan, filters: Filters | None, route: str, shown: Sequence[ShownReport], listed: Sequence[str] = ()) -> TurnState:
+    """An answer's state from the plan as understood (before any scope was widened), less what the user's filters
+    set: a filter is the user's to keep or clear, not the conversation's to carry. `listed`: the authorities of a
+    list's items in order, else the authorities of the reports shown."""
+    filters = filters or Filters()
+    dated = filters.published_from or filters.published_to
+    return TurnState(
+        authorities=() if plan.authority_source == "filter" else plan.authorities,
+        report_types=() if filters.report_types else tuple(t for t in plan.report_types if t in REPORT_TYPES),
+        published_from=None if dated else plan.published_from,
+        published_to=None if dated else plan.published_to,
+        topic=plan.subject,
+        route=route,
+        shown=tuple(shown),
+        listed=tuple(dict.fromkeys(listed or [r.local_authority for r in shown if r.local_authority])),
+    )
 
 
 def plan_query(
@@ -600,8 +650,10 @@ def plan_query(
     filters: Filters | None,
     gazetteer: Gazetteer,
 ) -> QueryPlan:
-    """Work out scope and the standalone query; carry authority, topic and time forward for follow-ups."""
+    """Work out scope and the standalone query; carry authority, topic and time forward for follow-ups, from each
+    earlier turn's state (`conversation_states`), never from an answer's rendered text."""
     filters = filters or Filters()
+    states = conversation_states(history, gazetteer)
     named = gazetteer.find(question)
     report_types = detect_report_types(question)
     type_as_time = len(report_types) == 1 and bool(_TYPE_AS_TIME.search(question))
@@ -619,11 +671,12 @@ def plan_query(
     if latest_count:
         latest = False  # not the newest alone: the newest `latest_count`
     earliest = bool(_EARLIEST.search(question)) and start is None and not latest
-    follow_up = is_follow_up(question, history, named, gazetteer)
+    follow_up = is_follow_up(question, states, named, gazetteer)
     notes: list[str] = []
     authority_source = "question" if named else "none"
     standalone = question
     follow_topic = ""
+    subject = ""
     before_published = False
     if follow_up:
         # walk back through earlier questions for what this one leaves out
@@ -632,32 +685,32 @@ def plan_query(
         # "compare them", "both": the authorities of the last turns that named one each ("Tell me about Leeds" / "And
         # Bradford?" / "Compare them on workforce"), not the last one alone
         several = bool(_SEVERAL.search(question))
-        for turn in reversed(history):
+        for state in reversed(states):
             if not carried_authorities:
-                carried_authorities = gazetteer.find(turn.user)
+                carried_authorities = list(state.authorities)
             elif several and len(carried_authorities) < 2:
-                carried_authorities = [*(a for a in gazetteer.find(turn.user) if a not in carried_authorities), *carried_authorities]
+                carried_authorities = [*(a for a in state.authorities if a not in carried_authorities), *carried_authorities]
             if not report_types:
-                report_types = detect_report_types(turn.user)
+                report_types = state.report_types
             if start is None and end is None:
-                start, end = detect_dates(turn.user)
+                start, end = state.published_from, state.published_to
             if not carried_topic:
-                carried_topic = _topic_words(turn.user, gazetteer)
+                carried_topic = state.topic
             if carried_authorities and carried_topic and (not several or len(carried_authorities) > 1):
                 break
-        if _SINCE_THEN.search(question) and history and detect_dates(question) == (None, None):
+        if _SINCE_THEN.search(question) and detect_dates(question) == (None, None):
             # "what has happened since?" after an answer about Halton's July 2024 inspection: since the latest report
             # that answer showed, else since the end of the time the conversation asked about
-            shown = _shown_dates(history)
+            shown = _shown_dates(states)
             last = max(shown) if shown else end
             if last is not None:
                 start, end = last + timedelta(days=1), None
         relative = _RELATIVE_TIME.search(question)
         compared_year = _COMPARED_WITH_YEAR.search(question)
-        if compared_year and history:
+        if compared_year:
             # "how does that compare with 2023?" after an answer on the 2026 report: the two side by side
             year = int(compared_year.group(1))
-            others = sorted(d for d in _shown_dates(history) if d.year != year)
+            others = sorted(d for d in _shown_dates(states) if d.year != year)
             if others:
                 other = others[-1].year
                 start, end = date(min(year, other), 1, 1), date(max(year, other), 12, 31)
@@ -667,10 +720,10 @@ def plan_query(
                 question_years = ""
         else:
             question_years = ""
-        if SINCE_LAST.search(question) and history:
+        if SINCE_LAST.search(question):
             # "how does that compare with the one before?": up to the latest report the last answer showed; the
             # timeline sets it beside the one before
-            shown = _shown_dates(history)
+            shown = _shown_dates(states)
             if shown:
                 start, end, latest, relative = None, max(shown), False, None
         if relative and (start or end):
@@ -681,7 +734,7 @@ def plan_query(
                 start, end = None, (start - timedelta(days=1) if start else end)
                 latest = True
                 before_published = True
-        listed = _listed_authority(question, history, gazetteer)
+        listed = _listed_authority(question, states)
         if named and carried_authorities and _COMPARED_TO.search(question):
             # "how does that compare with Redcar and Cleveland?" after an answer on Middlesbrough: both, side by side
             earlier = [a for a in carried_authorities if a not in named]
@@ -702,6 +755,8 @@ def plan_query(
         if len(own_subject) < 3 and carried_topic:
             pieces.append(carried_topic)
         follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_subject) < 2 else "") if part)
+        # what the next turn carries: its own subject words, with the conversation's when it names less than two
+        subject = " ".join(part for part in (" ".join(own_subject), carried_topic if len(own_subject) < 2 else "") if part)
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
     if type_as_time:
@@ -764,6 +819,7 @@ def plan_query(
         question=question,
         standalone=standalone,
         topic=topic,
+        subject=subject if follow_up else _topic_words(question, gazetteer),
         authorities=authorities,
         authority_source=authority_source,
         report_types=report_types,

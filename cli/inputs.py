@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.models import Turn
+from core.models import Turn, TurnState
 
 HISTORY_MAX_TURNS = 50  # a conversation far longer than anyone pastes back, and far shorter than a flood
 HISTORY_MAX_BYTES = 200_000  # 50 turns of a 2,000-character question and an answer of that size, with room to spare
-TURN_FIELDS = ("user", "assistant")
+TURN_FIELDS = ("user", "assistant", "state")
 
 
 def iso_date(text: str) -> date:
@@ -39,7 +39,9 @@ def json_kind(value: Any) -> str:
 
 
 def parse_history(value: Any, max_turns: int = HISTORY_MAX_TURNS) -> list[Turn]:
-    """Earlier turns from parsed JSON: a list of {"user": text, "assistant": text} objects, oldest first."""
+    """Earlier turns from parsed JSON: a list of {"user": text, "assistant": text} objects, oldest first, each with an
+    optional "state": the "state" object of that answer's `ask --json` output, which a follow-up then reads instead of
+    the answer's text (core.models.TurnState)."""
     if not isinstance(value, list):
         raise ValueError(f'expected a JSON list of {{"user": ..., "assistant": ...}} turns, got {json_kind(value)}')
     if len(value) > max_turns:
@@ -50,7 +52,7 @@ def parse_history(value: Any, max_turns: int = HISTORY_MAX_TURNS) -> list[Turn]:
             raise ValueError(f"turn {number}: expected an object with 'user' and 'assistant', got {json_kind(entry)}")
         unknown = sorted(set(entry) - set(TURN_FIELDS))
         if unknown:
-            raise ValueError(f"turn {number}: unknown field {unknown[0]!r} (allowed: 'user', 'assistant')")
+            raise ValueError(f"turn {number}: unknown field {unknown[0]!r} (allowed: 'user', 'assistant', 'state')")
         user, assistant = entry.get("user"), entry.get("assistant", "")
         if not isinstance(user, str):
             raise ValueError(f"turn {number}: 'user' must be a non-empty string, got {json_kind(user)}")
@@ -58,7 +60,13 @@ def parse_history(value: Any, max_turns: int = HISTORY_MAX_TURNS) -> list[Turn]:
             raise ValueError(f"turn {number}: 'user' must be a non-empty string, got an empty one")
         if not isinstance(assistant, str):
             raise ValueError(f"turn {number}: 'assistant' must be a string, got {json_kind(assistant)}")
-        turns.append(Turn(user=user.strip(), assistant=assistant.strip()))
+        state = None
+        if entry.get("state") is not None:
+            try:
+                state = TurnState.from_json(entry["state"])
+            except ValueError as error:
+                raise ValueError(f"turn {number}: {error}") from None
+        turns.append(Turn(user=user.strip(), assistant=assistant.strip(), state=state))
     return turns
 
 

@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         "--authority", help="the local authority of reports whose text names none that can be read (never overrides the text)"
     )
 
+    reembed = sub.add_parser(
+        "reembed", help="rewrite every vector of the index with the configured encoder (OFSTED_QA_ENCODER), from its catalog"
+    )
+    reembed.add_argument("--no-progress", action="store_true")
+
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
     ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
@@ -47,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--from", dest="published_from", type=iso_date, help="published on or after YYYY-MM-DD")
     ask.add_argument("--to", dest="published_to", type=iso_date, help="published on or before YYYY-MM-DD")
-    ask.add_argument("--history", type=Path, help="JSON list of {user, assistant} turns (a follow-up)")
+    ask.add_argument("--history", type=Path, help="JSON list of {user, assistant, state?} turns (a follow-up; state: an answer's --json \"state\")")
     ask.add_argument("--json", action="store_true", help="print the answer JSON")
 
     sub.add_parser("reports", help="list the indexed reports with their metadata")
@@ -126,11 +131,41 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         progress=progress,
         accept_damaged=args.accept_damaged,
         authority=authority,
+        workers=settings.ingest_workers,
+        batch_chunks=settings.ingest_batch_chunks,
     )
     if bar is not None:
         bar.close()
     print("\n".join(summary.lines()))
     return 0 if summary.reports or not summary.failed else 1
+
+
+def cmd_reembed(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from chatbot.build import build_index
+
+    index = build_index(settings, check_vectors=False)
+    if index.dense.holds_own_vectors():
+        print(f"The index already holds {index.embedder.name}'s vectors (OFSTED_QA_ENCODER={settings.encoder}): nothing to do.")
+        return 0
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="chunk", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    started = time.perf_counter()
+    chunks = index.reembed(progress=progress)
+    if bar is not None:
+        bar.close()
+    print(f"re-embedded {chunks} chunks with {index.embedder.name} in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,7 +243,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     return feedback_main(args.args or [str(settings.feedback_file)])
 
 
-COMMANDS = {"eval-case-from-feedback": cmd_feedback, "ingest": cmd_ingest, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
+COMMANDS = {"eval-case-from-feedback": cmd_feedback, "ingest": cmd_ingest, "reembed": cmd_reembed, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
 
 
 if __name__ == "__main__":

@@ -149,11 +149,146 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class ShownReport:
+    """A report an answer showed: its id, authority, type and dates. Read from an answer's text (an earlier turn given
+    as text only), only what its heading prints is known: the authority, type and publication date."""
+
+    report_id: str = ""
+    local_authority: str | None = None
+    report_type: str = "other"  # one of REPORT_TYPES
+    published: date | None = None
+    visit_start: date | None = None
+    visit_end: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report_id": self.report_id,
+            "local_authority": self.local_authority,
+            "report_type": self.report_type,
+            "published": _iso(self.published),
+            "visit_start": _iso(self.visit_start),
+            "visit_end": _iso(self.visit_end),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "shown") -> ShownReport:
+        """The inverse of `to_json`; a malformed value raises ValueError naming the field."""
+        fields = _object(value, where, ("report_id", "local_authority", "report_type", "published", "visit_start", "visit_end"))
+        report_type = _string(fields, "report_type", where, "other")
+        if report_type not in REPORT_TYPES:
+            raise ValueError(f"{where}.report_type: {report_type!r} is not a report type (one of {', '.join(REPORT_TYPES)})")
+        authority = fields.get("local_authority")
+        if authority is not None and not isinstance(authority, str):
+            raise ValueError(f"{where}.local_authority: expected a string or null")
+        return cls(
+            report_id=_string(fields, "report_id", where, ""),
+            local_authority=authority,
+            report_type=report_type,
+            published=_date(fields, "published", where),
+            visit_start=_date(fields, "visit_start", where),
+            visit_end=_date(fields, "visit_end", where),
+        )
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """What an answer was about, as data: the conversation's state after it, which a follow-up reads instead of the
+    answer's rendered text. Scope set by the user's filters is not part of it (the filters are the user's to keep)."""
+
+    authorities: tuple[str, ...] = ()  # named in the question or carried from the conversation
+    report_types: tuple[str, ...] = ()  # asked or carried
+    published_from: date | None = None  # the dates asked or carried ("in 2023", "since then")
+    published_to: date | None = None
+    topic: str = ""  # what it was about: the question's subject, or the conversation's when it named none
+    route: str = ""  # the kind of answer it got (the trace's `route`)
+    shown: tuple[ShownReport, ...] = ()  # the reports it showed, in the order shown
+    listed: tuple[str, ...] = ()  # the authorities of its items, in order: what "the first one" points at
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "authorities": list(self.authorities),
+            "report_types": list(self.report_types),
+            "published_from": _iso(self.published_from),
+            "published_to": _iso(self.published_to),
+            "topic": self.topic,
+            "route": self.route,
+            "shown": [report.to_json() for report in self.shown],
+            "listed": list(self.listed),
+        }
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "state") -> TurnState:
+        """The inverse of `to_json` (every field optional); a malformed value raises ValueError naming the field."""
+        fields = _object(value, where, ("authorities", "report_types", "published_from", "published_to", "topic", "route", "shown", "listed"))
+        report_types = _strings(fields, "report_types", where)
+        unknown = [t for t in report_types if t not in REPORT_TYPES]
+        if unknown:
+            raise ValueError(f"{where}.report_types: {unknown[0]!r} is not a report type (one of {', '.join(REPORT_TYPES)})")
+        shown = fields.get("shown", [])
+        if not isinstance(shown, list):
+            raise ValueError(f"{where}.shown: expected a list of reports")
+        state = cls(
+            authorities=_strings(fields, "authorities", where),
+            report_types=report_types,
+            published_from=_date(fields, "published_from", where),
+            published_to=_date(fields, "published_to", where),
+            topic=_string(fields, "topic", where, ""),
+            route=_string(fields, "route", where, ""),
+            shown=tuple(ShownReport.from_json(item, f"{where}.shown[{number}]") for number, item in enumerate(shown)),
+            listed=_strings(fields, "listed", where),
+        )
+        if state.published_from and state.published_to and state.published_from > state.published_to:
+            raise ValueError(f"{where}: published_from is after published_to")
+        return state
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _object(value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected an object")
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown field {unknown[0]!r} (allowed: {', '.join(allowed)})")
+    return value
+
+
+def _string(fields: dict[str, Any], name: str, where: str, default: str) -> str:
+    value = fields.get(name, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{where}.{name}: expected a string")
+    return value
+
+
+def _strings(fields: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
+    value = fields.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{where}.{name}: expected a list of strings")
+    return tuple(value)
+
+
+def _date(fields: dict[str, Any], name: str, where: str) -> date | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{where}.{name}: expected a date written YYYY-MM-DD, or null")
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One earlier exchange of a conversation."""
+    """One earlier exchange of a conversation: what was asked, the answer's text, and the answer's state where the
+    front end kept it (None for a turn given as text only: the planner then reads the state from the text)."""
 
     user: str
     assistant: str = ""
+    state: TurnState | None = None
 
 
 @dataclass(frozen=True)
@@ -208,9 +343,10 @@ class Answer:
     retrieved: tuple[RetrievedChunk, ...] = ()
     trace: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    state: TurnState | None = None  # what a follow-up reads: set by the pipeline
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
@@ -218,3 +354,6 @@ class Answer:
             "trace": self.trace,
             "timings": self.timings,
         }
+        if self.state is not None:
+            out["state"] = self.state.to_json()
+        return out

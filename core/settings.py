@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     # Chunking and retrieval
     chunk_tokens: int = Field(default=220, ge=32, le=2000, description="token budget per chunk (cl100k)")
     embed_batch_size: int = Field(default=32, ge=1, le=512)
-    # each encoder names its vectors apart, so an index built with one refuses another (re-embed on purpose)
-    encoder: Encoder = Field(default="torch", description="torch, onnx-fp32 or onnx-int8 (built by `make export-encoder`)")
+    # ingest: parser processes beside the encoder, and how many chunks are embedded and written together
+    ingest_workers: int | None = Field(default=None, ge=0, le=64, description="parser processes (default: cores - 1, 1 to 4; 0: parse in the main process)")
+    ingest_batch_chunks: int = Field(default=512, ge=1, le=100_000, description="chunks embedded and written together (1: each report alone)")
+    # onnx-fp32 gives torch's vectors without torch (docs/adr/0010); int8's vectors differ, so an index built with it
+    # refuses the others and the reverse (re-embed on purpose: `ofsted-qa reembed`)
+    encoder: Encoder = Field(default="onnx-fp32", description="onnx-fp32 (built by `make setup`), onnx-int8 or torch")
     encoder_dir: Path | None = Field(default=None, description="where the ONNX encoders live (default ~/.cache/ofsted-qa/encoders)")
     top_k: int = Field(default=10, ge=1, le=100)
     max_question_chars: int = Field(default=2000, ge=10)

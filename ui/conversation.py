@@ -48,8 +48,9 @@ class Conversation:
     exchanges: list[Exchange] = field(default_factory=list)
 
     def history(self) -> list[Turn]:
-        """Earlier answered turns, oldest first, for follow-up questions."""
-        return [Turn(user=e.question, assistant=e.answer.answer) for e in self.exchanges if e.answer is not None]
+        """Earlier answered turns, oldest first, for follow-up questions: each with its answer's state, which a
+        follow-up reads instead of the answer's text."""
+        return [Turn(user=e.question, assistant=e.answer.answer, state=e.answer.state) for e in self.exchanges if e.answer is not None]
 
     def get(self, index: int) -> Exchange | None:
         return self.exchanges[index] if 0 <= index < len(self.exchanges) else None

@@ -75,6 +75,8 @@ class IndexBuild:
                 max_bytes=self.settings.max_file_bytes,
                 urls=read_url_manifest(manifest),
                 progress=self._progress,
+                workers=self.settings.ingest_workers,
+                batch_chunks=self.settings.ingest_batch_chunks,
             )
         except Exception as error:  # the UI must say so rather than hang on "building"
             log.exception("building the index failed")

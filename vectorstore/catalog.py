@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     tokens INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- chunk ids whose vectors a write put in (or is taking out of) Chroma without the catalog listing them: an
+-- interrupted write's leftovers, deleted by the next ingest (Index.sweep_loose_vectors)
+CREATE TABLE IF NOT EXISTS loose_vectors (chunk_id TEXT PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS paragraphs_report ON paragraphs(report_id, ord);
 CREATE INDEX IF NOT EXISTS chunks_report ON chunks(report_id, ord);
 CREATE INDEX IF NOT EXISTS judgements_report ON judgements(report_id);
@@ -111,65 +114,126 @@ class Catalog:
         self, report: Report, paragraphs: Sequence[Paragraph], chunks: Sequence[Chunk], fingerprint: str = ""
     ) -> None:
         """Swap in a report's new version in one transaction (the old one stays until it commits)."""
-        meta = report.metadata
+        self.replace_reports([(report, paragraphs, chunks, fingerprint)])
+
+    def replace_reports(
+        self,
+        versions: Sequence[tuple[Report, Sequence[Paragraph], Sequence[Chunk], str]],
+        *,
+        listed: Sequence[str] = (),
+        loose: Sequence[str] = (),
+    ) -> None:
+        """Swap in several reports' new versions (report, paragraphs, chunks, fingerprint) in one transaction: readers
+        see every old version or every new one. `listed`: vector ids noted loose that these versions now list;
+        `loose`: ids of the replaced versions' vectors, about to be deleted from Chroma."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("DELETE FROM reports WHERE report_id = ?", (report.report_id,))
-                self._db.execute(
-                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        report.report_id,
-                        report.source,
-                        report.content_hash,
-                        fingerprint or report.content_hash,
-                        report.title,
-                        report.pages,
-                        report.url,
-                        meta.local_authority,
-                        meta.report_type,
-                        meta.subtype,
-                        meta.published.isoformat() if meta.published else None,
-                        meta.visit_start.isoformat() if meta.visit_start else None,
-                        meta.visit_end.isoformat() if meta.visit_end else None,
-                        metadata_to_json(meta),
-                    ),
+                for report, paragraphs, chunks, fingerprint in versions:
+                    self._insert_report(report, paragraphs, chunks, fingerprint)
+                self._db.executemany("DELETE FROM loose_vectors WHERE chunk_id = ?", [(cid,) for cid in listed])
+                self._db.executemany("INSERT OR IGNORE INTO loose_vectors VALUES (?)", [(cid,) for cid in loose])
+                self._bump_version()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _insert_report(self, report: Report, paragraphs: Sequence[Paragraph], chunks: Sequence[Chunk], fingerprint: str) -> None:
+        meta = report.metadata
+        self._db.execute("DELETE FROM reports WHERE report_id = ?", (report.report_id,))
+        self._db.execute(
+            "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                report.report_id,
+                report.source,
+                report.content_hash,
+                fingerprint or report.content_hash,
+                report.title,
+                report.pages,
+                report.url,
+                meta.local_authority,
+                meta.report_type,
+                meta.subtype,
+                meta.published.isoformat() if meta.published else None,
+                meta.visit_start.isoformat() if meta.visit_start else None,
+                meta.visit_end.isoformat() if meta.visit_end else None,
+                metadata_to_json(meta),
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO judgements VALUES (?,?,?,?)",
+            [(report.report_id, j.area, j.label, j.grade) for j in meta.judgements],
+        )
+        self._db.executemany(
+            "INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (
+                    p.paragraph_id,
+                    p.report_id,
+                    p.order,
+                    p.page,
+                    p.kind,
+                    p.paragraph_number,
+                    json.dumps(list(p.heading_path)),
+                    p.text,
                 )
-                self._db.executemany(
-                    "INSERT INTO judgements VALUES (?,?,?,?)",
-                    [(report.report_id, j.area, j.label, j.grade) for j in meta.judgements],
+                for p in paragraphs
+            ],
+        )
+        self._db.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    c.chunk_id,
+                    c.report_id,
+                    order,
+                    json.dumps(list(c.paragraph_ids)),
+                    c.text,
+                    c.context,
+                    c.page,
+                    json.dumps(list(c.heading_path)),
+                    c.tokens,
                 )
+                for order, c in enumerate(chunks)
+            ],
+        )
+
+    def note_loose_vectors(self, chunk_ids: Sequence[str]) -> None:
+        """Record vector ids about to be written to Chroma before the catalog lists them (see loose_vectors)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR IGNORE INTO loose_vectors VALUES (?)", [(cid,) for cid in chunk_ids])
+            self._db.execute("COMMIT")
+
+    def forget_loose_vectors(self, chunk_ids: Sequence[str]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM loose_vectors WHERE chunk_id = ?", [(cid,) for cid in chunk_ids])
+            self._db.execute("COMMIT")
+
+    def loose_vectors(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT chunk_id FROM loose_vectors ORDER BY chunk_id")]
+
+    def listed_chunk_ids(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Those of these chunk ids that the catalog lists (by key: the cost follows the ids asked about)."""
+        with self._lock:
+            return {cid for cid in chunk_ids if self._db.execute("SELECT 1 FROM chunks WHERE chunk_id = ?", (cid,)).fetchone()}
+
+    def set_vectors_name(self, name: str) -> None:
+        """Record that every report's vectors are now `name`'s (the last part of each fingerprint; see
+        Index.fingerprint), after they were all re-embedded."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT report_id, fingerprint FROM reports").fetchall()
                 self._db.executemany(
-                    "INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?,?)",
+                    "UPDATE reports SET fingerprint = ? WHERE report_id = ?",
                     [
-                        (
-                            p.paragraph_id,
-                            p.report_id,
-                            p.order,
-                            p.page,
-                            p.kind,
-                            p.paragraph_number,
-                            json.dumps(list(p.heading_path)),
-                            p.text,
-                        )
-                        for p in paragraphs
-                    ],
-                )
-                self._db.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            c.chunk_id,
-                            c.report_id,
-                            order,
-                            json.dumps(list(c.paragraph_ids)),
-                            c.text,
-                            c.context,
-                            c.page,
-                            json.dumps(list(c.heading_path)),
-                            c.tokens,
-                        )
-                        for order, c in enumerate(chunks)
+                        (":".join([*fingerprint.split(":", 3)[:3], name]), report_id)
+                        for report_id, fingerprint in rows
+                        if fingerprint.count(":") >= 3  # hash:parser:budget:vectors
                     ],
                 )
                 self._bump_version()

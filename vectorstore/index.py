@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -21,6 +21,17 @@ from vectorstore.embeddings import Embedder
 from vectorstore.keyword import KeywordIndex
 
 WriteOutcome = Literal["unchanged", "added", "replaced", "duplicate"]
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    """A report planned for writing (Index.plan): its document, chunks, fingerprint, and whether it replaces an
+    indexed version."""
+
+    document: ParsedDocument
+    chunks: list[Chunk]
+    fingerprint: str
+    replaces: bool
 
 
 @dataclass(frozen=True)
@@ -60,16 +71,21 @@ class Index:
     # ---- writing ---------------------------------------------------------------------------------
 
     def add_document(self, document: ParsedDocument) -> WriteResult:
-        """Write one report. Unchanged content writes nothing; a changed one replaces the old version.
+        """Write one report (see `plan` and `write`, which ingest uses to write many at once)."""
+        planned = self.plan(document)
+        return planned if isinstance(planned, WriteResult) else self.write([planned])[0]
+
+    def plan(self, document: ParsedDocument, chunks: Sequence[Chunk] | None = None) -> WriteResult | PendingReport:
+        """What writing this report takes: a WriteResult when nothing is to be written (a duplicate, or unchanged),
+        else the report with its chunks, for `write`. `chunks` are the document's, when already built (by a parser
+        worker). Reads the catalog by key only, so its cost does not grow with what is indexed.
 
         Identity comes from the content, the file name being only a hint: a byte-identical copy of an
         indexed report (under any name) is a "duplicate" and writes nothing; a file under a known report's
         name whose text is a different report (another authority, kind or visit) is added beside it under
-        the name plus a digest of its content, never in its place.
-
-        Order matters for crash safety: new vectors go into Chroma first (invisible: the catalog does not
-        list them), then the catalog swaps versions in one transaction, then stale vectors are deleted.
-        A crash at any point leaves the previous version whole and queryable.
+        the name plus a digest of its content, never in its place. Plans are made against the catalog: a
+        report planned but not yet written is unknown to the next plan, so a caller writes it first when the
+        next document shares its content hash or id.
         """
         report = document.report
         twin = self.catalog.report_with_hash(report.content_hash, excluding=report.report_id)
@@ -77,29 +93,90 @@ class Index:
             return WriteResult(twin, "duplicate", len(document.paragraphs), 0)
         known = self.catalog.report(report.report_id)
         if known is not None and known.content_hash != report.content_hash and not same_report(known.metadata, report.metadata):
-            return self.add_document(document.with_report_id(f"{report.report_id}-{report.content_hash[:8]}"))
+            return self.plan(document.with_report_id(f"{report.report_id}-{report.content_hash[:8]}"))
         fingerprint = self.fingerprint(report.content_hash)
         previous = self.catalog.fingerprint(report.report_id)
         if previous == fingerprint:
             if known is not None and known.source != report.source:
                 self.catalog.set_source(report.report_id, report.source)
             return WriteResult(report.report_id, "unchanged", len(document.paragraphs), 0)
-        chunks = build_chunks(report, document.paragraphs, budget=self.chunk_tokens)
-        existing = self.dense.ids_for_report(report.report_id)
-        fresh = [c for c in chunks if c.chunk_id not in existing]
+        if chunks is None or any(c.report_id != report.report_id for c in chunks):
+            chunks = build_chunks(report, document.paragraphs, budget=self.chunk_tokens)
+        return PendingReport(document, list(chunks), fingerprint, previous is not None)
+
+    def write(self, pending: Sequence[PendingReport]) -> list[WriteResult]:
+        """Write planned reports together: one embedding call, one Chroma write, one catalog transaction.
+
+        Order matters for crash safety: the new vectors' ids are noted in the catalog as loose, the vectors go
+        into Chroma (invisible: the catalog does not list them), then the catalog swaps every report's version in
+        one transaction (which also notes the replaced versions' vectors as loose), then those are deleted. A
+        crash at any point leaves every previous version whole and queryable, and the next ingest deletes the
+        loose vectors it left (`sweep_loose_vectors`). Vectors already in Chroma under a chunk's id (a chunk
+        unchanged in a new version) are kept, not embedded again. Nothing here reads more than these reports'
+        own rows, so a write costs the same however much is indexed.
+        """
+        if not pending:
+            return []
+        new_ids = [c.chunk_id for p in pending for c in p.chunks]
+        present = self.dense.present(new_ids)
+        fresh = [(c, p.document.report) for p in pending for c in p.chunks if c.chunk_id not in present]
         if fresh:
-            vectors = self.embedder.embed_documents([c.embed_text for c in fresh])
-            self.dense.add(fresh, vectors, [chunk_metadata(c, report) for c in fresh])
-        self.catalog.replace_report(report, document.paragraphs, chunks, fingerprint)
-        stale = existing - {c.chunk_id for c in chunks}
+            self.catalog.note_loose_vectors([c.chunk_id for c, _ in fresh])
+            vectors = self.embedder.embed_documents([c.embed_text for c, _ in fresh])
+            self.dense.add([c for c, _ in fresh], vectors, [chunk_metadata(c, report) for c, report in fresh])
+        kept = set(new_ids)
+        stale = sorted(
+            {cid for p in pending if p.replaces for cid in self.catalog.chunk_ids(p.document.report.report_id)} - kept
+        )
+        self.catalog.replace_reports(
+            [(p.document.report, p.document.paragraphs, p.chunks, p.fingerprint) for p in pending],
+            listed=[c.chunk_id for c, _ in fresh],
+            loose=stale,
+        )
         if stale:
-            self.dense.delete(sorted(stale))
-        outcome: WriteOutcome = "added" if previous is None else "replaced"
-        return WriteResult(report.report_id, outcome, len(document.paragraphs), len(chunks))
+            self.dense.delete(stale)
+            self.catalog.forget_loose_vectors(stale)
+        return [
+            WriteResult(p.document.report.report_id, "replaced" if p.replaces else "added", len(p.document.paragraphs), len(p.chunks))
+            for p in pending
+        ]
+
+    def sweep_loose_vectors(self) -> int:
+        """Delete the vectors an interrupted write left in Chroma that the catalog does not list; how many."""
+        loose = self.catalog.loose_vectors()
+        if not loose:
+            return 0
+        listed = self.catalog.listed_chunk_ids(loose)
+        orphans = sorted(set(loose) - listed)
+        if orphans:
+            self.dense.delete(orphans)
+        self.catalog.forget_loose_vectors(loose)
+        return len(orphans)
 
     def fingerprint(self, content_hash: str) -> str:
         """Re-ingesting is a no-op only when the file and everything that turns it into chunks are unchanged."""
         return f"{content_hash}:{PARSER_VERSION}:{self.chunk_tokens}:{self.embedder.name}"
+
+    def reembed(self, *, batch: int = 512, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rewrite every live chunk's vector with this index's embedder, then record its name: a change to an encoder
+        whose vectors differ (`ofsted-qa reembed`). The chunks come from the catalog, so no report is read again.
+        Vectors Chroma holds that the catalog does not list (left by a crash) are deleted. Until it finishes, the
+        collection keeps its old name, so a crash part way leaves it to the old encoder, and running it again starts
+        over. Returns the number of chunks embedded."""
+        reports = {r.report_id: r for r in self.catalog.reports()}
+        chunks = self.catalog.chunks()
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            vectors = self.embedder.embed_documents([c.embed_text for c in part])
+            self.dense.add(part, vectors, [chunk_metadata(c, reports[c.report_id]) for c in part])
+            if progress is not None:
+                progress(start + len(part), len(chunks))
+        orphans = self.dense.all_ids() - {c.chunk_id for c in chunks}
+        if orphans:
+            self.dense.delete(sorted(orphans))
+        self.dense.record_model()
+        self.catalog.set_vectors_name(self.embedder.name)
+        return len(chunks)
 
     def remove_report(self, report_id: str) -> None:
         self.catalog.delete_report(report_id)

@@ -145,6 +145,32 @@ def test_follow_up_is_scoped_to_the_earlier_authority(sample_index, trafford_fol
     assert_citations_valid(sample_index, answer)
 
 
+def test_an_answer_carries_its_state(pipeline: QAPipeline) -> None:
+    answer = pipeline.ask("How well are care leavers supported in Altrincham?")
+    state = answer.state
+    assert state is not None and not answer.refused
+    assert state.authorities == ("Trafford",)  # the town as read, which the question's text does not name
+    assert state.route == answer.trace["route"] and "care leavers" in state.topic
+    # the reports shown, in the order the citations show them, with their catalog dates
+    assert [r.report_id for r in state.shown] == list(dict.fromkeys(c.report_id for c in answer.citations))
+    for shown in state.shown:
+        meta = pipeline.index.report(shown.report_id).metadata
+        assert (shown.local_authority, shown.report_type, shown.published, shown.visit_end) == (
+            meta.local_authority, meta.report_type, meta.published, meta.visit_end
+        )
+    assert answer.to_json()["state"] == state.to_json()
+
+
+def test_the_first_one_after_a_list_answer_is_its_first_item(pipeline: QAPipeline) -> None:
+    question = "Which full ILACS inspection reports were published in 2025?"
+    listed = pipeline.ask(question)
+    assert listed.state is not None and len(listed.state.listed) > 1, listed.answer
+    history = [Turn(question, listed.answer, listed.state)]
+    for ordinal, index in (("first", 0), ("last", -1)):
+        follow_up = pipeline.ask(f"What did inspectors say about care leavers in the {ordinal} one?", history)
+        assert follow_up.trace["asked"]["authorities"] == [listed.state.listed[index]]
+
+
 def test_stream_yields_growing_text_then_the_answer(pipeline: QAPipeline) -> None:
     parts = list(pipeline.stream("What grade did Camden get for care leavers?"))
     *texts, final = parts
@@ -199,13 +225,20 @@ def test_summarise_a_report_in_bullet_points_is_its_overview(pipeline: QAPipelin
     assert {c.report_id for c in answer.citations} == {"islington-ilacs-2025-01-29"}
 
 
-def test_an_overview_of_a_visit_gives_the_grade_that_stands(pipeline: QAPipeline) -> None:
-    """Trafford's 2024 focused visit is not graded: the overview says so and gives the overall grade of the ILACS
-    inspection before it, which stands until the next one."""
+def test_an_overview_of_a_visit_gives_the_grades_that_stand(pipeline: QAPipeline) -> None:
+    """Trafford's 2024 focused visit is not graded: the overview says so and gives every judgement of the ILACS
+    inspection before it, which stand until the next one (it gave the overall grade alone, so "how are they doing?"
+    after a visit hid a weaker area grade)."""
     answer = pipeline.ask("What did inspectors say about Trafford in 2024?")
     assert answer.trace["route"] == "overview"
-    assert "The focused visit is not graded; the grade that stands is from the ILACS inspection, 31 January 2023" in answer.answer
+    assert "The focused visit is not graded; the grades that stand are from the ILACS inspection, 31 January 2023" in answer.answer
     assert "Overall effectiveness: Requires improvement to be good" in answer.answer
+    standing = pipeline.index.report("trafford-ilacs-2023-01-31")
+    assert standing is not None
+    areas = [j for j in standing.metadata.judgements if j.area != "lscb"]
+    assert len(areas) > 1  # more than the overall grade
+    for judgement in areas:
+        assert f"{judgement.label.rstrip('.')}: {judgement.grade} [" in answer.answer
     assert {c.report_id for c in answer.citations} == {"trafford-focused-visit-2024-08-01", "trafford-ilacs-2023-01-31"}
 
 

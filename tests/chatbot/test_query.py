@@ -11,6 +11,8 @@ from chatbot.authorities import Gazetteer
 from chatbot.query import (
     PERSONAL,
     QueryPlan,
+    answer_state,
+    conversation_states,
     detect_dates,
     detect_report_types,
     expand_terms,
@@ -22,8 +24,9 @@ from chatbot.query import (
     plan_query,
     search_text,
     split_expansion,
+    state_from_text,
 )
-from core.models import Filters, Turn
+from core.models import Filters, ShownReport, Turn, TurnState
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +140,8 @@ TRAFFORD_CARE_LEAVERS = "What did inspectors say about care leavers in Trafford?
     ],
 )
 def test_is_follow_up(gazetteer: Gazetteer, question: str, history: list[str], expected: bool) -> None:
-    turns = [Turn(user) for user in history]
-    assert is_follow_up(question, turns, gazetteer.find(question)) is expected
+    states = conversation_states([Turn(user) for user in history], gazetteer)
+    assert is_follow_up(question, states, gazetteer.find(question)) is expected
 
 
 @pytest.mark.parametrize(
@@ -473,6 +476,138 @@ def test_the_first_one_after_a_list_is_that_items_authority(gazetteer: Gazetteer
     first = plan_query("What did inspectors say about leadership in the first one?", history, None, gazetteer)
     assert first.authorities == ("Halton",) and "first" not in first.topic
     assert plan_query("And the last one?", history, None, gazetteer).authorities == ("Tameside",)
+
+
+# ---- the conversation's state: follow-ups read the answer's state, never its rendered text ---------------------------
+
+HALTON_2024 = ShownReport("halton-ilacs-2024", "Halton", "ilacs_inspection", date(2024, 7, 12), date(2024, 6, 3), date(2024, 6, 14))
+# a passage answer about Trafford whose first bullet quotes a sentence opening with another authority's name, and whose
+# question named the town, not the council ("Altrincham" is read as Trafford by the pipeline's places)
+ALTRINCHAM_QUESTION = "How well are care leavers supported in Altrincham?"
+TRAFFORD_PASSAGES = (
+    "- Stockport, Trafford and Manchester share an out-of-hours service, which responds quickly [1].\n"
+    "- Care leavers are supported well by personal advisers who know them well [2]."
+)
+TRAFFORD_STATE = TurnState(
+    authorities=("Trafford",),
+    topic="care leavers supported",
+    route="passage",
+    shown=(ShownReport("trafford-ilacs-2026", "Trafford", "ilacs_inspection", date(2026, 8, 3)),),
+    listed=("Trafford",),
+)
+
+
+def test_a_turn_given_as_text_has_its_state_read_from_the_text(gazetteer: Gazetteer) -> None:
+    text = (
+        "**Halton: ILACS inspection, 12 July 2024**\n- The impact of leaders: Inadequate [1].\n\n"
+        "- Tameside, ILACS inspection of 7 November 2024: The impact of leaders - Inadequate [2]."
+    )
+    state = state_from_text(Turn("What did Halton's 2024 focused visit say about leaders?", text), gazetteer)
+    assert state.authorities == ("Halton",) and state.report_types == ("focused_visit",)
+    assert (state.published_from, state.published_to) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert state.shown == (ShownReport(local_authority="Halton", report_type="ilacs_inspection", published=date(2024, 7, 12)),)
+    assert state.listed == ("Tameside",) and "leaders" in state.topic and state.route == ""
+
+
+def test_a_follow_up_takes_the_authority_from_the_state_not_the_text(gazetteer: Gazetteer) -> None:
+    question = "And what about their front door?"
+    with_state = plan_query(question, [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES, TRAFFORD_STATE)], None, gazetteer)
+    assert with_state.authorities == ("Trafford",) and with_state.authority_source == "history"
+    # the text alone names no council: the town was read as one by the pipeline, which the state records
+    assert plan_query(question, [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES)], None, gazetteer).authorities == ()
+
+
+def test_the_first_one_is_the_states_first_item_not_a_quoted_name(gazetteer: Gazetteer) -> None:
+    question = "What did inspectors say about leadership in the first one?"
+    with_state = plan_query(question, [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES, TRAFFORD_STATE)], None, gazetteer)
+    assert with_state.authorities == ("Trafford",)
+    # read as text, the quoted sentence's first word looks like a list item
+    assert plan_query(question, [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES)], None, gazetteer).authorities == ("Stockport",)
+
+
+def test_ordinals_pick_from_the_states_list(gazetteer: Gazetteer) -> None:
+    listed = TurnState(route="structured:list", listed=("Halton", "Havering", "Tameside"))
+    history = [Turn("Which authorities were judged inadequate for leadership in 2024?", "A list, rendered however it is.", listed)]
+    assert plan_query("What did inspectors say about leadership in the first one?", history, None, gazetteer).authorities == ("Halton",)
+    assert plan_query("And the second one?", history, None, gazetteer).authorities == ("Havering",)
+    assert plan_query("And the last one?", history, None, gazetteer).authorities == ("Tameside",)
+
+
+def test_since_then_starts_after_the_latest_report_the_state_shows(gazetteer: Gazetteer) -> None:
+    state = TurnState(authorities=("Halton",), topic="leaders", shown=(HALTON_2024,))
+    # the answer's text names no report in a heading: read as text, "since then" has no date to start from
+    history = [Turn("What did inspectors say about Halton's leaders?", "Leaders have not acted quickly enough [1].", state)]
+    result = plan_query("What has happened since then?", history, None, gazetteer)
+    assert (result.published_from, result.published_to) == (date(2024, 7, 13), None)
+    assert result.authorities == ("Halton",)
+    text_only = plan_query("What has happened since then?", [Turn(history[0].user, history[0].assistant)], None, gazetteer)
+    assert (text_only.published_from, text_only.published_to) == (None, None)
+
+
+def test_compared_with_a_year_sets_the_shown_report_beside_it(gazetteer: Gazetteer) -> None:
+    history = [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES, TRAFFORD_STATE)]
+    result = plan_query("How does that compare with 2023?", history, None, gazetteer)
+    assert (result.published_from, result.published_to) == (date(2023, 1, 1), date(2026, 12, 31))
+    assert result.authorities == ("Trafford",)
+
+
+def test_is_follow_up_reads_the_states_authorities(gazetteer: Gazetteer) -> None:
+    question = "What did inspectors say about the front door?"
+    assert is_follow_up(question, [TurnState(authorities=("Trafford",))], [], gazetteer)
+    assert not is_follow_up(question, [TurnState(topic="care leavers")], [], gazetteer)
+
+
+def test_the_answers_state_keeps_what_the_conversation_asked_not_the_filters(gazetteer: Gazetteer) -> None:
+    asked = plan_query("What did Trafford's 2023 inspection say about care leavers?", (), None, gazetteer)
+    state = answer_state(asked, None, "passage", [TRAFFORD_STATE.shown[0]])
+    assert state.authorities == ("Trafford",) and state.topic == "care leavers" and state.route == "passage"
+    assert (state.published_from, state.published_to) == (date(2023, 1, 1), date(2023, 12, 31))
+    assert state.listed == ("Trafford",)  # no list: the authorities of the reports shown
+    filters = Filters(local_authorities=("Camden",), published_from=date(2020, 1, 1))
+    filtered = answer_state(plan_query("What did inspectors say about care leavers?", (), filters, gazetteer), filters, "passage", [])
+    assert filtered.authorities == () and (filtered.published_from, filtered.published_to) == (None, None)
+
+
+def test_a_follow_ups_state_keeps_the_conversations_subject(gazetteer: Gazetteer) -> None:
+    first = plan_query(TRAFFORD_CARE_LEAVERS, (), None, gazetteer)
+    history = [Turn(TRAFFORD_CARE_LEAVERS, "...", answer_state(first, None, "passage", []))]
+    changed = plan_query("How has that changed since 2019?", history, None, gazetteer)
+    assert changed.subject == "care leavers"  # its own words name no subject
+    history.append(Turn("How has that changed since 2019?", "...", answer_state(changed, None, "timeline", [])))
+    camden = plan_query("And what about Camden?", history, None, gazetteer)
+    assert camden.authorities == ("Camden",) and "care leavers" in camden.standalone
+
+
+def test_the_state_round_trips_through_json() -> None:
+    state = TurnState(
+        authorities=("Halton", "Tameside"),
+        report_types=("ilacs_inspection",),
+        published_from=date(2024, 1, 1),
+        published_to=date(2024, 12, 31),
+        topic="leaders",
+        route="structured:list",
+        shown=(HALTON_2024,),
+        listed=("Halton", "Tameside"),
+    )
+    assert TurnState.from_json(state.to_json()) == state
+    assert TurnState.from_json({}) == TurnState()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "state: expected an object"),
+        ({"colour": "blue"}, "unknown field 'colour'"),
+        ({"authorities": "Halton"}, "state.authorities: expected a list of strings"),
+        ({"published_from": "12 July 2024"}, "state.published_from: expected a date"),
+        ({"report_types": ["inspection"]}, "'inspection' is not a report type"),
+        ({"shown": [{"published": 2024}]}, r"state.shown\[0\].published: expected a date"),
+        ({"published_from": "2024-02-01", "published_to": "2024-01-01"}, "after"),
+    ],
+)
+def test_a_malformed_state_says_which_field(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TurnState.from_json(value)
 
 
 

@@ -115,6 +115,26 @@ def test_ask_with_a_filter(capsys, ingested: Path) -> None:
     assert all(c["local_authority"] == "Calderdale" for c in answer["citations"])
 
 
+def test_a_history_turn_with_its_state_is_followed_from_the_state(capsys, ingested: Path, tmp_path: Path) -> None:
+    # "High Wycombe" is read as Buckinghamshire: the answer's state says so, the question's text does not
+    question = "What did inspectors say about care leavers in High Wycombe?"
+    code, out, err = run(capsys, "--index-dir", str(ingested), "ask", question, "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["state"]["authorities"] == ["Buckinghamshire"]
+    assert first["state"]["shown"] and all(r["local_authority"] == "Buckinghamshire" for r in first["state"]["shown"])
+    follow_up = "And what about their leaders?"
+    for turn, expected in (
+        ({"user": question, "assistant": first["answer"], "state": first["state"]}, ["Buckinghamshire"]),
+        ({"user": question, "assistant": first["answer"]}, []),  # text only: no council named in it
+    ):
+        history = tmp_path / "history.json"
+        history.write_text(json.dumps([turn]), encoding="utf-8")
+        code, out, err = run(capsys, "--index-dir", str(ingested), "ask", follow_up, "--history", str(history), "--json")
+        assert code == 0, err
+        assert json.loads(out)["trace"]["asked"]["authorities"] == expected
+
+
 def test_ask_on_an_empty_index_is_an_error(capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "--index-dir", str(tmp_path / "empty"), "ask", "What about care leavers?")
     assert code != 0

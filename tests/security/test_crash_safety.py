@@ -2,7 +2,9 @@
 
 After each kill the index opens and answers; the run that is let finish leaves exactly the chunk ids (in
 the catalog and in Chroma) that a clean ingest of the same files gives. The real CLI runs in a
-subprocess on real sample PDFs; the kill lands while a report is being written, not during start-up.
+subprocess on real sample PDFs, parsing in a worker process and writing in batches of about 20 chunks (one or two
+of these reports); the kill lands while a batch is being written, not during start-up, and the parser's worker
+goes with the process that started it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ REPORTS = [
 ]
 
 
+# batches of one or two of the four reports (16, 24, 24 and 51 chunks), so that the kills land between and inside them
+BATCHED = os.environ | {"OFSTED_QA_INGEST_BATCH_CHUNKS": "20", "OFSTED_QA_INGEST_WORKERS": "1"}
+
+
 def _reports_written(index_dir: Path) -> int:
     catalog = index_dir / "catalog.sqlite"
     if not catalog.exists():
@@ -49,6 +55,7 @@ def _ingest_and_kill(index_dir: Path, folder: Path, after_reports: int) -> int:
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "--index-dir", str(index_dir), "ingest", "--no-progress", str(folder)],
         cwd=PROJECT_ROOT,
+        env=BATCHED,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -60,10 +67,34 @@ def _ingest_and_kill(index_dir: Path, folder: Path, after_reports: int) -> int:
             time.sleep(0.05)
         time.sleep(0.4)  # into the next report's embedding and writing
     finally:
+        children = _children(process.pid)  # the parser's worker, and multiprocessing's resource tracker
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in children):
+        assert time.monotonic() < deadline, f"processes of the killed ingest are still running: {children}"
+        time.sleep(0.1)
     return _reports_written(index_dir)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
 
 
 def _ids(index_dir: Path, embedder) -> tuple[set[str], set[str]]:
@@ -93,6 +124,7 @@ def test_ingest_killed_three_times_then_finished_equals_a_clean_ingest(tmp_path,
     finished = subprocess.run(
         [sys.executable, "-m", "cli.main", "--index-dir", str(index_dir), "ingest", "--no-progress", str(folder)],
         cwd=PROJECT_ROOT,
+        env=BATCHED,
         capture_output=True,
         text=True,
         timeout=600,

@@ -64,10 +64,14 @@ TURN = {"user": "What about care leavers?", "assistant": "They are well supporte
         ("a string", ("list", "string")),
         ([TURN] * 1000, ("1000 turns", "at most 50")),
         ([{"user": "x" * 2_000_000}], ("bytes", "at most 200,000")),
+        ([{**TURN, "state": "Trafford"}], ("turn 1", "state", "object")),
+        ([TURN, {**TURN, "state": {"published_from": "last May"}}], ("turn 2", "state.published_from", "YYYY-MM-DD")),
+        ([{**TURN, "state": {"shown": [{"report_type": "<script>"}]}}], ("turn 1", "state.shown[0].report_type", "not a report type")),
     ],
     ids=[
         "null-user", "list-user", "blank-user", "turn-is-a-string", "turn-is-a-number", "assistant-is-a-number",
         "assistant-is-null", "unknown-field", "top-level-object", "top-level-string", "too-many-turns", "too-large",
+        "state-not-an-object", "state-bad-date", "state-bad-report-type",
     ],
 )
 def test_bad_history_is_a_one_line_error(capsys, tmp_path: Path, content: Any, fragments: tuple[str, ...]) -> None:

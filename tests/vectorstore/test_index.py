@@ -241,7 +241,7 @@ def test_opening_with_another_model_raises_store_mismatch(tmp_path: Path, embedd
         build_index(settings, embedder=RenamedEmbedder(embedder, name, dimension))
     message = str(caught.value)
     assert f"not {name!r} ({dimension})" in message
-    assert "OFSTED_QA_ENCODER=torch to use it as built" in message and "OFSTED_QA_INDEX_DIR" in message
+    assert "OFSTED_QA_ENCODER=torch or onnx-fp32 to use it as built" in message and "`ofsted-qa reembed`" in message
     build_index(settings, embedder=embedder)  # the right model still opens it
 
 
@@ -345,5 +345,5 @@ def test_warm_up_loads_the_catalog_and_the_model(tmp_path: Path) -> None:
     ingest_targets(index, [str(BUCKS_FV_2021_SEED)], max_bytes=10_000_000)
     reopened = build_index(Settings(index_dir=tmp_path))
     reopened.warm_up()
-    assert reopened.embedder._model is not None  # type: ignore[attr-defined]
+    assert reopened.embedder.loaded  # type: ignore[attr-defined]
     assert [r.metadata.local_authority for r in reopened.reports()] == ["Buckinghamshire"]
