@@ -1,4 +1,5 @@
-"""The benchmarks' choices of reports: spread over the corpus, never overlapping the reports added one at a time."""
+"""The benchmarks' choices of reports: spread over the corpus, nested as the index grows, never overlapping the
+reports added one at a time."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.growth import growth_order
 from benchmarks.ingest import select_reports
 
 FILES = [Path(f"reports/{kind}/{kind}-{n:03d}.pdf") for kind in ("a_send", "focused", "ilacs", "sif") for n in range(25)]
@@ -20,3 +22,13 @@ def test_the_slice_is_spread_over_the_corpus_and_the_probes_are_outside_it(count
         assert {f.parent.name for f in chosen} == {"a_send", "focused", "ilacs", "sif"}
     assert not set(probes) & set(chosen)
     assert len(probes) == min(3, len(FILES) - count)
+
+
+def test_growth_sizes_nest_and_each_holds_the_named_reports() -> None:
+    always = {FILES[7].name, FILES[60].name}
+    order = growth_order(FILES, always)
+    assert sorted(order) == sorted(FILES)
+    assert {f.name for f in order[:2]} == always
+    tenth = order[:10]
+    assert {f.parent.name for f in tenth} != {"a_send"}  # spread, not the first folder
+    assert order == growth_order(list(reversed(FILES)), always)  # fixed, whatever the listing order
