@@ -9,7 +9,7 @@ EVAL_OUT ?= eval-out
 AXE_VERSION ?= 4.14.1
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker export-encoder accept-baseline bench bench-corpus bench-encoders bench-load bench-page serve ingest-corpus clean
+.PHONY: setup axe test test-all lint eval eval-ci eval-test eval-rerank train-router train-reranker export-encoder accept-baseline bench bench-corpus bench-ingest bench-ingest-corpus bench-growth bench-encoders bench-load bench-page serve ingest-corpus clean
 
 $(BIN)/ofsted-qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,15 @@ bench: setup  ## benchmarks: retrieval and answer latency, ingest throughput (pr
 
 bench-corpus: setup  ## benchmarks against the app's index (run `make ingest-corpus` first for the full corpus)
 	$(BIN)/python -m benchmarks.run --index $${OFSTED_QA_INDEX_DIR:-data/index} --out benchmarks/results-corpus.json
+
+bench-ingest: setup  ## ingest 10% of ../shared/corpus (83 reports): chunks/s against the encoder's own rate, peak RSS, the old one-at-a-time ingest, the cost of adding one report as the index grows (about 10 min on 2 cores)
+	$(BIN)/python -m benchmarks.ingest --fraction 0.1 --serial-baseline
+
+bench-ingest-corpus: setup  ## the same over all 829 reports from an empty index, adding one report at 10%, 50% and 100% (about 40 min on 2 cores); writes benchmarks/results-ingest-corpus.json
+	$(BIN)/python -m benchmarks.ingest --fraction 1 --checkpoints 0.1,0.5,1.0 --out benchmarks/results-ingest-corpus.json
+
+bench-growth: setup  ## question and answer p95 at 10%, 50% and 100% of ../shared/corpus, plotted to benchmarks/growth.png (builds the full index: about 45 min on 2 cores)
+	$(BIN)/python -m benchmarks.growth --fractions 0.1,0.5,1.0
 
 bench-encoders: export-encoder  ## the encoders side by side: passages/s, query p95, cold start, RSS against torch; writes benchmarks/results-encoders.json
 	$(BIN)/python -m benchmarks.encoders

@@ -50,6 +50,39 @@ def _rss_mb() -> float:
     return 0.0
 
 
+def question_latencies(index, pipeline, embedder, cases, repeat: int) -> dict[str, Any]:
+    """Per question, `repeat` times over: hybrid retrieval against a bare Chroma dense query, and the answer end to end
+    against embedding one query (the same-run floors each builds on)."""
+    from chatbot.query import plan_query
+    from chatbot.retrieval import scope_reports
+
+    retrieval: list[float] = []
+    dense_floor: list[float] = []
+    answers: list[float] = []
+    embed_floor: list[float] = []
+    for _ in range(repeat):
+        for case in cases:
+            plan = plan_query(case.question, case.history, case.filters, pipeline.gazetteer)
+            started = time.perf_counter()
+            vector = embedder.embed_query(plan.topic or plan.standalone)
+            embed_floor.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            index.dense.query(vector, 10)
+            dense_floor.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            pipeline.retriever.retrieve(plan, 20, scope_reports(index.reports(), plan))
+            retrieval.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            pipeline.ask(case.question, case.history, case.filters)
+            answers.append(time.perf_counter() - started)
+    return {
+        "retrieval": summarise("hybrid retrieval (embed + Chroma + BM25 + RRF)", retrieval),
+        "retrieval_baseline": summarise("bare Chroma dense query", dense_floor),
+        "answer": summarise("extractive answer, end to end", answers),
+        "answer_baseline": summarise("embed one query", embed_floor),
+    }
+
+
 def _rerank_cost(index, pipeline, cases, embedder, repeat: int) -> dict[str, Any] | None:
     """The reranker reading 30 fused candidates per question (the dev questions' own), against embedding the query:
     p50/p95, model load time and the memory it adds; measured whether or not reranking is on. None when the
@@ -117,8 +150,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from chatbot.build import build_embedder, build_index, build_pipeline
     from chatbot.mentions import phrase_pattern
-    from chatbot.query import plan_query
-    from chatbot.retrieval import scope_reports
     from core.settings import Settings
     from core.text import normalise
     from eval.dataset import load_cases
@@ -156,25 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
         pipeline = build_pipeline(settings, index)
         cases = load_cases([args.dataset])
-        retrieval: list[float] = []
-        dense_floor: list[float] = []
-        answers: list[float] = []
-        embed_floor: list[float] = []
-        for _ in range(args.repeat):
-            for case in cases:
-                plan = plan_query(case.question, case.history, case.filters, pipeline.gazetteer)
-                started = time.perf_counter()
-                vector = embedder.embed_query(plan.topic or plan.standalone)
-                embed_floor.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                index.dense.query(vector, 10)
-                dense_floor.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                pipeline.retriever.retrieve(plan, 20, scope_reports(index.reports(), plan))
-                retrieval.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                pipeline.ask(case.question, case.history, case.filters)
-                answers.append(time.perf_counter() - started)
+        timings = question_latencies(index, pipeline, embedder, cases, args.repeat)
 
         rerank = _rerank_cost(index, pipeline, cases, embedder, args.repeat)
 
@@ -196,10 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "corpus": str(corpus),
         "reports_indexed": len(index.reports()),
         "questions": len(cases) * args.repeat,
-        "retrieval": summarise("hybrid retrieval (embed + Chroma + BM25 + RRF)", retrieval),
-        "retrieval_baseline": summarise("bare Chroma dense query", dense_floor),
-        "answer": summarise("extractive answer, end to end", answers),
-        "answer_baseline": summarise("embed one query", embed_floor),
+        **timings,
         "mentions": summarise("which reports mention a phrase, end to end", mentions),
         "mentions_baseline": summarise("read every paragraph for the phrase", full_read),
         "ingest": ingest,

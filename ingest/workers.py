@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -127,7 +127,7 @@ def parse_items(
         while waiting or flight:
             while waiting and len(flight) < ahead:
                 item = waiting.popleft()
-                flight.append((item, pool.submit(parser, item, options)))
+                flight.append((item, pool.submit(parser, item, _for(item, options))))
             item, future = flight.popleft()
             try:
                 outcome = future.result()
@@ -138,7 +138,7 @@ def parse_items(
                 again = [other for other, _ in flight]
                 flight.clear()
                 pool = _pool(workers)
-                alone = _alone(pool, parser, item, options)
+                alone = _alone(pool, parser, item, _for(item, options))
                 if alone is None:
                     pool.shutdown(wait=True, cancel_futures=True)
                     pool = _pool(workers)
@@ -155,7 +155,13 @@ def parse_items(
                 outcome = ParseOutcome(item, failed_path=item, reason=f"unexpected error: {type(error).__name__}: {error}")
             yield outcome
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _for(item: str, options: ParseOptions) -> ParseOptions:
+    """The options one item is sent with: of the official links, its own only (the manifest has one per report)."""
+    name = Path(item).name
+    return replace(options, urls={name: options.urls[name]} if name in options.urls else {})
 
 
 def _ready() -> bool:

@@ -60,12 +60,14 @@ def test_workers_and_batches_give_the_index_of_a_serial_ingest_on_the_sample_cor
     assert _contents(serial) == _contents(parallel)
 
 
-def test_parsed_in_workers_in_the_order_of_the_files(tmp_path: Path) -> None:
-    options = ParseOptions(max_bytes=MAX_BYTES, chunk_tokens=220)
+def test_parsed_in_workers_in_the_order_of_the_files_with_their_links(tmp_path: Path) -> None:
+    links = {p.name: f"https://files.ofsted.gov.uk/{p.stem}.pdf" for p in FOCUSED_VISITS[1:3]}
+    options = ParseOptions(max_bytes=MAX_BYTES, chunk_tokens=220, urls=links)
     items = [str(p) for p in FOCUSED_VISITS]
     in_workers = list(parse_items(items, options, workers=2))
     here = list(parse_items(items, options, workers=0))
     assert [o.item for o in in_workers] == items
+    assert [o.document.report.url for o in in_workers if o.document] == [links.get(Path(item).name) for item in items]
     assert [(o.document.report, o.document.paragraphs, o.chunks) for o in in_workers if o.document] == [
         (o.document.report, o.document.paragraphs, o.chunks) for o in here if o.document
     ]
