@@ -104,7 +104,7 @@ from core.models import (
     Turn,
     TurnState,
 )
-from core.text import counted, normalise, split_sentences
+from core.text import and_list, counted, normalise, split_sentences
 from vectorstore.index import Index
 from vectorstore.keyword import family, tokenize
 
@@ -210,16 +210,13 @@ def _window(plan: QueryPlan) -> str:
 
 def _no_report_then(plan: QueryPlan) -> str:
     """"No report of Hertfordshire's falls in the dates asked (2024-01-01 to 2024-12-31)"."""
-    who = f"of {_and_list(plan.authorities)}'s " if plan.authorities else ""
+    who = f"of {and_list(plan.authorities)}'s " if plan.authorities else ""
     kinds = " or ".join(REPORT_TYPE_LABELS.get(t, t) for t in plan.report_types) if plan.report_types else "report"
     if plan.published_from or plan.published_to:
         return f"No {kinds} {who}falls in the dates asked ({_window(plan)})"
     return f"No {kinds} {who}is in the scope asked"
 
 
-def _and_list(names: Sequence[str]) -> str:
-    """"Devon", "Devon and Leeds", "Devon, Leeds and York"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # Words that set authorities side by side rather than name a topic.
@@ -421,7 +418,7 @@ class QAPipeline:
         unplaced = [p for p in places if not p.authority and p.nation == "England"]
         if unplaced and not plan.authorities and not elsewhere:
             # "kids taught at home in Amersham": no data says which council covers it; search them all, and say so
-            where = _and_list([p.name for p in unplaced])
+            where = and_list([p.name for p in unplaced])
             trace["reading_note"] = (
                 f"_I cannot tell which council covers {where}, so this answer searches every council's reports; "
                 "name the council to narrow it._"
@@ -434,8 +431,8 @@ class QAPipeline:
             return self._refuse(self._not_covered(elsewhere), trace | {"refusal": "authority-not-indexed", "places": [p.name for p in elsewhere]}, started)
         if elsewhere:
             # "compare Cardiff and Camden": Camden alone, saying why
-            where = _and_list([f"{p.name} ({p.nation})" if p.nation != "England" else p.name for p in elsewhere])
-            place_note = f"_The indexed reports do not cover {where}, so this answer is about {_and_list(plan.authorities)} only._"
+            where = and_list([f"{p.name} ({p.nation})" if p.nation != "England" else p.name for p in elsewhere])
+            place_note = f"_The indexed reports do not cover {where}, so this answer is about {and_list(plan.authorities)} only._"
             trace["missing_note"] = place_note
             if on_text is not None:
                 noted = on_text
@@ -458,7 +455,7 @@ class QAPipeline:
                            notes=plan.notes + (f"no reports indexed for {', '.join(missing)}",))
             trace["plan"] = plan.to_json()
             trace["missing_authorities"] = missing
-            note = f"_The indexed reports do not cover {_and_list(missing)}, so this answer is about {_and_list(plan.authorities)} only._"
+            note = f"_The indexed reports do not cover {and_list(missing)}, so this answer is about {and_list(plan.authorities)} only._"
             trace["missing_note"] = note
             if on_text is not None:
                 streamed = on_text
@@ -473,7 +470,7 @@ class QAPipeline:
             report_ids = scope_reports(self.index.reports(), plan)
             trace["plan"] = plan.to_json()
             if report_ids:
-                whose = f"{_and_list(plan.authorities)}'s" if plan.authorities else "the"
+                whose = f"{and_list(plan.authorities)}'s" if plan.authorities else "the"
                 scope_note = f"_{_no_report_then(asked)}; this answer searches {whose} reports of any date._"
                 trace["scope_note"] = scope_note
                 if on_text is not None:
@@ -486,7 +483,7 @@ class QAPipeline:
             own = sorted((r for r in (self.index.report(i) for i in held or []) if r is not None), key=_when)
             listing = "; ".join(f"{report_label(r)}" for r in distinct_reports(own))
             return self._refuse(
-                f"The reports do not answer this: the index holds no {types} report for {_and_list(plan.authorities)}."
+                f"The reports do not answer this: the index holds no {types} report for {and_list(plan.authorities)}."
                 + (f" Its reports are: {listing}." if listing else "")
                 + f" {self._searched(plan, report_ids)}",
                 trace | {"refusal": "no-report-of-type"},
@@ -827,7 +824,7 @@ class QAPipeline:
         """The refusal for places the index does not cover: where each is, and what the reports do cover."""
         parts = [f"{place.name} is in {place.nation}, and Ofsted inspects children's services in England only" for place in places]
         covered = sorted(self.index.authorities())
-        listing = _and_list(covered) if len(covered) <= 12 else f"{len(covered)} English local authorities"
+        listing = and_list(covered) if len(covered) <= 12 else f"{len(covered)} English local authorities"
         return f"The reports do not answer this: {'; '.join(parts)}. The indexed reports cover {listing}; name a council to ask about one."
 
     def _answers_from(self, plan: QueryPlan, hits: Sequence[Scored]) -> bool:
@@ -903,7 +900,7 @@ class QAPipeline:
             label = REPORT_TYPE_LABELS.get(report.metadata.report_type, report.metadata.report_type)
             kinds[label] = kinds.get(label, 0) + 1
         counted = ", ".join(f"{n} {label}{'s' if n > 1 else ''}" for label, n in kinds.items())
-        whose = _and_list(plan.authorities) if plan.authorities else "the scope asked"
+        whose = and_list(plan.authorities) if plan.authorities else "the scope asked"
         facts = [visit_fact(report, self.index.paragraphs) for report in reports]
         noun = "report" if len(reports) == 1 else "reports"
         searched = self._searched(plan, report_ids)

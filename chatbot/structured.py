@@ -15,7 +15,7 @@ from datetime import date
 
 from chatbot.query import QueryPlan
 from core.models import REPORT_TYPE_LABELS, Judgement, Paragraph, Report
-from core.text import normalise
+from core.text import and_list, normalise
 from vectorstore.keyword import tokenize
 
 GRADE_INTENT = re.compile(
@@ -590,7 +590,7 @@ class StructuredAnswerer:
             paragraph = _stating_paragraph(self.paragraphs_of(report.report_id), list(meta.inspectors))
             # "who led ...?" is answered by the lead; "who inspected ...?" by the team, the lead first
             team = meta.inspectors[1:] if not _ASKS_LEAD.search(plan.standalone) else ()
-            value = f"{meta.inspectors[0]}, with {_and_join(team)}" if team else meta.inspectors[0]
+            value = f"{meta.inspectors[0]}, with {and_list(team)}" if team else meta.inspectors[0]
             facts.append(Fact(statement, report, paragraph, value=value))
         if not facts:
             return StructuredAnswer("inspector", refusal="The reports searched do not name their inspectors.")
@@ -601,8 +601,6 @@ _ASKS_PUBLISHED = re.compile(r"\bpublish(?:ed|ing)?\b|\bpublication\b", re.I)
 _ASKS_LEAD = re.compile(r"\blead\b|\bled\b|\bleading\b", re.I)
 
 
-def _and_join(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def direct_answer(facts: Sequence[Fact]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _QUOTES = str.maketrans(
     {
@@ -81,3 +82,7 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
 # A judgement section's heading: "The experiences and progress of care leavers: requires improvement to be good".
 GRADED_HEADING = re.compile(r":\s*(?:outstanding|good|requires improvement(?: to be good)?|inadequate)\s*$", re.IGNORECASE)
 
+
+def and_list(names: Sequence[str]) -> str:
+    """"Devon", "Devon and Leeds", "Devon, Leeds and York"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
