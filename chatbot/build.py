@@ -72,5 +72,7 @@ def build_pipeline(settings: Settings, index: Index | None = None):
         build_answerer(settings, index),
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
-        retriever=HybridRetriever(index, reranker=build_reranker(settings), rerank_depth=settings.rerank_depth),
+        retriever=HybridRetriever(
+            index, reranker=build_reranker(settings), rerank_depth=settings.rerank_depth, rerank_weight=settings.rerank_weight
+        ),
     )

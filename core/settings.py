@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # off by default: on the dev questions the committed reranker ranks below the fused ranking (docs/adr/0009)
     rerank: bool = Field(default=False, description="reorder the fused top passages with the trained reranker")
     rerank_depth: int = Field(default=20, ge=2, le=100, description="how many fused passages the reranker reads")
+    rerank_weight: float = Field(
+        default=0.3, ge=0.0, le=100.0, description="the reranker's share when its order is fused with the hybrid order (0: hybrid order kept)"
+    )
     reranker_dir: Path | None = Field(default=None, description="reranker weights (default: the committed chatbot/data/reranker)")
 
     # Answering

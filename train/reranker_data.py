@@ -59,7 +59,7 @@ class Passage:
 class Group:
     """One training example: a query, the passage that answers it first, then its negatives."""
 
-    kind: str  # "heading" or "cloze"
+    kind: str  # "heading", "cloze" or "question"
     query: str
     positive: str
     negatives: tuple[str, ...]
@@ -260,3 +260,122 @@ def _cloze_groups(
             continue
         out.append(Group("cloze", query, _with_heading(positive), tuple(_with_heading(p) for p in chosen), passage.report_id))
     return out
+
+
+# --- questions written for training ------------------------------------------------------------------------------
+
+QUESTIONS = ROOT / "train" / "data" / "questions.jsonl"
+
+
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A question written for training only, over one training or validation report, by a writer who saw no eval
+    set: the passages that answer it, and those on the same broad topic that do not (the writer's near misses).
+    Passages are named by their position among the report's passages and the start of their text, so a changed
+    chunker drops a stale label instead of moving it to another passage."""
+
+    report_id: str
+    question: str
+    positives: tuple[tuple[int, str], ...]
+    near_misses: tuple[tuple[int, str], ...]
+    style: str
+    split: str  # "train" or "validation"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[WrittenQuestion]:
+    """The written questions (JSON lines); an absent file gives none."""
+    import json
+
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        out.append(
+            WrittenQuestion(
+                row["report"],
+                row["question"],
+                tuple((int(i), s) for i, s in row["positives"]),
+                tuple((int(i), s) for i, s in row.get("near_misses", [])),
+                row.get("style", ""),
+                row.get("split", "train"),
+            )
+        )
+    return out
+
+
+def _resolve(report: Sequence[Passage], labels: Iterable[tuple[int, str]]) -> list[int] | None:
+    """Positions of the labelled passages in the report as parsed now; None when any label no longer matches."""
+    out = []
+    for position, start in labels:
+        if 0 <= position < len(report) and report[position].text.startswith(start):
+            out.append(position)
+            continue
+        found = [i for i, p in enumerate(report) if p.text.startswith(start)]
+        if len(found) != 1:
+            return None
+        out.append(found[0])
+    return out
+
+
+def question_groups(
+    reports: Sequence[Sequence[Passage]],
+    questions: Sequence[WrittenQuestion],
+    *,
+    seed: int,
+    negatives: int = 3,
+    repeats: int = 1,
+    validation: bool = False,
+) -> tuple[list[Group], int]:
+    """Groups from written questions, and how many questions were dropped because their labels no longer match.
+
+    Training (`validation=False`): one group per positive passage and repeat; the negatives are the writer's near
+    misses first, then the passages of the same report that BM25 ranks highest for the question, then one passage of
+    another authority's report; a passage the writer marked as answering is never a negative. There is no cap on
+    the negatives' shared words here: the question was not cut from the positive, so choosing the passage that
+    answers among those that share the question's words is exactly the lesson. Validation: the first positive
+    among every passage of its report that does not answer (up to 30, BM25's best first)."""
+    rng = random.Random(seed)
+    by_id = {report[0].report_id: report for report in reports if report}
+    flat = [p for report in reports for p in report]
+    bm25 = BM25([f"{p.heading} {p.text}" for p in flat])
+    base_of: dict[str, int] = {}
+    position = 0
+    for report in reports:
+        if report:
+            base_of[report[0].report_id] = position
+        position += len(report)
+    groups: list[Group] = []
+    dropped = 0
+    for question in questions:
+        report = by_id.get(question.report_id)
+        positives = _resolve(report, question.positives) if report else None
+        near = _resolve(report, question.near_misses) if report else None
+        if not report or not positives or near is None:
+            dropped += bool(question.positives)
+            continue
+        base = base_of[question.report_id]
+        answering = set(positives)
+        near = [n for n in near if n not in answering]
+        ranked = [i - base for i in _ranked(question.question, range(base, base + len(report)), bm25)]
+        others = [i for i in ranked if i not in answering]
+        if validation:
+            chosen = others[:30]
+            groups.append(Group("question", question.question, _with_heading(report[positives[0]]), tuple(_with_heading(report[i]) for i in chosen), question.report_id))
+            continue
+        for _ in range(repeats):
+            for positive in positives[:3]:
+                picks = rng.sample(near, min(len(near), negatives - 1))
+                picks += [i for i in others if i not in picks][: negatives - 1 - len(picks)]
+                sample = rng.sample(range(len(flat)), min(300, len(flat)))
+                author = report[0].authority
+                texts = {report[i].text for i in answering}
+                other = _ranked(question.question, (i for i in sample if flat[i].authority != author and flat[i].text not in texts), bm25)[:1]
+                candidates = [_with_heading(report[i]) for i in picks] + [_with_heading(flat[i]) for i in other]
+                if len(candidates) < negatives:
+                    continue
+                groups.append(Group("question", question.question, _with_heading(report[positive]), tuple(candidates[:negatives]), question.report_id))
+    rng.shuffle(groups)
+    return groups, dropped

@@ -31,7 +31,15 @@ from chatbot.reranker import (
 from chatbot.retrieval import HybridRetriever
 from core.onnx_models import load_tokenizer
 from core.settings import Settings
-from train.reranker_data import Passage, build_groups, excluded_authorities, keyword_query
+from train.reranker_data import (
+    Passage,
+    WrittenQuestion,
+    build_groups,
+    excluded_authorities,
+    keyword_query,
+    load_questions,
+    question_groups,
+)
 
 CARE_LEAVERS = "Care leavers are helped to find somewhere safe to live; most live in suitable accommodation and personal advisers visit them often."
 FRONT_DOOR = "Contacts and referrals to the multi-agency safeguarding hub are screened promptly and thresholds are understood by partners."
@@ -183,8 +191,10 @@ def test_retriever_reorders_the_fused_top_by_the_reranker(sample_index) -> None:
     plan = plan_query("How are care leavers supported in Buckinghamshire?", [], None, Gazetteer())
     fused = HybridRetriever(sample_index).retrieve(plan, 30)
     scripted = ReverseAlphabetical()
-    reranked = HybridRetriever(sample_index, reranker=scripted, rerank_depth=8).retrieve(plan, 10)
+    # a large weight: the reranker's order alone
+    reranked = HybridRetriever(sample_index, reranker=scripted, rerank_depth=8, rerank_weight=100.0).retrieve(plan, 10)
     assert scripted.calls and scripted.calls[0][1] == 8
+    assert scripted.calls[0][0] == plan.standalone  # it reads the question, not the expanded search text
     head = [passage_text(h.chunk.heading_path, h.chunk.text) for h in reranked[:8]]
     assert head == sorted(head, reverse=True)
     assert {h.chunk.chunk_id for h in reranked[:8]} == {h.chunk.chunk_id for h in fused[:8]}  # the same candidates
@@ -192,10 +202,25 @@ def test_retriever_reorders_the_fused_top_by_the_reranker(sample_index) -> None:
     assert all(h.rerank is not None for h in reranked[:8]) and all(h.rerank is None for h in reranked[8:])
 
 
+def test_retriever_fuses_the_reranker_order_with_the_hybrid_order(sample_index) -> None:
+    """By default each of the top hits scores 1/(60 + hybrid rank) + 0.3/(60 + reranker rank); weight 0 keeps the
+    hybrid order."""
+    plan = plan_query("How are care leavers supported in Buckinghamshire?", [], None, Gazetteer())
+    fused = [h.chunk.chunk_id for h in HybridRetriever(sample_index).retrieve(plan, 12)]
+    reranked = HybridRetriever(sample_index, reranker=ReverseAlphabetical(), rerank_depth=12).retrieve(plan, 12)
+    texts = {h.chunk.chunk_id: passage_text(h.chunk.heading_path, h.chunk.text) for h in reranked}
+    by_model = sorted(fused, key=lambda cid: texts[cid], reverse=True)
+    expected = sorted(fused, key=lambda cid: -(1 / (61 + fused.index(cid)) + 0.3 / (61 + by_model.index(cid))))
+    assert [h.chunk.chunk_id for h in reranked] == expected
+    assert expected not in (fused, by_model)  # the fusion is neither order alone
+    kept = HybridRetriever(sample_index, reranker=ReverseAlphabetical(), rerank_depth=12, rerank_weight=0.0).retrieve(plan, 12)
+    assert [h.chunk.chunk_id for h in kept] == fused
+
+
 def test_retriever_with_the_committed_reranker_keeps_the_candidates(sample_index, reranker: CrossEncoderReranker) -> None:
     plan = plan_query("What did inspectors say about care leavers' accommodation in Buckinghamshire?", [], None, Gazetteer())
     fused = HybridRetriever(sample_index).retrieve(plan, 20)
-    reranked = HybridRetriever(sample_index, reranker=reranker, rerank_depth=20).retrieve(plan, 20)
+    reranked = HybridRetriever(sample_index, reranker=reranker, rerank_depth=20, rerank_weight=100.0).retrieve(plan, 20)
     assert {h.chunk.chunk_id for h in reranked} == {h.chunk.chunk_id for h in fused}
     scores = [h.rerank for h in reranked]
     assert scores == sorted(scores, reverse=True)
@@ -272,3 +297,60 @@ def test_training_without_the_corpus_is_a_clear_error(tmp_path: Path, capsys: py
     assert main(["--corpus", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "no corpus at" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def _question(report_id: str, text: str, positives: list[int], near: list[int], reports: list[list[Passage]]) -> WrittenQuestion:
+    report = next(r for r in reports if r[0].report_id == report_id)
+    label = lambda i: (i, report[i].text[:40])  # noqa: E731
+    return WrittenQuestion(report_id, text, tuple(map(label, positives)), tuple(map(label, near)), "councillor", "train")
+
+
+def test_written_questions_never_take_an_answering_passage_as_a_negative() -> None:
+    reports = [_report("a-2024", "Aville"), _report("b-2023", "Bshire"), _report("c-2022", "Ctown")]
+    # passages 0 and 1 are about care leavers; 3 is child protection, the writer's near miss
+    question = _question("a-2024", "Do young people leaving care get help with money and a home?", [0, 1], [3], reports)
+    groups, dropped = question_groups(reports, [question], seed=5, repeats=2)
+    assert dropped == 0 and len(groups) == 4  # one per positive and repeat
+    answering = {_with_heading_text(reports[0][i]) for i in (0, 1)}
+    near_miss = _with_heading_text(reports[0][3])
+    for group in groups:
+        assert group.kind == "question" and group.query == question.question
+        assert group.positive in answering
+        assert len(group.negatives) == 3 and not answering & set(group.negatives)
+        assert near_miss in group.negatives  # the writer's near miss comes first
+        assert any("Bshire" not in n for n in group.negatives)
+    assert groups == question_groups(reports, [question], seed=5, repeats=2)[0]  # seeded
+
+
+def test_validation_questions_rank_the_answer_among_every_other_passage_of_its_report() -> None:
+    reports = [_report("a-2024", "Aville"), _report("b-2023", "Bshire")]
+    question = _question("a-2024", "Are care leavers housed well?", [0], [], reports)
+    groups, _ = question_groups(reports, [question], seed=1, validation=True)
+    assert len(groups) == 1 and len(groups[0].negatives) == len(reports[0]) - 1
+
+
+def test_a_written_question_whose_passage_no_longer_parses_is_dropped(tmp_path: Path) -> None:
+    reports = [_report("a-2024", "Aville"), _report("b-2023", "Bshire")]
+    path = tmp_path / "questions.jsonl"
+    rows = [
+        {"report": "a-2024", "question": "Care leavers' homes?", "positives": [[0, CARE_LEAVERS[:30]]], "near_misses": [], "split": "train"},
+        {"report": "a-2024", "question": "Stale label", "positives": [[0, "Text the chunker no longer makes"]], "near_misses": []},
+        {"report": "z-2020", "question": "A report not parsed", "positives": [[0, "Anything"]], "near_misses": []},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    questions = load_questions(path)
+    assert [q.split for q in questions] == ["train", "train", "train"]
+    groups, dropped = question_groups(reports, questions, seed=1, repeats=1)
+    assert dropped == 2 and {g.query for g in groups} == {"Care leavers' homes?"}
+    assert load_questions(tmp_path / "absent.jsonl") == []
+
+
+def test_the_committed_written_questions_load_and_cover_no_eval_authority() -> None:
+    questions = load_questions()
+    assert len(questions) >= 1000 and {q.split for q in questions} == {"train", "validation"}
+    excluded = {a.lower().replace(" ", "-").replace(",", "") for a in excluded_authorities()}
+    assert not any(q.report_id.startswith(a + "-") for q in questions for a in excluded)
+
+
+def _with_heading_text(passage: Passage) -> str:
+    return passage_text((passage.heading,) if passage.heading else (), passage.text)
