@@ -338,15 +338,15 @@ def question_groups(
     answers among those that share the question's words is exactly the lesson. Validation: the first positive
     among every passage of its report that does not answer (up to 30, BM25's best first)."""
     rng = random.Random(seed)
-    by_id = {report[0].report_id: report for report in reports if report}
+    by_id = {parsed[0].report_id: parsed for parsed in reports if parsed}
     flat = [p for report in reports for p in report]
     bm25 = BM25([f"{p.heading} {p.text}" for p in flat])
     base_of: dict[str, int] = {}
     position = 0
-    for report in reports:
-        if report:
-            base_of[report[0].report_id] = position
-        position += len(report)
+    for parsed in reports:
+        if parsed:
+            base_of[parsed[0].report_id] = position
+        position += len(parsed)
     groups: list[Group] = []
     dropped = 0
     for question in questions:
