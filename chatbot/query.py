@@ -566,6 +566,13 @@ _NOT_SUBJECT = frozenset(
 )
 
 
+# A pronoun that stands for what the conversation was about: "it" and "them" always, "that", "this", "those" and
+# "these" at the end of a clause ("what are leaders doing about it?", "has anything been done about that?"), not
+# as a determiner ("that report"). The follow-up's own words then say what about it is asked, and the
+# conversation's subject stays part of the subject, however many words of its own the follow-up has.
+_POINTS_BACK = re.compile(r"\b(?:it|them|(?:that|this|those|these)(?=\s*(?:[?.!,;]|$)))(?![\w'\u2019-])", re.I)
+
+
 _ORDINAL = re.compile(r"\b(?:the )?(first|second|third|fourth|fifth|last) (?:one|authority|council|area|of them)\b", re.I)
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1}
 
@@ -752,11 +759,14 @@ def plan_query(
             pieces.append("(" + ", ".join(named) + ")")
         # "how has that changed since 2019?": its own words name no subject; the conversation's does
         own_subject = [w for w in own_topic.split() if w.lower().strip("?.,!") not in _NOT_SUBJECT]
-        if len(own_subject) < 3 and carried_topic:
+        points_back = bool(_POINTS_BACK.search(question))
+        if (len(own_subject) < 3 or points_back) and carried_topic:
             pieces.append(carried_topic)
-        follow_topic = " ".join(part for part in (own_topic, carried_topic if len(own_subject) < 2 else "") if part)
-        # what the next turn carries: its own subject words, with the conversation's when it names less than two
-        subject = " ".join(part for part in (" ".join(own_subject), carried_topic if len(own_subject) < 2 else "") if part)
+        keep_topic = len(own_subject) < 2 or points_back
+        follow_topic = " ".join(part for part in (own_topic, carried_topic if keep_topic else "") if part)
+        # what the next turn carries: its own subject words, with the conversation's when it names less than two or
+        # points back at it
+        subject = " ".join(part for part in (" ".join(own_subject), carried_topic if keep_topic else "") if part)
         standalone = " ".join(pieces)
         notes.append("follow-up: scope carried from the conversation")
     if type_as_time:

@@ -145,6 +145,17 @@ def test_follow_up_is_scoped_to_the_earlier_authority(sample_index, trafford_fol
     assert_citations_valid(sample_index, answer)
 
 
+def test_what_leaders_do_about_it_stays_on_the_conversations_topic(pipeline: QAPipeline) -> None:
+    """Issue 18: a follow-up whose own words are all framing ("leaders", "doing") got the overall grades."""
+    first = pipeline.ask("How well are care leavers supported in Altrincham?")
+    history = [Turn("How well are care leavers supported in Altrincham?", first.answer, first.state)]
+    answer = pipeline.ask("What are leaders doing about it?", history)
+    assert answer.trace["route"] != "overview" and not answer.refused
+    assert "care leavers" in answer.trace["plan"]["topic"]
+    assert {c.local_authority for c in answer.citations} == {"Trafford"}
+    assert any("care leaver" in c.text.lower() for c in answer.citations)
+
+
 def test_an_answer_carries_its_state(pipeline: QAPipeline) -> None:
     answer = pipeline.ask("How well are care leavers supported in Altrincham?")
     state = answer.state

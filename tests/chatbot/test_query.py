@@ -551,6 +551,30 @@ def test_compared_with_a_year_sets_the_shown_report_beside_it(gazetteer: Gazette
     assert result.authorities == ("Trafford",)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are leaders doing about it?",
+        "Has the council done anything to fix that?",
+        "Are managers on top of it?",
+        "Do senior leaders know about this?",
+        "What is the director doing for them?",
+    ],
+)
+def test_a_follow_up_that_points_back_keeps_the_conversations_subject(gazetteer: Gazetteer, question: str) -> None:
+    """Its own words say what about the subject is asked; the pronoun says the subject is the conversation's."""
+    result = plan_query(question, [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES, TRAFFORD_STATE)], None, gazetteer)
+    assert result.authorities == ("Trafford",)
+    assert "care leavers supported" in result.topic and "care leavers supported" in result.subject
+    assert "care leavers supported" in result.standalone
+
+
+def test_that_as_a_determiner_does_not_point_back(gazetteer: Gazetteer) -> None:
+    history = [Turn(ALTRINCHAM_QUESTION, TRAFFORD_PASSAGES, TRAFFORD_STATE)]
+    result = plan_query("What did that inspection say about adoption support services?", history, None, gazetteer)
+    assert "care leavers" not in result.subject and "adoption" in result.subject
+
+
 def test_is_follow_up_reads_the_states_authorities(gazetteer: Gazetteer) -> None:
     question = "What did inspectors say about the front door?"
     assert is_follow_up(question, [TurnState(authorities=("Trafford",))], [], gazetteer)
