@@ -75,7 +75,7 @@ def best_passage(
         return None
     asked = plan.topic or search_text(plan.standalone)
     topic = expand_terms(asked)
-    hits = [] if only else retriever.retrieve(plan, chunks, report_ids)
+    hits = [] if only else retriever.retrieve(plan, chunks, report_ids, rerank=False)
     evidence: list[Evidence] = []
     seen: set[str] = set()
     if only:

@@ -557,7 +557,7 @@ class QAPipeline:
         shorthand = _shorthand_asked(search_text(plan.topic or plan.standalone))
         if shorthand and draft.sentences and not names_shorthand(shorthand, chosen_texts):
             # "young carers" asked, and no quoted sentence names them: answer from the passages that do, if any
-            naming = [h for h in self.retriever.retrieve(plan, 60, report_ids) if names_shorthand(shorthand, [h.chunk.text])]
+            naming = [h for h in self.retriever.retrieve(plan, 60, report_ids, rerank=False) if names_shorthand(shorthand, [h.chunk.text])]
             retry_evidence = self._evidence(naming) if naming else []
             retry = self.answerer.draft(plan, retry_evidence) if retry_evidence else None
             if retry is not None and retry.sentences and names_shorthand(shorthand, [s.text for s in retry.sentences]):
@@ -1512,7 +1512,7 @@ class QAPipeline:
         words = [w for w in tokenize(plan.topic) if w not in _INTENT_WORDS]
         if kind not in ("date", "inspector") or timed or not words or len(reports) < 2:
             return reports
-        hits = self.retriever.retrieve(replace(plan, topic=" ".join(words)), 5, [r.report_id for r in reports])
+        hits = self.retriever.retrieve(replace(plan, topic=" ".join(words)), 5, [r.report_id for r in reports], rerank=False)
         best: dict[str, Report] = {}
         for hit in hits:
             report = self.index.report(hit.chunk.report_id)

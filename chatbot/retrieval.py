@@ -138,7 +138,10 @@ class HybridRetriever:
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
 
-    def retrieve(self, plan: QueryPlan, k: int = 10, report_ids: Sequence[str] | None = None) -> list[Scored]:
+    def retrieve(self, plan: QueryPlan, k: int = 10, report_ids: Sequence[str] | None = None, *, rerank: bool = True) -> list[Scored]:
+        """The top `k` passages for the plan among `report_ids` (None: the plan's scope). `rerank=False` keeps the
+        hybrid order even where there is a reranker: the timeline's and comparison's choice of each report's
+        paragraph, where reranking measured worse on the dev set (docs/adr/0009-reranker.md)."""
         if report_ids is None:
             report_ids = scope_reports(self.index.reports(), plan)
         if report_ids is not None and not report_ids:
@@ -147,9 +150,9 @@ class HybridRetriever:
             per_authority = []
             for authority in plan.authorities:
                 ids = [rid for rid in report_ids or [] if self._authority(rid) == authority]
-                per_authority.append(self._search(expand_terms(plan.topic or search_text(plan.standalone)), ids, k, plan.standalone) if ids else [])
+                per_authority.append(self._search(expand_terms(plan.topic or search_text(plan.standalone)), ids, k, plan.standalone, rerank) if ids else [])
             return _interleave(per_authority, k)
-        return self._search(expand_terms(plan.topic or search_text(plan.standalone)), report_ids, k, plan.standalone)
+        return self._search(expand_terms(plan.topic or search_text(plan.standalone)), report_ids, k, plan.standalone, rerank)
 
     def _is_pdf(self, report_id: str) -> bool:
         report = self.index.report(report_id)
@@ -159,7 +162,7 @@ class HybridRetriever:
         report = self.index.report(report_id)
         return report.metadata.local_authority if report else None
 
-    def _search(self, query: str, report_ids: Sequence[str] | None, k: int, question: str | None = None) -> list[Scored]:
+    def _search(self, query: str, report_ids: Sequence[str] | None, k: int, question: str | None = None, rerank: bool = True) -> list[Scored]:
         """The hybrid search for `query` (the search text); the reranker, where there is one, reads `question` (the
         user's question as planned, which is what it was trained on) or, without one, the search text."""
         vector = self.index.embedder.embed_query(query)
@@ -173,7 +176,8 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         out: list[Scored] = []
         seen_texts: dict[str, int] = {}
-        depth = max(k, self.rerank_depth) if self.reranker is not None else k
+        reranking = rerank and self.reranker is not None
+        depth = max(k, self.rerank_depth) if reranking else k
         for chunk_id, score in ranked:
             chunk = self.index.chunk(chunk_id)
             if chunk is None:
@@ -190,7 +194,7 @@ class HybridRetriever:
             out.append(scored)
             if len(out) >= depth:
                 break
-        if self.reranker is not None and len(out) > 1:
+        if reranking and len(out) > 1:
             out = self._rerank(question or query, out)
         return out[:k]
 

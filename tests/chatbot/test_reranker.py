@@ -217,6 +217,16 @@ def test_retriever_fuses_the_reranker_order_with_the_hybrid_order(sample_index) 
     assert [h.chunk.chunk_id for h in kept] == fused
 
 
+def test_retrieve_without_reranking_keeps_the_hybrid_order_and_reads_nothing(sample_index) -> None:
+    """What a timeline's or comparison's choice of each report's paragraph asks for (reranking measured worse there)."""
+    plan = plan_query("How are care leavers supported in Buckinghamshire?", [], None, Gazetteer())
+    fused = [h.chunk.chunk_id for h in HybridRetriever(sample_index).retrieve(plan, 12)]
+    scripted = ReverseAlphabetical()
+    kept = HybridRetriever(sample_index, reranker=scripted, rerank_depth=12).retrieve(plan, 12, rerank=False)
+    assert [h.chunk.chunk_id for h in kept] == fused and scripted.calls == []
+    assert all(h.rerank is None for h in kept)
+
+
 def test_retriever_with_the_committed_reranker_keeps_the_candidates(sample_index, reranker: CrossEncoderReranker) -> None:
     plan = plan_query("What did inspectors say about care leavers' accommodation in Buckinghamshire?", [], None, Gazetteer())
     fused = HybridRetriever(sample_index).retrieve(plan, 20)
