@@ -117,7 +117,8 @@ class HybridRetriever:
     """Dense + BM25 with RRF, scoped by the query plan, deduplicated by text; then, where a reranker is given, the
     fused top `rerank_depth` reordered by the reranker's reading of each passage against the question, fused with
     their hybrid order by reciprocal rank (`rerank_weight` is the reranker's share: 0.3 by default, since on the dev
-    questions the model alone ranks below the hybrid order and the two together above it)."""
+    harness the model alone ranks below the hybrid order and the two together a little above it; answering the dev
+    sets it still measures below, so reranking is off unless asked for: docs/adr/0009-reranker.md)."""
 
     def __init__(
         self,
@@ -164,7 +165,8 @@ class HybridRetriever:
 
     def _search(self, query: str, report_ids: Sequence[str] | None, k: int, question: str | None = None, rerank: bool = True) -> list[Scored]:
         """The hybrid search for `query` (the search text); the reranker, where there is one, reads `question` (the
-        user's question as planned, which is what it was trained on) or, without one, the search text."""
+        user's question as planned, without the glossary meanings the search text adds) or, without one, the search
+        text."""
         vector = self.index.embedder.embed_query(query)
         dense = self.index.dense_search(vector, self.candidates, report_ids)
         keyword = self.index.keyword_search(query, self.candidates, report_ids)
