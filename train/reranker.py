@@ -301,8 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     valid_asked, valid_dropped = question_groups(valid_reports, [q for q in written if q.split == "validation"], seed=args.seed + 1, validation=True)
     if dropped or valid_dropped:
         print(f"warning: {dropped + valid_dropped} written questions dropped: their passages no longer parse as labelled", flush=True)
-    train_groups = train_groups + asked
-    random.Random(args.seed).shuffle(train_groups)
+    if asked:  # mixed in; without written questions the groups stay in the recipe's order, as the committed model had them
+        train_groups = train_groups + asked
+        random.Random(args.seed).shuffle(train_groups)
     print(
         f"{len(train_groups)} training groups ({len(asked)} from written questions), "
         f"{len(valid_groups)} + {len(valid_asked)} validation groups",
