@@ -217,8 +217,6 @@ def _no_report_then(plan: QueryPlan) -> str:
     return f"No {kinds} {who}is in the scope asked"
 
 
-
-
 # Words that set authorities side by side rather than name a topic.
 _COMPARE_WORDS = frozenset(tokenize(
     "compare compared comparing comparison differ differs different difference differences latest visit visits "

@@ -157,6 +157,17 @@ def keyword_query(sentence: str, rng: random.Random) -> str:
     return " ".join(words[start : start + size])
 
 
+def _flattened(reports: Sequence[Sequence[Passage]]) -> tuple[list[Passage], BM25, list[int]]:
+    """Every report's passages in one list, BM25 over them (heading and text), and where each report starts in it."""
+    flat = [p for report in reports for p in report]
+    offsets: list[int] = []
+    position = 0
+    for report in reports:
+        offsets.append(position)
+        position += len(report)
+    return flat, BM25([f"{p.heading} {p.text}" for p in flat]), offsets
+
+
 def build_groups(
     reports: Sequence[Sequence[Passage]], *, seed: int, per_report: int, negatives: int = 3, other_authority: bool = True
 ) -> list[Group]:
@@ -166,13 +177,7 @@ def build_groups(
     groups (`other_authority=False`, many negatives) rank the positive among the report's own passages, which is
     the choice the reranker makes at question time."""
     rng = random.Random(seed)
-    flat = [p for report in reports for p in report]
-    bm25 = BM25([f"{p.heading} {p.text}" for p in flat])
-    offsets: list[int] = []
-    position = 0
-    for report in reports:
-        offsets.append(position)
-        position += len(report)
+    flat, bm25, offsets = _flattened(reports)
     groups: list[Group] = []
     for number, report in enumerate(reports):
         base = offsets[number]
@@ -339,14 +344,8 @@ def question_groups(
     among every passage of its report that does not answer (up to 30, BM25's best first)."""
     rng = random.Random(seed)
     by_id = {parsed[0].report_id: parsed for parsed in reports if parsed}
-    flat = [p for report in reports for p in report]
-    bm25 = BM25([f"{p.heading} {p.text}" for p in flat])
-    base_of: dict[str, int] = {}
-    position = 0
-    for parsed in reports:
-        if parsed:
-            base_of[parsed[0].report_id] = position
-        position += len(parsed)
+    flat, bm25, offsets = _flattened(reports)
+    base_of = {parsed[0].report_id: base for parsed, base in zip(reports, offsets, strict=True) if parsed}
     groups: list[Group] = []
     dropped = 0
     for question in questions:
@@ -365,13 +364,13 @@ def question_groups(
             chosen = others[:30]
             groups.append(Group("question", question.question, _with_heading(report[positives[0]]), tuple(_with_heading(report[i]) for i in chosen), question.report_id))
             continue
+        author = report[0].authority
+        texts = {report[i].text for i in answering}
         for _ in range(repeats):
             for positive in positives[:3]:
                 picks = rng.sample(near, min(len(near), negatives - 1))
                 picks += [i for i in others if i not in picks][: negatives - 1 - len(picks)]
                 sample = rng.sample(range(len(flat)), min(300, len(flat)))
-                author = report[0].authority
-                texts = {report[i].text for i in answering}
                 other = _ranked(question.question, (i for i in sample if flat[i].authority != author and flat[i].text not in texts), bm25)[:1]
                 candidates = [_with_heading(report[i]) for i in picks] + [_with_heading(flat[i]) for i in other]
                 if len(candidates) < negatives:
