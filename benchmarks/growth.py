@@ -28,7 +28,36 @@ from core.offline import enforce_offline
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
-TARGETS = {"retrieval_p95_ms": 50.0, "answer_p95_ms": 300.0}  # on the full corpus (issue 23)
+TARGETS = {"retrieval_p95_ms": 50.0, "answer_p95_ms": 300.0, "cold_start_s": 5.0}  # on the full corpus (issue 23)
+READY = "first answer given"
+# a fresh process: settings, the index opened, the first question answered (imports, the encoder's load, the chunk
+# table and BM25 built from the catalog, one answer); the parent clocks it from the start of the process
+_COLD = (
+    "import sys\n"
+    "from core.settings import Settings\n"
+    "from chatbot.build import build_pipeline\n"
+    "build_pipeline(Settings(index_dir=sys.argv[1])).ask(sys.argv[2])\n"
+    f"print({READY!r}, flush=True)\n"
+)
+
+
+def cold_start(index_dir: Path, question: str) -> float:
+    """Seconds from starting a process to its first answer over the index in `index_dir` (the index as it is)."""
+    import subprocess
+    import sys
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _COLD, str(index_dir), question], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    ready = None
+    for line in process.stdout:
+        if line.strip() == READY and ready is None:
+            ready = time.perf_counter() - started
+    if process.wait() != 0 or ready is None:
+        raise RuntimeError(f"the cold-start process failed (exit {process.returncode})")
+    return ready
 
 
 def growth_order(files: list[Path], always: set[str]) -> list[Path]:
@@ -48,11 +77,13 @@ def plot(sizes: list[dict[str, Any]], path: Path, corpus_reports: int) -> None:
     figure, axis = plt.subplots(figsize=(7, 4.2))
     for key, label, style in (
         ("answer", "answer, end to end", "-o"),
+        ("answer_first", "answer, first asking", "--o"),
         ("answer_baseline", "one query embedding (baseline)", ":o"),
         ("retrieval", "hybrid retrieval", "-s"),
         ("retrieval_baseline", "bare Chroma dense query (baseline)", ":s"),
     ):
-        axis.plot(reports, [s[key]["p95_ms"] for s in sizes], style, label=label)
+        if all(key in s for s in sizes):
+            axis.plot(reports, [s[key]["p95_ms"] for s in sizes], style, label=label)
     axis.axhline(TARGETS["answer_p95_ms"], color="grey", linewidth=0.8, linestyle="--")
     axis.axhline(TARGETS["retrieval_p95_ms"], color="grey", linewidth=0.8, linestyle="--")
     axis.set_yscale("log")
@@ -113,18 +144,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{fraction:.0%}: {counts['reports']} reports, {counts['chunks']} chunks ({summary.chunks} written in {ingest_s:.0f} s); "
                   f"first read {refresh_s:.1f} s; {len(cases) * args.repeat} questions...", flush=True)
             timings = question_latencies(index, pipeline, index.embedder, cases, args.repeat)
-            sizes.append({"fraction": fraction, "reports": counts["reports"], "chunks": counts["chunks"], "refresh_s": refresh_s, **timings})
+            cold = cold_start(settings.index_dir, cases[0].question)
+            sizes.append({"fraction": fraction, "reports": counts["reports"], "chunks": counts["chunks"], "refresh_s": refresh_s, "cold_start_s": cold, **timings})
 
     results = {"corpus": str(args.corpus), "corpus_reports": len(files), "encoder": settings.encoder, "questions": len(cases) * args.repeat, "targets": TARGETS, "sizes": sizes}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     plot(sizes, args.plot, len(files))
     print()
-    print(f"{'size':>5} {'reports':>7} {'chunks':>7}  {'retrieval p95':>13} {'dense p95':>9} {'ratio':>6}  {'answer p95':>10} {'embed p95':>9} {'ratio':>6}  first read")
+    print(
+        f"{'size':>5} {'reports':>7} {'chunks':>7}  {'retrieval p95':>13} {'dense p95':>9} {'ratio':>6}  {'answer p95':>10} {'embed p95':>9} {'ratio':>6}"
+        f"  {'first asking':>12} {'none kept':>9}  first read  cold start"
+    )
     for s in sizes:
         r, rb, a, ab = s["retrieval"]["p95_ms"], s["retrieval_baseline"]["p95_ms"], s["answer"]["p95_ms"], s["answer_baseline"]["p95_ms"]
-        print(f"{s['fraction']:>5.0%} {s['reports']:>7} {s['chunks']:>7}  {r:>10.1f} ms {rb:>6.1f} ms {r / rb:>5.1f}x  {a:>7.1f} ms {ab:>6.1f} ms {a / ab:>5.1f}x  {s['refresh_s']:.1f} s")
-    print(f"targets on the full corpus: retrieval p95 < {TARGETS['retrieval_p95_ms']:.0f} ms, answer p95 < {TARGETS['answer_p95_ms']:.0f} ms")
+        print(
+            f"{s['fraction']:>5.0%} {s['reports']:>7} {s['chunks']:>7}  {r:>10.1f} ms {rb:>6.1f} ms {r / rb:>5.1f}x  {a:>7.1f} ms {ab:>6.1f} ms {a / ab:>5.1f}x"
+            f"  {s['answer_first']['p95_ms']:>9.1f} ms {s['answer_uncached']['p95_ms']:>6.1f} ms  {s['refresh_s']:>8.1f} s  {s['cold_start_s']:>8.1f} s"
+        )
+    print(
+        f"targets on the full corpus: retrieval p95 < {TARGETS['retrieval_p95_ms']:.0f} ms, answer p95 < {TARGETS['answer_p95_ms']:.0f} ms, "
+        f"cold start < {TARGETS['cold_start_s']:.0f} s"
+    )
     print(f"wrote {args.out} and {args.plot}")
     return 0
 

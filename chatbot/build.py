@@ -63,10 +63,12 @@ def build_reranker(settings: Settings):
 
 def build_pipeline(settings: Settings, index: Index | None = None):
     """The Q&A pipeline the CLI, the app and the eval runner all use."""
+    from chatbot.extractive import SENTENCE_VECTORS
     from chatbot.pipeline import QAPipeline
     from chatbot.retrieval import HybridRetriever
 
     index = index or build_index(settings)
+    SENTENCE_VECTORS.size = settings.sentence_cache  # one process, one setting: the answers' sentence vectors
     return QAPipeline(
         index,
         build_answerer(settings, index),

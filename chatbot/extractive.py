@@ -9,9 +9,14 @@ the paragraph holding the best sentence comes first, so the answer opens with wh
 from __future__ import annotations
 
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+
+import numpy as np
 
 from chatbot.improvements import improve_intent, in_improvement_list
 from chatbot.query import QueryPlan, answer_focus, expand_terms, search_text, split_expansion
@@ -98,6 +103,69 @@ def report_label(report: Report) -> str:
     return f"{authority}: {kind}, {when}"
 
 
+class SentenceVectors:
+    """The vectors of the sentences answers read, kept per embedder (least recently used out first), so that a
+    paragraph's sentences are embedded once per process, not at every answer that reads them: embedding them was
+    some 90% of an answer's time (issue 23). `size` sentences per embedder (384 float32s each: 50,000 is about
+    75 MB); 0 keeps none. Thread-safe: the app answers several sessions at once."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._tables: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+        self.hits = 0
+        self.misses = 0
+
+    def embed(self, embedder: Embedder, question: str, sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and one row per sentence, embedding in one call the question and the sentences
+        not yet kept."""
+        wanted = list(dict.fromkeys(sentences))
+        with self._lock:
+            table = self._table(embedder)
+            known: dict[str, np.ndarray] = {}
+            for sentence in wanted:
+                vector = table.get(sentence)
+                if vector is not None:
+                    table.move_to_end(sentence)
+                    known[sentence] = vector
+            self.hits += len(known)
+            self.misses += len(wanted) - len(known)
+        missing = [sentence for sentence in wanted if sentence not in known]
+        vectors = embedder.embed_documents([question, *missing])
+        fresh = dict(zip(missing, vectors[1:], strict=True))
+        if self.size > 0 and fresh:
+            with self._lock:
+                table = self._table(embedder)
+                for sentence, vector in fresh.items():
+                    kept = vector.copy()  # not a view: a kept row must not hold its whole batch in memory
+                    kept.setflags(write=False)
+                    table[sentence] = kept
+                while len(table) > self.size:
+                    table.popitem(last=False)
+        rows = known | fresh
+        matrix = np.stack([rows[s] for s in sentences]) if sentences else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        return vectors[0], matrix
+
+
+    def clear(self) -> None:
+        """Keep nothing from before (the benchmarks' first round starts here)."""
+        with self._lock:
+            self._tables = weakref.WeakKeyDictionary()
+            self.hits = self.misses = 0
+
+    def _table(self, embedder: Embedder) -> OrderedDict[str, np.ndarray]:
+        """This embedder's table (a throwaway one when nothing is kept, or the embedder cannot be weakly referenced)."""
+        if self.size <= 0:
+            return OrderedDict()
+        try:
+            return self._tables.setdefault(embedder, OrderedDict())
+        except TypeError:
+            return OrderedDict()
+
+
+SENTENCE_VECTORS = SentenceVectors()
+
+
 def score_sentences(
     question: str,
     evidence: Sequence[Evidence],
@@ -137,8 +205,8 @@ def score_sentences(
         query_terms[family(term)] = max(query_terms.get(family(term), 0.0), weight(term))
     meanings = [({family(t) for t in tokenize(short)}, [{family(t) for t in tokenize(p)} for p in phrases if tokenize(p)]) for short, phrases in shorthand]
     total = sum(query_terms.values())
-    vectors = embedder.embed_documents([question] + [s for s, _ in candidates])
-    similarities = vectors[1:] @ vectors[0]
+    question_vector, sentence_vectors = SENTENCE_VECTORS.embed(embedder, question, [s for s, _ in candidates])
+    similarities = sentence_vectors @ question_vector
     scored = []
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
         terms = {family(t) for t in tokenize(sentence)}

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     encoder_dir: Path | None = Field(default=None, description="where the ONNX encoders live (default ~/.cache/ofsted-qa/encoders)")
     top_k: int = Field(default=10, ge=1, le=100)
     max_question_chars: int = Field(default=2000, ge=10)
+    sentence_cache: int = Field(
+        default=50_000, ge=0, description="sentence vectors kept in memory for answers (about 1.5 KB each; 0: none)"
+    )
     max_file_bytes: int = Field(default=200 * 1024 * 1024, description="files larger than this are skipped")
     # off by default: on the dev questions the committed reranker ranks below the fused ranking (docs/adr/0009)
     rerank: bool = Field(default=False, description="reorder the fused top passages with the trained reranker")
