@@ -83,7 +83,7 @@ bench-ingest: setup  ## ingest 10% of ../shared/corpus (83 reports): chunks/s ag
 bench-ingest-corpus: setup  ## the same over all 829 reports from an empty index, adding one report at 10%, 50% and 100% (about 40 min on 2 cores); writes benchmarks/results-ingest-corpus.json
 	$(BIN)/python -m benchmarks.ingest --fraction 1 --checkpoints 0.1,0.5,1.0 --out benchmarks/results-ingest-corpus.json
 
-bench-growth: setup  ## question and answer p95 at 10%, 50% and 100% of ../shared/corpus, plotted to benchmarks/growth.png (builds the full index: about 45 min on 2 cores)
+bench-growth: setup  ## question and answer p95 and a cold start (process start to first answer) at 10%, 50% and 100% of ../shared/corpus, plotted to benchmarks/growth.png (builds the full index: about 40 min on 2 cores)
 	$(BIN)/python -m benchmarks.growth --fractions 0.1,0.5,1.0
 
 bench-encoders: export-encoder  ## the encoders side by side: passages/s, query p95, cold start, RSS against torch; writes benchmarks/results-encoders.json

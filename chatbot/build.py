@@ -17,7 +17,10 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.encoder == "torch":
         return MiniLMEmbedder(batch_size=settings.embed_batch_size)
     embedder = OnnxEmbedder(
-        settings.encoder, (settings.encoder_dir or default_encoder_dir()) / settings.encoder, batch_size=settings.embed_batch_size
+        settings.encoder,
+        (settings.encoder_dir or default_encoder_dir()) / settings.encoder,
+        batch_size=settings.embed_batch_size,
+        threads=settings.encoder_threads,
     )
     embedder.check()
     return embedder

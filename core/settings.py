@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     encoder_dir: Path | None = Field(default=None, description="where the ONNX encoders live (default ~/.cache/ofsted-qa/encoders)")
     top_k: int = Field(default=10, ge=1, le=100)
     max_question_chars: int = Field(default=2000, ge=10)
+    encoder_threads: int | None = Field(
+        default=None, ge=1, le=64, description="the ONNX encoder's threads per call (default: one per core)"
+    )
     sentence_cache: int = Field(
         default=50_000, ge=0, description="sentence vectors kept in memory for answers (about 1.5 KB each; 0: none)"
     )

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -68,10 +69,15 @@ def family(token: str) -> str:
     return token[:-1] if token.endswith("e") and len(token) > 4 else token
 
 
+# Bump when tokenize(), the stemmer or the BM25 parameters change: a saved keyword index of another format is rebuilt.
+KEYWORD_FORMAT = "1"
+_META = "keyword.json"
+
+
 class KeywordIndex:
     """BM25 over a fixed list of chunk ids and texts."""
 
-    def __init__(self, chunk_ids: Sequence[str], texts: Sequence[str]) -> None:
+    def __init__(self, chunk_ids: Sequence[str], texts: Sequence[str] | None = None, *, _bm25=None, _frequency: dict[str, int] | None = None) -> None:
         import logging
 
         import bm25s
@@ -79,15 +85,58 @@ class KeywordIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG level
         self.chunk_ids = list(chunk_ids)
         self._position = {cid: i for i, cid in enumerate(self.chunk_ids)}
-        self._bm25 = bm25s.BM25()
         self._empty = not self.chunk_ids
-        self._document_frequency: dict[str, int] = {}
+        if _bm25 is not None:  # loaded (KeywordIndex.load)
+            self._bm25 = _bm25
+            self._document_frequency = dict(_frequency or {})
+            return
+        self._bm25 = bm25s.BM25()
+        self._document_frequency = {}
         if not self._empty:
-            corpus = [tokenize(t) or ["_"] for t in texts]
+            corpus = [tokenize(t) or ["_"] for t in texts or ()]
             self._bm25.index(corpus, show_progress=False)
             for tokens in corpus:
                 for token in set(tokens):
                     self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` (replacing what is there) so that a later process loads it instead of building it
+        again: written beside it first and renamed into place, so a reader sees the old index or the new, whole."""
+        import json
+        import os
+        import shutil
+
+        if self._empty:
+            return
+        staging = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        self._bm25.save(str(staging), show_progress=False)
+        meta = {"format": KEYWORD_FORMAT, "chunk_ids": _digest(self.chunk_ids), "count": len(self.chunk_ids), "frequency": self._document_frequency}
+        (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        retired = folder.with_name(f"{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(retired)
+        staging.rename(folder)
+        shutil.rmtree(retired, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, chunk_ids: Sequence[str]) -> KeywordIndex | None:
+        """The index saved in `folder` if it was built over exactly these chunk ids with this format; else None (build
+        it). A damaged or partial folder is None too, never an error: it is rebuilt."""
+        import json
+
+        import bm25s
+
+        try:
+            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+            if meta.get("format") != KEYWORD_FORMAT or meta.get("count") != len(chunk_ids) or meta.get("chunk_ids") != _digest(chunk_ids):
+                return None
+            bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+            frequency = {str(k): int(v) for k, v in meta["frequency"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return cls(chunk_ids, _bm25=bm25, _frequency=frequency)
 
     def term_weight(self, token: str) -> float:
         """How much a (tokenized) word says about a passage: log(1 + N / df); unseen words weigh the most."""
@@ -114,3 +163,9 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _digest(chunk_ids: Sequence[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(chunk_ids).encode("utf-8")).hexdigest()

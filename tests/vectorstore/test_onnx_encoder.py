@@ -139,15 +139,18 @@ def test_a_long_text_is_read_to_256_word_pieces_as_sentence_transformers_reads_i
     assert float(cut_at_128 @ torch_vector) < 0.999  # the model's tokenizer.json alone would cut here
 
 
-@pytest.mark.parametrize(("variant", "least_cosine"), [("onnx-fp32", 0.99999), ("onnx-int8", 0.98)])
+@pytest.mark.parametrize(("variant", "least_cosine"), [("onnx-fp32", 0.99999), ("onnx-int8", 0.95)])
 def test_batches_give_each_text_its_own_vector(encoder_dir: Path, fifty: list[str], variant: str, least_cosine: float) -> None:
     """In a batch or alone, a text gets its own vector back, in its place. int8's moves a little with its batch:
-    dynamic quantisation scales the activations of the whole batch at once (0.988 measured); the same batch gives
-    the same vectors, so an ingest is reproducible."""
+    dynamic quantisation scales the activations of the whole batch at once, by how much depends on the CPU's int8
+    kernels (0.988 at worst measured on one machine, 0.971 on another); each batched vector is still nearest its own
+    text's. The same batch gives the same vectors, so an ingest is reproducible."""
     onnx = OnnxEmbedder(variant, encoder_dir / variant, batch_size=7)
     together = onnx.embed_documents(fifty)
     alone = np.stack([onnx.embed_query(text) for text in fifty])
     assert cosines(together, alone).min() >= least_cosine
+    nearest = (together @ alone.T).argmax(axis=1)
+    assert [fifty[i] for i in nearest] == fifty  # each in its place, none swapped (a repeated heading is its twin)
     assert np.array_equal(together, onnx.embed_documents(fifty))
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     assert onnx.embed_documents([]).shape == (0, 384)
