@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         build.start()
     else:
         # the first question need not wait for the embedding model to load
-        threading.Thread(target=index.warm_up, name="warm-up", daemon=True).start()
+        threading.Thread(target=pipeline.warm_up, name="warm-up", daemon=True).start()
     demo = build_app(pipeline, index, settings, build=build, gazetteer=pipeline.gazetteer)
     login = " (login required)" if settings.username and settings.password else ""
     print(f"Serving on http://{settings.host}:{settings.port}{login}", flush=True)

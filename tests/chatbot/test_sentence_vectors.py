@@ -100,3 +100,14 @@ def test_answers_are_the_same_with_and_without_kept_vectors(sample_settings: Set
     pipeline = build_pipeline(sample_settings.model_copy(update={"sentence_cache": size}))
     assert SENTENCE_VECTORS.size == size
     assert [pipeline.ask(q).answer for q in questions] == expected
+
+
+def test_warm_up_leaves_nothing_for_the_first_question_to_load(sample_settings: Settings, sample_ingest) -> None:
+    """What the app runs in the background as it starts: the index's tables, the encoder, Chroma's first search and
+    the places table are loaded, and the first answer is the same as a later one."""
+    pipeline = build_pipeline(sample_settings)
+    pipeline.warm_up()
+    assert pipeline.index.keyword_source in ("loaded", "built")
+    assert "_matcher" in vars(pipeline.places)  # GeoNames' towns read and indexed
+    first = pipeline.ask("How are care leavers supported in Trafford?")
+    assert not first.refused and first.answer == pipeline.ask("How are care leavers supported in Trafford?").answer
