@@ -146,7 +146,6 @@ class SentenceVectors:
         matrix = np.stack([rows[s] for s in sentences]) if sentences else np.zeros((0, vectors.shape[1]), dtype=np.float32)
         return vectors[0], matrix
 
-
     def clear(self) -> None:
         """Keep nothing from before (the benchmarks' first round starts here)."""
         with self._lock:

@@ -226,8 +226,8 @@ class Index:
         return built
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: the chunk table, BM25 and the embedding model
-        (some 5 s each on the full corpus). The app runs this in the background as it starts serving."""
+        """Load what the first question would otherwise wait for: the chunk table, BM25 (saved or built) and the
+        embedding model. `QAPipeline.warm_up`, which the app runs in the background as it starts, calls this."""
         self._refresh()
         self.embedder.embed_query("warm-up")
 

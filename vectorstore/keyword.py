@@ -110,10 +110,14 @@ class KeywordIndex:
             return
         staging = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        self._bm25.save(str(staging), show_progress=False)
-        meta = {"format": KEYWORD_FORMAT, "chunk_ids": _digest(self.chunk_ids), "count": len(self.chunk_ids), "frequency": self._document_frequency}
-        (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            staging.mkdir(parents=True)
+            self._bm25.save(str(staging), show_progress=False)
+            meta = {"format": KEYWORD_FORMAT, "chunk_ids": _digest(self.chunk_ids), "count": len(self.chunk_ids), "frequency": self._document_frequency}
+            (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # a full disk or a read-only folder leaves nothing half-written
+            raise
         retired = folder.with_name(f"{folder.name}.old-{os.getpid()}")
         if folder.exists():
             folder.rename(retired)
