@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -83,21 +82,14 @@ def child(encoder: Encoder, work: Path, out: Path) -> int:
 
 def run_child(encoder: str, work: Path, out: Path) -> dict[str, Any]:
     """A child process for one encoder; its figures plus the cold start the parent clocked and the load around it."""
+    from benchmarks.run import seconds_to_line
+
     load_before = _load()
-    started = time.perf_counter()
-    process = subprocess.Popen(
+    cold_start = seconds_to_line(
         [sys.executable, "-m", "benchmarks.encoders", "--child", encoder, "--work", str(work), "--child-out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        READY,
+        f"the {encoder} child",
     )
-    assert process.stdout is not None
-    cold_start = None
-    for line in process.stdout:
-        if line.strip() == READY and cold_start is None:
-            cold_start = time.perf_counter() - started
-    if process.wait() != 0 or cold_start is None:
-        raise RuntimeError(f"the {encoder} child failed (exit {process.returncode}); run it alone to see why")
     figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return figures | {"cold_start_s": cold_start, "load_1min": round((load_before + _load()) / 2, 2)}
 

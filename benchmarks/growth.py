@@ -43,21 +43,11 @@ _COLD = (
 
 def cold_start(index_dir: Path, question: str) -> float:
     """Seconds from starting a process to its first answer over the index in `index_dir` (the index as it is)."""
-    import subprocess
     import sys
 
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", _COLD, str(index_dir), question], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert process.stdout is not None
-    ready = None
-    for line in process.stdout:
-        if line.strip() == READY and ready is None:
-            ready = time.perf_counter() - started
-    if process.wait() != 0 or ready is None:
-        raise RuntimeError(f"the cold-start process failed (exit {process.returncode})")
-    return ready
+    from benchmarks.run import seconds_to_line
+
+    return seconds_to_line([sys.executable, "-c", _COLD, str(index_dir), question], READY, "the cold-start process", quiet=True)
 
 
 def growth_order(files: list[Path], always: set[str]) -> list[Path]:

@@ -15,6 +15,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,27 @@ def summarise(name: str, values: list[float]) -> dict[str, Any]:
         "p95_ms": percentile(values, 0.95) * 1000,
         "mean_ms": statistics.fmean(values) * 1000 if values else 0.0,
     }
+
+
+def seconds_to_line(command: Sequence[str], line: str, what: str, *, quiet: bool = False) -> float:
+    """Start `command` (from the project's root) and return the seconds until it prints `line`, once it has exited
+    cleanly: a cold start clocked from outside the process. `quiet` drops its stderr. RuntimeError naming `what` when
+    it fails or never prints the line."""
+    import subprocess
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        list(command), cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else None, text=True,
+    )
+    assert process.stdout is not None
+    seconds = None
+    for printed in process.stdout:
+        if printed.strip() == line and seconds is None:
+            seconds = time.perf_counter() - started
+    if process.wait() != 0 or seconds is None:
+        raise RuntimeError(f"{what} failed (exit {process.returncode}); run it alone to see why")
+    return seconds
 
 
 def _rss_mb() -> float:

@@ -344,10 +344,9 @@ class QAPipeline:
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (the app runs this in the background as it starts):
-        the index's chunk table, keyword index and encoder; the vectors Chroma reads into memory at its first search;
-        and the places table (GeoNames' towns: about 1 s). On the full corpus these were 3.2 s of a first answer."""
+        the index's tables, encoder and first Chroma search (`Index.warm_up`), and the places table (GeoNames' towns:
+        about 1 s). On the full corpus these were 3.2 s of a first answer."""
         self.index.warm_up()
-        self.index.dense.query(self.index.embedder.embed_query("warm up"), 1)
         self.places.find("warm up")
 
     def ask(

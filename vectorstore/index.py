@@ -226,10 +226,11 @@ class Index:
         return built
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: the chunk table, BM25 (saved or built) and the
-        embedding model. `QAPipeline.warm_up`, which the app runs in the background as it starts, calls this."""
+        """Load what the first question would otherwise wait for: the chunk table, BM25 (saved or built), the
+        embedding model and the vectors Chroma reads into memory at its first search. `QAPipeline.warm_up`, which the
+        app runs in the background as it starts, calls this."""
         self._refresh()
-        self.embedder.embed_query("warm-up")
+        self.dense.query(self.embedder.embed_query("warm-up"), 1)
 
     def require_ready(self) -> None:
         self._refresh()

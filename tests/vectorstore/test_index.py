@@ -352,25 +352,26 @@ def test_warm_up_loads_the_catalog_and_the_model(tmp_path: Path) -> None:
 # ---- the saved keyword index ----------------------------------------------------------------------------------
 
 
-def _reopened(folder: Path, embedder) -> Index:
-    """The same index opened afresh, as a new process would: nothing in memory."""
-    client = build_chroma_client(path=folder / "chroma")
-    return Index(Catalog(folder / "catalog.sqlite"), ChromaStore(client, "ofsted_paragraphs", embedder.name, embedder.dimension), embedder)
-
-
-def test_a_new_process_loads_the_keyword_index_the_last_one_built(tmp_path: Path, embedder) -> None:
+def _seeded(tmp_path: Path, embedder) -> tuple[Index, Path, Path]:
+    """An index in tmp_path/index holding the seed report, read once (so its keyword index is built and saved); and
+    the index and documents folders. `make_index` on the same folder opens it afresh, as a new process would."""
     folder = tmp_path / "index"
     index = make_index(folder, embedder)
     docs = tmp_path / "docs"
     docs.mkdir()
     index.add_document(load_document(write_seed(docs)))
     index.require_ready()
+    return index, folder, docs
+
+
+def test_a_new_process_loads_the_keyword_index_the_last_one_built(tmp_path: Path, embedder) -> None:
+    index, folder, docs = _seeded(tmp_path, embedder)
     assert index.keyword_source == "built" and (folder / "catalog.keyword" / "keyword.json").is_file()
     query = "foster carers spoke positively about support during the pandemic"
     built = index.keyword_search(query, 10, None)
     weights = {t: index.term_weight(t) for t in ("foster", "carer", "pandemic", "unseen")}
 
-    again = _reopened(folder, embedder)
+    again = make_index(folder, embedder)
     again.require_ready()
     assert again.keyword_source == "loaded"
     assert again.keyword_search(query, 10, None) == built
@@ -382,19 +383,14 @@ def test_a_new_process_loads_the_keyword_index_the_last_one_built(tmp_path: Path
     assert again.keyword_source == "built"
     hits = again.keyword_search("imaginative kinship care brothers sisters", 3, None)
     assert hits and ADDED[2:] in again.chunk(hits[0][0]).text
-    third = _reopened(folder, embedder)
+    third = make_index(folder, embedder)
     third.require_ready()
     assert third.keyword_source == "loaded" and third.keyword_search("imaginative kinship care brothers sisters", 3, None) == hits
 
 
 @pytest.mark.parametrize("damage", ["truncated", "meta", "missing"])
 def test_a_damaged_saved_keyword_index_is_rebuilt_not_an_error(tmp_path: Path, embedder, damage: str) -> None:
-    folder = tmp_path / "index"
-    index = make_index(folder, embedder)
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    index.add_document(load_document(write_seed(docs)))
-    index.require_ready()
+    index, folder, _ = _seeded(tmp_path, embedder)
     query = "foster carers spoke positively"
     expected = index.keyword_search(query, 5, None)
     saved = folder / "catalog.keyword"
@@ -405,7 +401,7 @@ def test_a_damaged_saved_keyword_index_is_rebuilt_not_an_error(tmp_path: Path, e
         (saved / "keyword.json").write_text("{not json", encoding="utf-8")
     else:
         (saved / "vocab.index.json").unlink()
-    again = _reopened(folder, embedder)
+    again = make_index(folder, embedder)
     again.require_ready()
     assert again.keyword_source == "built"
     assert again.keyword_search(query, 5, None) == expected
