@@ -40,7 +40,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None, *, check_v
     dense = ChromaStore(client, settings.collection, embedder.name, embedder.dimension, check=check_vectors)
     catalog_name = "catalog.sqlite" if not settings.chroma_host else f"catalog-{settings.chroma_host}-{settings.chroma_port}.sqlite"
     catalog = Catalog(settings.index_dir / catalog_name)
-    return Index(catalog, dense, embedder, chunk_tokens=settings.chunk_tokens)
+    return Index(catalog, dense, embedder, chunk_tokens=settings.chunk_tokens, vector_table=settings.vector_table)
 
 
 def build_answerer(settings: Settings, index: Index):

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     sentence_cache: int = Field(
         default=50_000, ge=0, description="sentence vectors kept in memory for answers (about 1.5 KB each; 0: none)"
     )
+    vector_table: bool = Field(
+        default=True, description="search a saved copy of the vectors in memory (about 1.5 KB a chunk) rather than asking Chroma each time"
+    )
     max_file_bytes: int = Field(default=200 * 1024 * 1024, description="files larger than this are skipped")
     # off by default: on the dev questions the committed reranker ranks below the fused ranking (docs/adr/0009)
     rerank: bool = Field(default=False, description="reorder the fused top passages with the trained reranker")

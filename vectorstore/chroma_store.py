@@ -120,6 +120,15 @@ class ChromaStore:
         result = self.collection.get(where={"report_id": report_id}, include=[])
         return set(result["ids"])
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of these ids that the collection holds, looked up by id (for the vector table)."""
+        found: dict[str, np.ndarray] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), _ADD_BATCH):
+            got = self.collection.get(ids=ids[start : start + _ADD_BATCH], include=["embeddings"])
+            found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+        return found
+
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), _ADD_BATCH):

@@ -19,8 +19,9 @@ from ingest.chunking import build_chunks
 from ingest.loaders import PARSER_VERSION, ParsedDocument
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, chunk_metadata
-from vectorstore.embeddings import Embedder
+from vectorstore.embeddings import Embedder, vectors_name
 from vectorstore.keyword import KeywordIndex
+from vectorstore.vector_table import VectorTable
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ def same_report(old: ReportMetadata, new: ReportMetadata) -> bool:
 class Index:
     """Everything retrieval reads and ingest writes, kept in step."""
 
-    def __init__(self, catalog: Catalog, dense: ChromaStore, embedder: Embedder, *, chunk_tokens: int = 220) -> None:
+    def __init__(
+        self, catalog: Catalog, dense: ChromaStore, embedder: Embedder, *, chunk_tokens: int = 220, vector_table: bool = True
+    ) -> None:
+        """`vector_table`: search a saved copy of the vectors in memory (VectorTable) rather than asking Chroma."""
         self.catalog = catalog
         self.dense = dense
         self.embedder = embedder
@@ -69,6 +73,10 @@ class Index:
         self._lock = threading.RLock()
         self._keyword: KeywordIndex | None = None
         self.keyword_source = ""  # "loaded" (saved by an earlier process) or "built", once the chunks are read
+        self.use_vector_table = vector_table
+        self._vectors: VectorTable | None = None
+        self.vector_source = ""  # "loaded", "built", or "chroma" (no table: Chroma answers), once the chunks are read
+        self._rows: dict[str, np.ndarray] = {}  # report id -> its chunks' positions in the keyword index and table
         self._chunks: dict[str, Chunk] = {}
         self._reports: dict[str, Report] = {}
         self._loaded_version = -1
@@ -199,7 +207,13 @@ class Index:
                 return
             chunks = self.catalog.chunks()
             reports = {r.report_id: r for r in self.catalog.reports()}
-            self._keyword = self._keyword_index([c.chunk_id for c in chunks], [c.embed_text for c in chunks])
+            chunk_ids = [c.chunk_id for c in chunks]
+            self._keyword = self._keyword_index(chunk_ids, [c.embed_text for c in chunks])
+            self._vectors = self._vector_table(chunk_ids)
+            rows: dict[str, list[int]] = {}
+            for position, chunk in enumerate(chunks):
+                rows.setdefault(chunk.report_id, []).append(position)
+            self._rows = {report_id: np.asarray(positions, dtype=np.int64) for report_id, positions in rows.items()}
             self._chunks = {c.chunk_id: c for c in chunks}
             self._reports = reports
             self._loaded_version = version
@@ -225,12 +239,49 @@ class Index:
             log.warning("The keyword index is not saved (%s): each process builds it at its first question.", error)
         return built
 
+    @property
+    def vectors_dir(self) -> Path:
+        """Where the vector table over the catalog's chunks is saved, beside the catalog it was built from."""
+        return self.catalog.path.with_suffix(".vectors")
+
+    def _vector_table(self, chunk_ids: list[str]) -> VectorTable | None:
+        """The saved vector table when it holds exactly these chunks' vectors; else built from the last one and Chroma
+        (on the full corpus, 3 s to read every vector from Chroma, once) and saved for the next process. None when it
+        is turned off or Chroma lacks a chunk's vector: then Chroma answers every search."""
+        name = vectors_name(self.dense.model_name) or self.dense.model_name
+        if not self.use_vector_table or not chunk_ids:
+            self.vector_source = "chroma"
+            return None
+        loaded = VectorTable.load(self.vectors_dir, chunk_ids, name)
+        if loaded is not None:
+            self.vector_source = "loaded"
+            return loaded
+        built = VectorTable.build(chunk_ids, name, self.dense.vectors, self._vectors)
+        self.vector_source = "built" if built is not None else "chroma"
+        if built is not None:
+            try:
+                built.save(self.vectors_dir)
+            except OSError as error:
+                log.warning("The vector table is not saved (%s): each process reads it from Chroma at its first question.", error)
+        return built
+
+    def _scope_rows(self, report_ids: Sequence[str] | None) -> np.ndarray | None:
+        """The positions of these reports' chunks (None: every chunk)."""
+        if report_ids is None:
+            return None
+        parts = [self._rows[r] for r in dict.fromkeys(report_ids) if r in self._rows]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: the chunk table, BM25 (saved or built), the
-        embedding model and the vectors Chroma reads into memory at its first search. `QAPipeline.warm_up`, which the
-        app runs in the background as it starts, calls this."""
+        """Load what the first question would otherwise wait for: the chunk table, BM25 and the vector table (saved or
+        built), the embedding model, and the table's pages (or, without a table, the vectors Chroma reads into memory at
+        its first search). `QAPipeline.warm_up`, which the app runs in the background as it starts, calls this."""
         self._refresh()
-        self.dense.query(self.embedder.embed_query("warm-up"), 1)
+        vector = self.embedder.embed_query("warm-up")
+        if self._vectors is not None:
+            self._vectors.search(vector, 1)  # reads the mapped table from disk
+        else:
+            self.dense.query(vector, 1)
 
     def require_ready(self) -> None:
         self._refresh()
@@ -294,6 +345,8 @@ class Index:
 
     def dense_search(self, vector: np.ndarray, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
         self._refresh()
+        if self._vectors is not None:
+            return self._vectors.search(vector, k, self._scope_rows(report_ids))
         # over-fetch: Chroma may hold vectors of a version being written, which the catalog does not list
         hits = self.dense.query(vector, k + 10, report_ids)
         return [(cid, score) for cid, score in hits if cid in self._chunks][:k]
@@ -307,11 +360,7 @@ class Index:
     def keyword_search(self, query: str, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
         self._refresh()
         assert self._keyword is not None
-        allowed = None
-        if report_ids is not None:
-            wanted = set(report_ids)
-            allowed = {cid for cid, c in self._chunks.items() if c.report_id in wanted}
-        return self._keyword.search(query, k, allowed)
+        return self._keyword.search(query, k, self._scope_rows(report_ids))
 
     def stats(self) -> dict[str, object]:
         counts = self.catalog.counts()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vectorstore.saved import digest, write_folder
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -100,29 +102,19 @@ class KeywordIndex:
                     self._document_frequency[token] = self._document_frequency.get(token, 0) + 1
 
     def save(self, folder: Path) -> None:
-        """Write the index to `folder` (replacing what is there) so that a later process loads it instead of building it
-        again: written beside it first and renamed into place, so a reader sees the old index or the new, whole."""
+        """Write the index to `folder` (replacing what is there, whole: `saved.write_folder`) so that a later process
+        loads it instead of building it again."""
         import json
-        import os
-        import shutil
 
         if self._empty:
             return
-        staging = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        try:
-            staging.mkdir(parents=True)
+
+        def fill(staging: Path) -> None:
             self._bm25.save(str(staging), show_progress=False)
-            meta = {"format": KEYWORD_FORMAT, "chunk_ids": _digest(self.chunk_ids), "count": len(self.chunk_ids), "frequency": self._document_frequency}
+            meta = {"format": KEYWORD_FORMAT, "chunk_ids": digest(self.chunk_ids), "count": len(self.chunk_ids), "frequency": self._document_frequency}
             (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)  # a full disk or a read-only folder leaves nothing half-written
-            raise
-        retired = folder.with_name(f"{folder.name}.old-{os.getpid()}")
-        if folder.exists():
-            folder.rename(retired)
-        staging.rename(folder)
-        shutil.rmtree(retired, ignore_errors=True)
+
+        write_folder(folder, fill)
 
     @classmethod
     def load(cls, folder: Path, chunk_ids: Sequence[str]) -> KeywordIndex | None:
@@ -134,7 +126,7 @@ class KeywordIndex:
 
         try:
             meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-            if meta.get("format") != KEYWORD_FORMAT or meta.get("count") != len(chunk_ids) or meta.get("chunk_ids") != _digest(chunk_ids):
+            if meta.get("format") != KEYWORD_FORMAT or meta.get("count") != len(chunk_ids) or meta.get("chunk_ids") != digest(chunk_ids):
                 return None
             bm25 = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
             frequency = {str(k): int(v) for k, v in meta["frequency"].items()}
@@ -150,26 +142,17 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score) pairs, restricted to `allowed` chunk ids when given."""
+    def search(self, query: str, k: int, rows: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score) pairs, restricted to the chunks at these positions of `chunk_ids` when given."""
         tokens = tokenize(query)
-        if self._empty or not tokens:
+        if self._empty or not tokens or (rows is not None and not len(rows)):
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            for cid in allowed:
-                position = self._position.get(cid)
-                if position is not None:
-                    mask[position] = True
-            scores = np.where(mask, scores, 0.0)
+        if rows is not None:
+            scores = scores[rows]
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
-
-
-def _digest(chunk_ids: Sequence[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(chunk_ids).encode("utf-8")).hexdigest()
+        chosen = top if rows is None else rows[top]
+        order = np.lexsort((chosen, -scores[top]))  # best first; equal scores in the chunks' order
+        top, chosen = top[order], chosen[order]
+        return [(self.chunk_ids[i], float(score)) for i, score in zip(chosen, scores[top], strict=True) if score > 0]

@@ -176,3 +176,20 @@ def test_builder_learns_towns_from_a_corpus(tmp_path: Path, gazetteer: Gazetteer
         ("Halifax", "England", "town", "Calderdale"),
         ("Stretford", "England", "town", None),  # not in this map or the hand-kept list
     ]
+
+
+def test_the_uk_towns_are_read_from_the_cache_after_the_first_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GeoNames' world table is read once; later processes read the UK's rows from the user's cache, and a damaged
+    cache file is read from the package again, and mended."""
+    from chatbot.places import MIN_TOWN_POPULATION, _uk_towns
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = _uk_towns(MIN_TOWN_POPULATION)
+    cached = list((tmp_path / "ofsted-qa" / "places").glob("uk-towns-*.json"))
+    assert len(first) > 800 and ("Glasgow", "SCT", first[[t[0] for t in first].index("Glasgow")][2]) in first
+    assert len(cached) == 1 and json.loads(cached[0].read_text(encoding="utf-8")) == [list(t) for t in first]
+    cached[0].write_text(json.dumps([["Nowhere", "ENG", 1]]), encoding="utf-8")
+    assert _uk_towns(MIN_TOWN_POPULATION) == [("Nowhere", "ENG", 1)]  # it is read from the cache, not the package
+    cached[0].write_text("[[\"Glasgow\", ", encoding="utf-8")
+    assert _uk_towns(MIN_TOWN_POPULATION) == first
+    assert json.loads(cached[0].read_text(encoding="utf-8")) == [list(t) for t in first]
