@@ -72,6 +72,7 @@ def build_pipeline(settings: Settings, index: Index | None = None):
 
     index = index or build_index(settings)
     SENTENCE_VECTORS.size = settings.sentence_cache  # one process, one setting: the answers' sentence vectors
+    SENTENCE_VECTORS.attach(index.embedder, index.open_sentence_store() if settings.sentence_store else None)
     return QAPipeline(
         index,
         build_answerer(settings, index),

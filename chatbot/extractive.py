@@ -12,7 +12,7 @@ import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -25,6 +25,7 @@ from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
 from vectorstore.keyword import family, tokenize
+from vectorstore.sentence_store import SentenceStore
 
 _EPOCH = date(1900, 1, 1)
 _ENDS = re.compile(r"[.!?][\"'\u2019\u201d)]*\s*$")
@@ -107,14 +108,26 @@ class SentenceVectors:
     """The vectors of the sentences answers read, kept per embedder (least recently used out first), so that a
     paragraph's sentences are embedded once per process, not at every answer that reads them: embedding them was
     some 90% of an answer's time (issue 23). `size` sentences per embedder (384 float32s each: 50,000 is about
-    75 MB); 0 keeps none. Thread-safe: the app answers several sessions at once."""
+    75 MB); 0 keeps none. Behind it, an embedder may have a store on disk (`attach`: vectorstore.sentence_store),
+    shared by every process on the index and filled ahead by `ofsted-qa sentences`. Thread-safe: the app answers
+    several sessions at once."""
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._tables: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+        self._stores: weakref.WeakKeyDictionary[Embedder, SentenceStore] = weakref.WeakKeyDictionary()
         self.hits = 0
         self.misses = 0
+        self.stored = 0  # of the misses, those read from a store on disk rather than embedded
+
+    def attach(self, embedder: Embedder, store: SentenceStore | None) -> None:
+        """Read this embedder's sentence vectors from `store` (and keep the ones it embeds there); None detaches."""
+        with self._lock:
+            if store is None:
+                self._stores.pop(embedder, None)
+            else:
+                self._stores[embedder] = store
 
     def embed(self, embedder: Embedder, question: str, sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The question's vector and one row per sentence, embedding in one call the question and the sentences
@@ -130,9 +143,16 @@ class SentenceVectors:
                     known[sentence] = vector
             self.hits += len(known)
             self.misses += len(wanted) - len(known)
+            store = self._stores.get(embedder)
         missing = [sentence for sentence in wanted if sentence not in known]
+        stored = store.get(missing) if store is not None and missing else {}
+        self.stored += len(stored)
+        missing = [sentence for sentence in missing if sentence not in stored]
         vectors = embedder.embed_documents([question, *missing])
         fresh = dict(zip(missing, vectors[1:], strict=True))
+        if store is not None and fresh:
+            store.put(fresh)
+        fresh |= stored
         if self.size > 0 and fresh:
             with self._lock:
                 table = self._table(embedder)
@@ -150,7 +170,7 @@ class SentenceVectors:
         """Keep nothing from before (the benchmarks' first round starts here)."""
         with self._lock:
             self._tables = weakref.WeakKeyDictionary()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.stored = 0
 
     def _table(self, embedder: Embedder) -> OrderedDict[str, np.ndarray]:
         """This embedder's table (a throwaway one when nothing is kept, or the embedder cannot be weakly referenced)."""
@@ -163,6 +183,58 @@ class SentenceVectors:
 
 
 SENTENCE_VECTORS = SentenceVectors()
+
+
+def embed_ahead(
+    embedder: Embedder,
+    paragraphs: Iterable[Paragraph],
+    store: SentenceStore,
+    *,
+    batch: int = 512,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Embed into `store` the sentences answers may quote from these paragraphs (`candidate_sentences`), so that no
+    answer embeds them: (sentences seen, sentences embedded; the rest were held already). `progress` hears each
+    batch's count of sentences."""
+    seen = embedded = 0
+    pending: list[str] = []
+
+    def flush() -> None:
+        nonlocal embedded
+        held = store.get(pending)
+        todo = [s for s in dict.fromkeys(pending) if s not in held]
+        if todo:
+            store.put(dict(zip(todo, embedder.embed_documents(todo), strict=True)))
+            embedded += len(todo)
+        if progress is not None:
+            progress(len(pending))
+        pending.clear()
+
+    for paragraph in paragraphs:
+        sentences = candidate_sentences(paragraph)
+        seen += len(sentences)
+        pending += sentences
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return seen, embedded
+
+
+def candidate_sentences(paragraph: Paragraph, *, fields: bool = True) -> list[str]:
+    """The sentences of a paragraph an answer may quote (and so scores, and embeds): whole sentences, and with `fields`
+    front-matter fields and table rows; none from the section on what the grades mean."""
+    if any(_SCALE_SECTION.match(heading) for heading in paragraph.heading_path):
+        return []  # what the grades mean, not what inspectors found
+    out = []
+    for sentence in split_sentences(paragraph.text):
+        # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
+        words = len(sentence.split())
+        # a short sentence counts when it has a verb ("Joint commissioning is improving."); a fragment does not
+        whole = (words >= 6 or (words >= 3 and _SHORT_VERB.search(sentence))) and not _META.search(sentence) and _ENDS.search(sentence)
+        if whole or (fields and words >= 4 and _FIELD.match(sentence)):
+            out.append(sentence)
+    return out
 
 
 def score_sentences(
@@ -182,17 +254,7 @@ def score_sentences(
     how well its chunk matched the question as a whole and that chunk's retrieval rank, plus a bonus
     when it contains what the question asks for (`focus`: a figure, a date, a duration). `fields` admits
     front-matter fields and table rows ("Dates of previous inspection: ...") as sentences."""
-    candidates: list[tuple[str, Evidence]] = []
-    for item in evidence[:max_paragraphs]:
-        if any(_SCALE_SECTION.match(heading) for heading in item.paragraph.heading_path):
-            continue  # what the grades mean, not what inspectors found
-        for sentence in split_sentences(item.paragraph.text):
-            # whole sentences or fields only: list fragments ("Care leavers at risk of specific harm") read as non-sequiturs
-            words = len(sentence.split())
-            # a short sentence counts when it has a verb ("Joint commissioning is improving."); a fragment does not
-            whole = (words >= 6 or (words >= 3 and _SHORT_VERB.search(sentence))) and not _META.search(sentence) and _ENDS.search(sentence)
-            if whole or (fields and words >= 4 and _FIELD.match(sentence)):
-                candidates.append((sentence, item))
+    candidates = [(sentence, item) for item in evidence[:max_paragraphs] for sentence in candidate_sentences(item.paragraph, fields=fields)]
     if not candidates:
         return []
     weight = term_weight or (lambda token: 1.0)

@@ -65,6 +65,7 @@ from chatbot.structured import (
     list_answer,
     list_intent,
     presupposed_grade,
+    standing_reports,
     structured_intent,
     structured_intents,
     under_judgement,
@@ -859,14 +860,7 @@ class QAPipeline:
         send = "area_send_inspection" in plan.report_types or bool(_SEND_ASKED.search(plan.standalone))
         chosen: list[str] = []
         for authority in plan.authorities:
-            own = [r for r in reports if r.metadata.local_authority == authority]
-            kind = [r for r in own if (r.metadata.report_type == "area_send_inspection") == send]
-            if not kind:
-                chosen += [r.report_id for r in own]
-                continue
-            inspections = [r for r in kind if r.metadata.report_type in ("ilacs_inspection", "sif_inspection", "area_send_inspection")]
-            since = _when(max(inspections, key=_when)) if inspections else _when(max(kind, key=_when))
-            chosen += [r.report_id for r in kind if _when(r) >= since]
+            chosen += [r.report_id for r in standing_reports([r for r in reports if r.metadata.local_authority == authority], send)]
         return chosen if set(chosen) != set(report_ids) else None
 
     @staticmethod

@@ -214,6 +214,31 @@ def _framework_note(report: Report) -> str:
     return " (the April 2026 framework gives none)" if _when(report) >= APRIL_2026 else ""
 
 
+def standing_reports(own: Sequence[Report], send: bool) -> list[Report]:
+    """Where one authority stands now, for a question with no time in it: its latest inspection of the kind asked (an
+    area SEND inspection for SEND; else an ILACS or SIF inspection) and its reports of that kind since; all of that
+    kind when none is an inspection, and all its reports when it has none of that kind."""
+    kind = [r for r in own if (r.metadata.report_type == "area_send_inspection") == send]
+    if not kind:
+        return list(own)
+    inspections = [r for r in kind if r.metadata.report_type in ("ilacs_inspection", "sif_inspection", "area_send_inspection")]
+    since = _when(max(inspections, key=_when)) if inspections else _when(max(kind, key=_when))
+    return [r for r in kind if _when(r) >= since]
+
+
+def latest_reports(reports: Sequence[Report]) -> list[Report]:
+    """Every authority's standing reports (`standing_reports`): children's services, and SEND where it has any."""
+    by_authority: dict[str, list[Report]] = {}
+    for report in reports:
+        by_authority.setdefault(report.metadata.local_authority or "", []).append(report)
+    out: list[Report] = []
+    for own in by_authority.values():
+        out += standing_reports(own, False)
+        if any(r.metadata.report_type == "area_send_inspection" for r in own):
+            out += standing_reports(own, True)
+    return list({r.report_id: r for r in out}.values())
+
+
 def _when(report: Report) -> date:
     meta = report.metadata
     return meta.published or meta.visit_end or meta.visit_start or date.min

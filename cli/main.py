@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     reembed.add_argument("--no-progress", action="store_true")
 
+    sentences = sub.add_parser(
+        "sentences", help="embed the sentences answers read, ahead of the questions, into the index's sentence store"
+    )
+    sentences.add_argument(
+        "--latest", action="store_true", help="only each authority's latest inspection and the reports since (what a question with no time in it reads)"
+    )
+    sentences.add_argument("--no-progress", action="store_true")
+
     ask = sub.add_parser("ask", help="ask a question")
     ask.add_argument("question")
     ask.add_argument("--local-authority", action="append", default=[], help="restrict to an authority (repeatable)")
@@ -168,6 +176,37 @@ def cmd_reembed(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sentences(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from chatbot.build import build_index
+    from chatbot.extractive import embed_ahead
+    from chatbot.structured import latest_reports
+
+    index = build_index(settings)
+    index.require_ready()
+    store = index.open_sentence_store()
+    if store is None:
+        print(f"The sentence store beside {index.catalog.path} cannot be opened (see the warning above).", file=sys.stderr)
+        return 1
+    reports = latest_reports(index.reports()) if args.latest else index.reports()
+    paragraphs = [p for r in reports for p in index.paragraphs(r.report_id)]
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="sentence", file=sys.stderr)
+    started = time.perf_counter()
+    seen, embedded = embed_ahead(index.embedder, paragraphs, store, progress=bar.update if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    print(
+        f"{len(reports)} reports, {seen} sentences: {embedded} embedded in {time.perf_counter() - started:.1f} s, "
+        f"{seen - embedded} held already; the store holds {store.count()} ({store.path})"
+    )
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from chatbot.build import build_pipeline
     from cli.inputs import read_history
@@ -243,7 +282,7 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     return feedback_main(args.args or [str(settings.feedback_file)])
 
 
-COMMANDS = {"eval-case-from-feedback": cmd_feedback, "ingest": cmd_ingest, "reembed": cmd_reembed, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
+COMMANDS = {"eval-case-from-feedback": cmd_feedback, "ingest": cmd_ingest, "reembed": cmd_reembed, "sentences": cmd_sentences, "ask": cmd_ask, "reports": cmd_reports, "stats": cmd_stats, "eval": cmd_eval}
 
 
 if __name__ == "__main__":

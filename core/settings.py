@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     sentence_cache: int = Field(
         default=50_000, ge=0, description="sentence vectors kept in memory for answers (about 1.5 KB each; 0: none)"
     )
+    sentence_store: bool = Field(
+        default=True, description="keep embedded sentence vectors on disk beside the catalog, for every process and restart (about 1.5 KB each)"
+    )
     vector_table: bool = Field(
         default=True, description="search a saved copy of the vectors in memory (about 1.5 KB a chunk) rather than asking Chroma each time"
     )

@@ -21,6 +21,7 @@ from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, chunk_metadata
 from vectorstore.embeddings import Embedder, vectors_name
 from vectorstore.keyword import KeywordIndex
+from vectorstore.sentence_store import SentenceStore
 from vectorstore.vector_table import VectorTable
 
 log = logging.getLogger(__name__)
@@ -264,6 +265,12 @@ class Index:
             except OSError as error:
                 log.warning("The vector table is not saved (%s): each process reads it from Chroma at its first question.", error)
         return built
+
+    def open_sentence_store(self) -> SentenceStore | None:
+        """The sentence vectors kept on disk beside the catalog (`catalog.sentences.sqlite`) for this encoder; None when
+        it cannot be opened (a warning says why)."""
+        path = self.catalog.path.with_suffix(".sentences.sqlite")
+        return SentenceStore.open(path, vectors_name(self.dense.model_name) or self.dense.model_name, self.embedder.dimension)
 
     def _scope_rows(self, report_ids: Sequence[str] | None) -> np.ndarray | None:
         """The positions of these reports' chunks (None: every chunk)."""

@@ -95,7 +95,7 @@ def test_answers_are_the_same_with_and_without_kept_vectors(sample_settings: Set
         "What did inspectors say about Camden's front door?",
         "How are care leavers supported in Trafford?",  # asked again: every sentence it reads is kept
     ]
-    reference = build_pipeline(sample_settings.model_copy(update={"sentence_cache": 0}))
+    reference = build_pipeline(sample_settings.model_copy(update={"sentence_cache": 0, "sentence_store": False}))
     expected = [reference.ask(q).answer for q in questions]
     pipeline = build_pipeline(sample_settings.model_copy(update={"sentence_cache": size}))
     assert SENTENCE_VECTORS.size == size
