@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{s['fraction']:>5.0%} {s['reports']:>7} {s['chunks']:>7}  {r:>10.1f} ms {rb:>6.1f} ms {r / rb:>5.1f}x  {a:>7.1f} ms {ab:>6.1f} ms {a / ab:>5.1f}x"
             f"  {s['answer_first']['p95_ms']:>9.1f} ms {s['answer_uncached']['p95_ms']:>6.1f} ms  {s['refresh_s']:>8.1f} s  {s['cold_start_s']:>8.1f} s"
         )
+    for s in sizes:
+        print(f"{s['fraction']:.0%}: sentence store held {s['sentence_store_at_start']} vectors when the first round began; it read {s['sentence_store_reads']}")
     print(
         f"targets on the full corpus: retrieval p95 < {TARGETS['retrieval_p95_ms']:.0f} ms, answer p95 < {TARGETS['answer_p95_ms']:.0f} ms, "
         f"cold start < {TARGETS['cold_start_s']:.0f} s"

@@ -16,8 +16,8 @@ from datetime import date
 from typing import Literal, Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
-from chatbot.citations import MARKER, build_citation, check_citations, embedding_similarity, supports
-from chatbot.extractive import Draft, Evidence, in_scope_list, report_label, score_sentences
+from chatbot.citations import MARKER, build_citation, check_citations, supports
+from chatbot.extractive import Draft, Evidence, in_scope_list, kept_similarity, report_label, score_sentences
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
@@ -326,7 +326,7 @@ class QAPipeline:
         self.per_report_cap = per_report_cap
         self.max_question_chars = max_question_chars
         self.refusal = refusal or RefusalPolicy()
-        self._similarity = embedding_similarity(index.embedder.embed_documents)
+        self._similarity = kept_similarity(index.embedder)
         self.structured = StructuredAnswerer(index.paragraphs)
         self.route_model = RouteModel.load() if route_model is None else (route_model or None)
         self.places = places or Places(self.gazetteer)

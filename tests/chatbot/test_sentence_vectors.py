@@ -111,3 +111,17 @@ def test_warm_up_leaves_nothing_for_the_first_question_to_load(sample_settings: 
     assert "_matcher" in vars(pipeline.places)  # GeoNames' towns read and indexed
     first = pipeline.ask("How are care leavers supported in Trafford?")
     assert not first.refused and first.answer == pipeline.ask("How are care leavers supported in Trafford?").answer
+
+
+def test_the_citation_checks_similarity_reads_the_paragraphs_kept_vector(embedder) -> None:
+    from chatbot.citations import embedding_similarity
+    from chatbot.extractive import kept_similarity
+
+    counting = Counting(embedder)
+    SENTENCE_VECTORS.attach(counting, None)
+    paragraph = " ".join(SENTENCES)
+    kept = kept_similarity(counting)
+    plain = embedding_similarity(embedder.embed_documents)
+    for statement in ("Care leavers have safe homes.", "Caseloads are high."):
+        assert kept(statement, paragraph) == pytest.approx(plain(statement, paragraph), abs=1e-5)
+    assert counting.texts.count(paragraph) == (1 if SENTENCE_VECTORS.size else 2)
