@@ -8,6 +8,7 @@ the configured encoder (`Index.reembed`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import numpy as np
 from core.errors import StoreMismatchError, StoreNotReadyError
 from core.models import Chunk, Report
 from vectorstore.embeddings import encoders_for, vectors_name
+
+log = logging.getLogger(__name__)
 
 _ADD_BATCH = 2000
 
@@ -125,7 +128,12 @@ class ChromaStore:
         found: dict[str, np.ndarray] = {}
         ids = list(ids)
         for start in range(0, len(ids), _ADD_BATCH):
-            got = self.collection.get(ids=ids[start : start + _ADD_BATCH], include=["embeddings"])
+            try:
+                got = self.collection.get(ids=ids[start : start + _ADD_BATCH], include=["embeddings"])
+            except Exception as error:  # noqa: BLE001 - Chroma raises its own errors ("Error finding id") for ids it
+                # lists but cannot read, as a write killed part way leaves them; those ids are left out
+                log.warning("Chroma could not read %d stored vectors (%s)", len(ids[start : start + _ADD_BATCH]), error)
+                continue
             found.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
         return found
 
