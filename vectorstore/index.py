@@ -352,8 +352,10 @@ class Index:
 
     def dense_search(self, vector: np.ndarray, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
         self._refresh()
-        if self._vectors is not None:
-            return self._vectors.search(vector, k, self._scope_rows(report_ids))
+        with self._lock:  # the table and its row positions as one refresh left them, not half of the next
+            table, rows = self._vectors, self._scope_rows(report_ids)
+        if table is not None:
+            return table.search(vector, k, rows)
         # over-fetch: Chroma may hold vectors of a version being written, which the catalog does not list
         hits = self.dense.query(vector, k + 10, report_ids)
         return [(cid, score) for cid, score in hits if cid in self._chunks][:k]
@@ -366,8 +368,10 @@ class Index:
 
     def keyword_search(self, query: str, k: int, report_ids: Sequence[str] | None) -> list[tuple[str, float]]:
         self._refresh()
-        assert self._keyword is not None
-        return self._keyword.search(query, k, self._scope_rows(report_ids))
+        with self._lock:
+            keyword, rows = self._keyword, self._scope_rows(report_ids)
+        assert keyword is not None
+        return keyword.search(query, k, rows)
 
     def stats(self) -> dict[str, object]:
         counts = self.catalog.counts()
