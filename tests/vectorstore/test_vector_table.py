@@ -32,17 +32,25 @@ def chroma_only(sample_settings, sample_index: Index) -> Index:
 
 
 @pytest.mark.parametrize("authority", [None, "Trafford", "Buckinghamshire"])
-def test_the_table_finds_what_chroma_finds(sample_index: Index, chroma_only: Index, embedder, authority: str | None) -> None:
+def test_the_table_finds_the_exact_nearest_chunks(sample_index: Index, chroma_only: Index, embedder, authority: str | None) -> None:
+    """The table's hits are the exact nearest of the catalog's chunks by Chroma's own stored vectors (computed here by
+    brute force), with Chroma's scores; Chroma's approximate search (HNSW) finds nearly the same ones."""
     sample_index.require_ready()
     assert sample_index.vector_source in ("built", "loaded") and chroma_only.vector_source == "chroma"
     scope = None if authority is None else sample_index.report_ids_for(Filters(local_authorities=(authority,)))
+    ids = [c.chunk_id for c in sample_index.chunks_in(scope)]  # the catalog's chunks: what answers may cite
+    stored = sample_index.dense.vectors(ids)
+    matrix = np.stack([stored[cid] / np.linalg.norm(stored[cid]) for cid in ids])
     for query in QUERIES:
         vector = embedder.embed_query(query)
+        exact = matrix @ (vector / np.linalg.norm(vector))
+        best = [ids[i] for i in np.argsort(-exact, kind="stable")[:10]]
         table = sample_index.dense_search(vector, 10, scope)
         chroma = chroma_only.dense_search(vector, 10, scope)
-        assert len(table) == 10
-        assert [cid for cid, _ in table] == [cid for cid, _ in chroma]
-        assert np.allclose([s for _, s in table], [s for _, s in chroma], atol=1e-4)
+        assert [cid for cid, _ in table] == best
+        scores = dict(chroma)
+        assert all(abs(score - scores[cid]) < 1e-4 for cid, score in table if cid in scores)
+        assert len(set(best) & set(scores)) >= 8
         if scope is not None:
             assert {sample_index.chunk(cid).report_id for cid, _ in table} <= set(scope)
 
