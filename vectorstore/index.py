@@ -241,6 +241,12 @@ class Index:
         return built
 
     @property
+    def _vectors_name(self) -> str:
+        """The name of the vectors the store holds (an encoder's former names read as its present one): what the
+        saved vector table and the sentence store record, so another encoder's are not used."""
+        return vectors_name(self.dense.model_name) or self.dense.model_name
+
+    @property
     def vectors_dir(self) -> Path:
         """Where the vector table over the catalog's chunks is saved, beside the catalog it was built from."""
         return self.catalog.path.with_suffix(".vectors")
@@ -249,15 +255,14 @@ class Index:
         """The saved vector table when it holds exactly these chunks' vectors; else built from the last one and Chroma
         (on the full corpus, 3 s to read every vector from Chroma, once) and saved for the next process. None when it
         is turned off or Chroma lacks a chunk's vector: then Chroma answers every search."""
-        name = vectors_name(self.dense.model_name) or self.dense.model_name
         if not self.use_vector_table or not chunk_ids:
             self.vector_source = "chroma"
             return None
-        loaded = VectorTable.load(self.vectors_dir, chunk_ids, name)
+        loaded = VectorTable.load(self.vectors_dir, chunk_ids, self._vectors_name)
         if loaded is not None:
             self.vector_source = "loaded"
             return loaded
-        built = VectorTable.build(chunk_ids, name, self.dense.vectors, self._vectors)
+        built = VectorTable.build(chunk_ids, self._vectors_name, self.dense.vectors, self._vectors)
         self.vector_source = "built" if built is not None else "chroma"
         if built is not None:
             try:
@@ -270,7 +275,7 @@ class Index:
         """The sentence vectors kept on disk beside the catalog (`catalog.sentences.sqlite`) for this encoder; None when
         it cannot be opened (a warning says why)."""
         path = self.catalog.path.with_suffix(".sentences.sqlite")
-        return SentenceStore.open(path, vectors_name(self.dense.model_name) or self.dense.model_name, self.embedder.dimension)
+        return SentenceStore.open(path, self._vectors_name, self.embedder.dimension)
 
     def _scope_rows(self, report_ids: Sequence[str] | None) -> np.ndarray | None:
         """The positions of these reports' chunks (None: every chunk)."""

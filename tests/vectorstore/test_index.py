@@ -352,8 +352,8 @@ def test_warm_up_loads_the_catalog_and_the_model(tmp_path: Path) -> None:
 # ---- the saved keyword index ----------------------------------------------------------------------------------
 
 
-def _seeded(tmp_path: Path, embedder) -> tuple[Index, Path, Path]:
-    """An index in tmp_path/index holding the seed report, read once (so its keyword index is built and saved); and
+def seeded(tmp_path: Path, embedder) -> tuple[Index, Path, Path]:
+    """An index in tmp_path/index holding the seed report, read once (so its keyword index and vector table are built and saved); and
     the index and documents folders. `make_index` on the same folder opens it afresh, as a new process would."""
     folder = tmp_path / "index"
     index = make_index(folder, embedder)
@@ -365,7 +365,7 @@ def _seeded(tmp_path: Path, embedder) -> tuple[Index, Path, Path]:
 
 
 def test_a_new_process_loads_the_keyword_index_the_last_one_built(tmp_path: Path, embedder) -> None:
-    index, folder, docs = _seeded(tmp_path, embedder)
+    index, folder, docs = seeded(tmp_path, embedder)
     assert index.keyword_source == "built" and (folder / "catalog.keyword" / "keyword.json").is_file()
     query = "foster carers spoke positively about support during the pandemic"
     built = index.keyword_search(query, 10, None)
@@ -390,7 +390,7 @@ def test_a_new_process_loads_the_keyword_index_the_last_one_built(tmp_path: Path
 
 @pytest.mark.parametrize("damage", ["truncated", "meta", "missing"])
 def test_a_damaged_saved_keyword_index_is_rebuilt_not_an_error(tmp_path: Path, embedder, damage: str) -> None:
-    index, folder, _ = _seeded(tmp_path, embedder)
+    index, folder, _ = seeded(tmp_path, embedder)
     query = "foster carers spoke positively"
     expected = index.keyword_search(query, 5, None)
     saved = folder / "catalog.keyword"

@@ -11,7 +11,7 @@ import pytest
 from chatbot.build import build_index
 from core.models import Filters
 from ingest.loaders import load_document
-from tests.vectorstore.test_index import ADDED, make_index, write_seed
+from tests.vectorstore.test_index import ADDED, make_index, seeded, write_seed
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import Index
 from vectorstore.vector_table import VectorTable
@@ -34,7 +34,8 @@ def chroma_only(sample_settings, sample_index: Index) -> Index:
 @pytest.mark.parametrize("authority", [None, "Trafford", "Buckinghamshire"])
 def test_the_table_finds_the_exact_nearest_chunks(sample_index: Index, chroma_only: Index, embedder, authority: str | None) -> None:
     """The table's hits are the exact nearest of the catalog's chunks by Chroma's own stored vectors (computed here by
-    brute force), with Chroma's scores; Chroma's approximate search (HNSW) finds nearly the same ones."""
+    brute force). Chroma's search is approximate (HNSW: a clean clone's differed from the exact order at rank 7), so
+    only its scores are checked against the same vectors."""
     sample_index.require_ready()
     assert sample_index.vector_source in ("built", "loaded") and chroma_only.vector_source == "chroma"
     scope = None if authority is None else sample_index.report_ids_for(Filters(local_authorities=(authority,)))
@@ -43,30 +44,20 @@ def test_the_table_finds_the_exact_nearest_chunks(sample_index: Index, chroma_on
     matrix = np.stack([stored[cid] / np.linalg.norm(stored[cid]) for cid in ids])
     for query in QUERIES:
         vector = embedder.embed_query(query)
-        exact = matrix @ (vector / np.linalg.norm(vector))
-        best = [ids[i] for i in np.argsort(-exact, kind="stable")[:10]]
+        exact = dict(zip(ids, matrix @ (vector / np.linalg.norm(vector)), strict=True))
+        best = sorted(exact.values(), reverse=True)[:10]
         table = sample_index.dense_search(vector, 10, scope)
         chroma = chroma_only.dense_search(vector, 10, scope)
-        assert [cid for cid, _ in table] == best
-        scores = dict(chroma)
-        assert all(abs(score - scores[cid]) < 1e-4 for cid, score in table if cid in scores)
-        assert len(set(best) & set(scores)) >= 8
+        # the exact top 10 by score (chunks of identical text tie, in either order), each with its own exact score
+        assert np.allclose([score for _, score in table], best, atol=1e-5)
+        assert all(abs(score - exact[cid]) < 1e-5 for cid, score in table)
+        assert all(abs(score - exact[cid]) < 1e-4 for cid, score in chroma)  # Chroma's hits: the same vectors
         if scope is not None:
             assert {sample_index.chunk(cid).report_id for cid, _ in table} <= set(scope)
 
 
-def _seeded(tmp_path: Path, embedder) -> tuple[Index, Path, Path]:
-    folder = tmp_path / "index"
-    index = make_index(folder, embedder)
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    index.add_document(load_document(write_seed(docs)))
-    index.require_ready()
-    return index, folder, docs
-
-
 def test_a_new_process_loads_the_table_and_a_changed_report_rebuilds_it(tmp_path: Path, embedder) -> None:
-    index, folder, docs = _seeded(tmp_path, embedder)
+    index, folder, docs = seeded(tmp_path, embedder)
     assert index.vector_source == "built" and (folder / "catalog.vectors" / "vectors.npy").is_file()
     vector = embedder.embed_query("foster carers spoke positively about support during the pandemic")
     hits = index.dense_search(vector, 5, None)
@@ -87,7 +78,7 @@ def test_a_new_process_loads_the_table_and_a_changed_report_rebuilds_it(tmp_path
 
 @pytest.mark.parametrize("damage", ["truncated", "meta", "missing", "other-encoder"])
 def test_a_damaged_or_foreign_table_is_rebuilt_not_an_error(tmp_path: Path, embedder, damage: str) -> None:
-    index, folder, _ = _seeded(tmp_path, embedder)
+    index, folder, _ = seeded(tmp_path, embedder)
     vector = embedder.embed_query("foster carers spoke positively")
     expected = index.dense_search(vector, 5, None)
     saved = folder / "catalog.vectors"
