@@ -597,12 +597,18 @@ class QAPipeline:
         # where it stands now on a judged area; not when Ofsted shorthand names something narrower ("young carers")
         now = current is not None and not older_note and len(plan.authorities) == 1 and not shorthand
         areas = wanted_areas(plan.standalone) or (self._judged_area_of(hits, report_ids) if now else [])
-        if areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now))):
+        # where it stands now: the overall grade that stands leads, beside the area's, whatever the question's subject
+        # ("is Harrow's children's social care in trouble?" is answered by its inadequate overall grade, not by the one
+        # area its best passages sit under); not beside passages from an area SEND inspection, which grades the local
+        # area partnership, not the council's children's services
+        overall = now and self._quotes_childrens_services(text, sources, reports, plan)
+        graded = ["overall_effectiveness", *[a for a in areas if a != "overall_effectiveness"]] if overall else areas
+        if overall or (areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now)))):
             # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
             # authority's judged area and nothing narrower ("tell me about Halton's care leavers"), or where it stands
-            # now on a judged area ("are our children in care looked after properly?"): its grade first
+            # now ("are our children in care looked after properly?"): its grades first
             cited = {m: sources[m] for m in MARKER.findall(text) if m in sources}
-            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited, areas)
+            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited, graded)
             if grades:
                 first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
                 if now and first is not None and first.report_id not in extra_reports and _when(reports[first.report_id]) > max(
@@ -611,7 +617,7 @@ class QAPipeline:
                     # the latest word is a later visit's: it leads, and the grade that stands follows
                     text = text + "\n\n**The grade that stands**\n" + "\n".join(grades)
                 else:
-                    verdict = self._area_verdict(plan, areas, extra_reports, cited) if now else []
+                    verdict = self._area_verdict(plan, areas, extra_reports, cited) if now and areas else []
                     marker = str(len(sources) + len(extra_sources) + 1)
                     if verdict:
                         extra_sources[marker] = verdict[0].paragraph
@@ -1002,6 +1008,15 @@ class QAPipeline:
             return []
         return [verdict]
 
+    def _quotes_childrens_services(self, text: str, sources: Mapping[str, Paragraph], reports: Mapping[str, Report], plan: QueryPlan) -> bool:
+        """Whether a drafted answer is about the council's children's services, so that their grades belong at its head:
+        SEND is not asked about and its first quoted passage is not from an area SEND inspection."""
+        if _SEND_ASKED.search(plan.standalone):
+            return False
+        first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
+        report = reports.get(first.report_id) if first is not None else None
+        return report is not None and report.metadata.report_type != "area_send_inspection"
+
     def _judged_area_of(self, hits: Sequence[Scored], report_ids: Sequence[str] | None) -> list[str]:
         """The judged area a question is about, read from where its best passages sit in the latest graded inspection
         searched: when most of the top five passages from that report lie under one judgement's heading ("The
@@ -1045,7 +1060,8 @@ class QAPipeline:
             if newest is None:
                 continue
             paragraphs = self.index.paragraphs(newest.report_id)
-            for judgement in _judgements_for(newest, list(areas) if areas else wanted_areas(plan.standalone)):
+            asked = list(areas) if areas else wanted_areas(plan.standalone)
+            for judgement in sorted(_judgements_for(newest, asked), key=lambda j: asked.index(j.area) if j.area in asked else len(asked)):
                 kind = REPORT_TYPE_LABELS.get(newest.metadata.report_type, "report")
                 # the line or heading that states the grade, so the citation itself shows it; else a quoted paragraph
                 # under the heading that gives it (its heading states the grade)

@@ -787,6 +787,29 @@ def test_where_it_stands_now_leads_with_the_areas_grade_and_the_sections_verdict
     assert "fell_back" not in answer.trace["time_policy"]
 
 
+def test_where_it_stands_now_states_the_overall_grade_whatever_the_subject(pipeline: QAPipeline) -> None:
+    """Issue 19: "is Harrow's children's social care in trouble?" was answered with the leaders' grade (requires
+    improvement) its best passages sat under, never saying that Harrow was judged inadequate overall. A present-tense
+    question about one council states the overall grade that stands first, then the area's, then the passages."""
+    answer = pipeline.ask("Are Buckinghamshire's social workers carrying too many cases?")
+    assert not answer.refused
+    assert answer.answer.startswith(
+        "**Judgements**\n- Buckinghamshire (ILACS inspection, 14 May 2025): Overall effectiveness: Requires improvement to be good [1]."
+    )
+    first = answer.citations[0]
+    assert first.report_id == "buckinghamshire-ilacs-2025-05-14" and "requires improvement" in first.text.lower()
+    # the passages on the subject still follow
+    assert any("social worker" in c.text.lower() for c in answer.citations[1:])
+
+
+def test_passages_from_an_area_send_inspection_are_not_headed_by_the_councils_grades(pipeline: QAPipeline) -> None:
+    """An area SEND inspection judges the local area partnership: a children's services grade above its passages
+    would read as its verdict."""
+    answer = pipeline.ask("How long do families in Blackpool wait for help with their child's special needs?")
+    assert not answer.refused and answer.citations[0].report_type == "area_send_inspection"
+    assert "Overall effectiveness" not in answer.answer and "**Judgements**" not in answer.answer
+
+
 def test_the_area_is_read_from_where_the_best_passages_sit_when_the_question_names_none(pipeline: QAPipeline) -> None:
     """No judged area is named ("the children the council looks after"): the headings of the latest inspection's best
     passages say which one it is about."""
