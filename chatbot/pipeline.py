@@ -62,6 +62,7 @@ from chatbot.structured import (
     grade_sentence,
     is_statement,
     judgement_fact,
+    latest_reports,
     list_answer,
     list_intent,
     presupposed_grade,
@@ -595,20 +596,25 @@ class QAPipeline:
         reports = {e.report.report_id: e.report for e in evidence}
         text = draft.text
         # where it stands now on a judged area; not when Ofsted shorthand names something narrower ("young carers")
-        now = current is not None and not older_note and len(plan.authorities) == 1 and not shorthand
+        # where it stands now: a question about one council with no time in it, answered from its standing reports
+        # (whether or not it has older ones)
+        now = (
+            not older_note and len(plan.authorities) == 1 and not shorthand
+            and (current is not None or self._standing_scope(plan, report_ids, filters) is not None)
+        )
         areas = wanted_areas(plan.standalone) or (self._judged_area_of(hits, report_ids) if now else [])
         # where it stands now: the overall grade that stands leads, beside the area's, whatever the question's subject
         # ("is Harrow's children's social care in trouble?" is answered by its inadequate overall grade, not by the one
-        # area its best passages sit under); not beside passages from an area SEND inspection, which grades the local
-        # area partnership, not the council's children's services
-        overall = now and self._quotes_childrens_services(text, sources, reports, plan)
-        graded = ["overall_effectiveness", *[a for a in areas if a != "overall_effectiveness"]] if overall else areas
-        if overall or (areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now)))):
+        # area its best passages sit under), from the reports of the kind the answer quotes first: an area SEND
+        # inspection's outcome above its passages, not the council's children's services grade
+        alike = self._graded_alike(text, sources, reports, report_ids) if now else []
+        graded = ["overall_effectiveness", *[a for a in areas if a != "overall_effectiveness"]] if alike else areas
+        if alike or (areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now)))):
             # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
             # authority's judged area and nothing narrower ("tell me about Halton's care leavers"), or where it stands
             # now ("are our children in care looked after properly?"): its grades first
             cited = {m: sources[m] for m in MARKER.findall(text) if m in sources}
-            grades, extra_sources, extra_reports = self._comparison_grades(plan, report_ids, len(sources), cited, graded)
+            grades, extra_sources, extra_reports = self._comparison_grades(plan, alike or report_ids, len(sources), cited, graded)
             if grades:
                 first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
                 if now and first is not None and first.report_id not in extra_reports and _when(reports[first.report_id]) > max(
@@ -856,9 +862,17 @@ class QAPipeline:
         return bool(scored) and max(s.similarity for s in scored) >= self.refusal.min_sentence_similarity
 
     def _current_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
+        """The reports that say where each named authority stands now (`_standing_scope`), when that leaves some of the
+        reports searched out; None else."""
+        chosen = self._standing_scope(plan, report_ids, filters)
+        return chosen if chosen is not None and set(chosen) != set(report_ids or ()) else None
+
+    def _standing_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
         """The reports that say where each named authority stands now, for a question with no time in it that does not
-        ask about the past or change: its latest inspection (of the kind asked: an area SEND inspection for SEND) and
-        the visits since. None when the question is not of that kind or nothing would be left out."""
+        ask about the past or change: its latest inspection and the visits since, and its latest area SEND inspection
+        where it has one (only that when SEND is asked). Whichever answers is quoted, and the grades that lead are of
+        its kind, so no word list has to tell a SEND question ("getting help for a child with special needs") from
+        another. None when the question is not of that kind."""
         timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count
         if not plan.authorities or not report_ids or timed or HISTORY_ASKED.search(plan.question):
             return None
@@ -868,8 +882,9 @@ class QAPipeline:
         send = "area_send_inspection" in plan.report_types or bool(_SEND_ASKED.search(plan.standalone))
         chosen: list[str] = []
         for authority in plan.authorities:
-            chosen += [r.report_id for r in standing_reports([r for r in reports if r.metadata.local_authority == authority], send)]
-        return chosen if set(chosen) != set(report_ids) else None
+            own = [r for r in reports if r.metadata.local_authority == authority]
+            chosen += [r.report_id for r in (standing_reports(own, True) if send else latest_reports(own))]
+        return chosen
 
     @staticmethod
     def _names_nothing(plan: QueryPlan, filters: Filters | None) -> bool:
@@ -1008,14 +1023,19 @@ class QAPipeline:
             return []
         return [verdict]
 
-    def _quotes_childrens_services(self, text: str, sources: Mapping[str, Paragraph], reports: Mapping[str, Report], plan: QueryPlan) -> bool:
-        """Whether a drafted answer is about the council's children's services, so that their grades belong at its head:
-        SEND is not asked about and its first quoted passage is not from an area SEND inspection."""
-        if _SEND_ASKED.search(plan.standalone):
-            return False
+    def _graded_alike(
+        self, text: str, sources: Mapping[str, Paragraph], reports: Mapping[str, Report], report_ids: Sequence[str] | None
+    ) -> list[str]:
+        """The reports searched of the kind a drafted answer quotes first: area SEND inspections when its first quoted
+        passage is from one (they grade the local area partnership), else the council's children's services reports;
+        [] when it quotes nothing."""
         first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
-        report = reports.get(first.report_id) if first is not None else None
-        return report is not None and report.metadata.report_type != "area_send_inspection"
+        quoted = reports.get(first.report_id) if first is not None else None
+        if quoted is None:
+            return []
+        send = quoted.metadata.report_type == "area_send_inspection"
+        kinds = {i: r.metadata.report_type for i in report_ids or [] if (r := self.index.report(i)) is not None}
+        return [i for i, kind in kinds.items() if (kind == "area_send_inspection") == send]
 
     def _judged_area_of(self, hits: Sequence[Scored], report_ids: Sequence[str] | None) -> list[str]:
         """The judged area a question is about, read from where its best passages sit in the latest graded inspection
