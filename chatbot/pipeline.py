@@ -67,6 +67,7 @@ from chatbot.structured import (
     list_intent,
     presupposed_grade,
     standing_reports,
+    states_grade,
     structured_intent,
     structured_intents,
     under_judgement,
@@ -609,6 +610,8 @@ class QAPipeline:
         # inspection's outcome above its passages, not the council's children's services grade
         alike = self._graded_alike(text, sources, reports, report_ids) if now else []
         graded = ["overall_effectiveness", *[a for a in areas if a != "overall_effectiveness"]] if alike else areas
+        # an inadequate overall grade is carried by the areas judged inadequate: say which, whatever was asked
+        graded += [a for a in self._failing_areas(alike) if a not in graded]
         if alike or (areas and (len(plan.authorities) > 1 or (len(plan.authorities) == 1 and (about_areas_only(plan.topic) or now)))):
             # a comparison on a judged area: each authority's judgement, from the catalog, before the passages; one
             # authority's judged area and nothing narrower ("tell me about Halton's care leavers"), or where it stands
@@ -1036,6 +1039,17 @@ class QAPipeline:
         send = quoted.metadata.report_type == "area_send_inspection"
         kinds = {i: r.metadata.report_type for i in report_ids or [] if (r := self.index.report(i)) is not None}
         return [i for i, kind in kinds.items() if (kind == "area_send_inspection") == send]
+
+    def _failing_areas(self, report_ids: Sequence[str]) -> list[str]:
+        """The areas judged inadequate by the latest graded inspection among these reports, when it judged the
+        authority inadequate overall (Ofsted's overall grade is inadequate when any area is); [] else."""
+        graded = [r for r in (self.index.report(i) for i in report_ids) if r is not None and r.metadata.judgements]
+        if not graded:
+            return []
+        latest = max(graded, key=_when)
+        if not states_grade(latest.metadata.grade("overall_effectiveness") or "", "inadequate"):
+            return []
+        return [j.area for j in latest.metadata.judgements if j.area != "overall_effectiveness" and states_grade(j.grade, "inadequate")]
 
     def _judged_area_of(self, hits: Sequence[Scored], report_ids: Sequence[str] | None) -> list[str]:
         """The judged area a question is about, read from where its best passages sit in the latest graded inspection

@@ -833,6 +833,22 @@ def test_where_it_stands_now_takes_its_grade_from_the_kind_of_report_it_quotes(t
     assert "area SEND inspection" not in care.answer
 
 
+HARROW = [SHARED_CORPUS / "reports" / "ilacs_inspection" / f"harrow_ilacs_{day}.pdf" for day in ("2020-03-16", "2025-03-04")]
+
+
+@pytest.mark.skipif(not all(p.exists() for p in HARROW), reason="../shared/corpus is absent")
+def test_an_inadequate_overall_grade_comes_with_the_areas_judged_inadequate(tmp_path, embedder) -> None:
+    """Harrow 2025: inadequate overall because its care leavers' service was judged inadequate. "Is Harrow's
+    children's social care in trouble?" gave the overall grade and the leaders' (requires improvement), never which
+    area carried it down; the areas judged inadequate now follow, whatever was asked."""
+    pipeline = pipeline_over(HARROW, tmp_path, embedder)
+    answer = pipeline.ask("Are Harrow's social workers carrying too many cases?")
+    block = answer.answer.split("\n\n")[0]
+    assert block.startswith("**Judgements**\n- Harrow (ILACS inspection, 4 March 2025): Overall effectiveness: Inadequate [1].")
+    assert "The experiences and progress of care leavers: Inadequate [" in block
+    assert "harrow-ilacs-2020-03-16" not in {c.report_id for c in answer.citations}
+
+
 def test_the_area_is_read_from_where_the_best_passages_sit_when_the_question_names_none(pipeline: QAPipeline) -> None:
     """No judged area is named ("the children the council looks after"): the headings of the latest inspection's best
     passages say which one it is about."""
