@@ -807,6 +807,14 @@ def test_where_it_stands_now_states_the_overall_grade_whatever_the_subject(pipel
     assert any("social worker" in c.text.lower() for c in answer.citations[1:])
 
 
+def test_a_kind_of_report_since_replaced_is_not_where_it_stands_now(pipeline: QAPipeline) -> None:
+    """"Per the SIF report" asks about Buckinghamshire's 2018 SIF inspection (inadequate overall), not about where it
+    stands now (requires improvement, 2025): its passages answer, with no grade above them as if it stood."""
+    answer = pipeline.ask("How many care leavers does Buckinghamshire's Aftercare team support, per the SIF report?")
+    assert not answer.refused and {c.report_id for c in answer.citations} == {"buckinghamshire-sif-2018-01-29-txt"}
+    assert "**Judgements**" not in answer.answer and "time_policy" not in answer.trace
+
+
 def test_passages_from_an_area_send_inspection_are_headed_by_its_outcome(pipeline: QAPipeline) -> None:
     """An area SEND inspection judges the local area partnership: its outcome heads its passages (Blackpool's only
     report; no time asked, so where it stands now), not a children's services grade."""
