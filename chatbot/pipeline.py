@@ -507,7 +507,8 @@ class QAPipeline:
         retrieval_started = time.perf_counter()
         # a question about an authority with no time in it is about where it stands now: its latest inspection and the
         # visits since; older reports only when those say nothing on the subject, and then the answer says so first
-        current = self._current_scope(plan, report_ids, filters)
+        standing = self._standing_scope(plan, report_ids, filters)
+        current = standing if standing is not None and set(standing) != set(report_ids or ()) else None  # leaves some out
         hits = self.retriever.retrieve(plan, max(self.top_k, 20), current if current is not None else report_ids)
         older_note = ""
         if current is not None:
@@ -596,13 +597,9 @@ class QAPipeline:
         sources = {e.marker: e.paragraph for e in evidence}
         reports = {e.report.report_id: e.report for e in evidence}
         text = draft.text
-        # where it stands now on a judged area; not when Ofsted shorthand names something narrower ("young carers")
         # where it stands now: a question about one council with no time in it, answered from its standing reports
-        # (whether or not it has older ones)
-        now = (
-            not older_note and len(plan.authorities) == 1 and not shorthand
-            and (current is not None or self._standing_scope(plan, report_ids, filters) is not None)
-        )
+        # (whether or not it has older ones); not when Ofsted shorthand names something narrower ("young carers")
+        now = standing is not None and not older_note and len(plan.authorities) == 1 and not shorthand
         areas = wanted_areas(plan.standalone) or (self._judged_area_of(hits, report_ids) if now else [])
         # where it stands now: the overall grade that stands leads, beside the area's, whatever the question's subject
         # ("is Harrow's children's social care in trouble?" is answered by its inadequate overall grade, not by the one
@@ -864,12 +861,6 @@ class QAPipeline:
         )
         return bool(scored) and max(s.similarity for s in scored) >= self.refusal.min_sentence_similarity
 
-    def _current_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
-        """The reports that say where each named authority stands now (`_standing_scope`), when that leaves some of the
-        reports searched out; None else."""
-        chosen = self._standing_scope(plan, report_ids, filters)
-        return chosen if chosen is not None and set(chosen) != set(report_ids or ()) else None
-
     def _standing_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
         """The reports that say where each named authority stands now, for a question with no time in it that does not
         ask about the past or change: its latest inspection and the visits since, and its latest area SEND inspection
@@ -890,8 +881,8 @@ class QAPipeline:
             if plan.report_types:
                 # a kind of report asked whose latest is not where the authority stands ("per the SIF report", a
                 # framework since replaced): the question is about those reports, not about now
-                now = {r.report_id for r in latest_reports([r for r in self.index.reports() if r.metadata.local_authority == authority])}
-                if not set(picked) <= now:
+                standing = {r.report_id for r in latest_reports([r for r in self.index.reports() if r.metadata.local_authority == authority])}
+                if not set(picked) <= standing:
                     return None
             chosen += picked
         return chosen
