@@ -605,7 +605,8 @@ class QAPipeline:
         # ("is Harrow's children's social care in trouble?" is answered by its inadequate overall grade, not by the one
         # area its best passages sit under), from the reports of the kind the answer quotes first: an area SEND
         # inspection's outcome above its passages, not the council's children's services grade
-        alike = self._graded_alike(text, sources, reports, report_ids) if now else []
+        first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)  # the first quoted paragraph
+        alike = self._graded_alike(reports.get(first.report_id) if first is not None else None, report_ids) if now else []
         graded = ["overall_effectiveness", *[a for a in areas if a != "overall_effectiveness"]] if alike else areas
         # an inadequate overall grade is carried by the areas judged inadequate: say which, whatever was asked
         graded += [a for a in self._failing_areas(alike) if a not in graded]
@@ -616,7 +617,6 @@ class QAPipeline:
             cited = {m: sources[m] for m in MARKER.findall(text) if m in sources}
             grades, extra_sources, extra_reports = self._comparison_grades(plan, alike or report_ids, len(sources), cited, graded)
             if grades:
-                first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
                 if now and first is not None and first.report_id not in extra_reports and _when(reports[first.report_id]) > max(
                     (_when(r) for r in extra_reports.values()), default=date.min
                 ):
@@ -1024,14 +1024,10 @@ class QAPipeline:
             return []
         return [verdict]
 
-    def _graded_alike(
-        self, text: str, sources: Mapping[str, Paragraph], reports: Mapping[str, Report], report_ids: Sequence[str] | None
-    ) -> list[str]:
-        """The reports searched of the kind a drafted answer quotes first: area SEND inspections when its first quoted
-        passage is from one (they grade the local area partnership), else the council's children's services reports;
-        [] when it quotes nothing."""
-        first = next((sources[m] for m in MARKER.findall(text) if m in sources), None)
-        quoted = reports.get(first.report_id) if first is not None else None
+    def _graded_alike(self, quoted: Report | None, report_ids: Sequence[str] | None) -> list[str]:
+        """The reports searched of the kind a drafted answer quotes first (`quoted`): area SEND inspections when it is
+        one (they grade the local area partnership), else the council's children's services reports; [] when it
+        quotes nothing."""
         if quoted is None:
             return []
         send = quoted.metadata.report_type == "area_send_inspection"
