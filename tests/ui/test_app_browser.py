@@ -50,9 +50,19 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(app, page
     assert "Trafford" in page.locator("#examples-row").inner_text() or page.locator("#example-0").is_visible()
     screenshot(page, "01-empty-state")
 
+    # the answer streams: first a pending message in the transcript, then the cited answer. The pending message can
+    # come and go between two polls of wait_for_selector (a fast answer streams in a few blocks), so an observer set
+    # before asking records that it was shown
+    page.evaluate(
+        """() => {
+          window.sawPending = false;
+          new MutationObserver(() => {
+            if (document.querySelector('#transcript .msg.bot.pending')) window.sawPending = true;
+          }).observe(document.body, {childList: true, subtree: true, attributes: true});
+        }"""
+    )
     ask(page, "What did inspectors say about care leavers in Trafford?")
-    # the answer streams: first a pending message in the transcript, then the cited answer
-    page.wait_for_selector("#transcript .msg.bot.pending", timeout=10_000)
+    page.wait_for_function("() => window.sawPending === true", timeout=10_000)
     wait_for_answers(page, 1)
     cites = page.locator("#transcript button.cite")
     assert cites.count() >= 1
