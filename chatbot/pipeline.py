@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, supports
-from chatbot.extractive import Draft, Evidence, in_scope_list, kept_similarity, report_label, score_sentences
+from chatbot.extractive import Draft, Evidence, candidate_sentences, in_scope_list, kept_similarity, report_label, score_sentences
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
@@ -324,6 +324,7 @@ class QAPipeline:
         self.gazetteer = gazetteer or Gazetteer()
         self.retriever = retriever or HybridRetriever(index)
         self.top_k = top_k
+        self.summary_paragraphs = 6  # an overview quotes at most this many paragraphs of a report's opening summary
         self.evidence_chunks = evidence_chunks
         self.per_report_cap = per_report_cap
         self.max_question_chars = max_question_chars
@@ -1288,15 +1289,23 @@ class QAPipeline:
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
             if source is not None:
                 lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")
-        opening = opening_summary(paragraphs)
         overall = report.metadata.grade("overall_effectiveness") or ""
-        if opening and opening[0].paragraph_id != passage.paragraph.paragraph_id and not _grade_is(overall, "good") and not _grade_is(overall, "outstanding") and overall:
-            # judged requires improvement or inadequate: the weakness the report leads its summary with comes first,
-            # whatever sentences scored best (Stockport is not shown only through its praise)
-            lead = opening[0]
-            lines.extend(f"- {text} [{_marker(sources, lead)}]" for text in split_sentences(lead.text)[:2])
-        marker = _marker(sources, passage.paragraph)
-        lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
+        # judged requires improvement or inadequate: the weakness the report leads its summary with is told in full,
+        # whatever sentences scored best (Stockport is not shown only through its praise)
+        weak = bool(overall) and not _grade_is(overall, "good") and not _grade_is(overall, "outstanding")
+        # the summary of the summary: each of its paragraphs opens with the point it makes ("There are serious failures
+        # that leave children being harmed ..."), so each paragraph's first sentence, in the report's order; the best
+        # passage's paragraph gives its best sentences instead
+        summary = opening_summary(paragraphs)[: self.summary_paragraphs]
+        if passage.paragraph not in summary:
+            summary.append(passage.paragraph)
+        for index, paragraph in enumerate(summary):
+            marker = _marker(sources, paragraph)
+            if paragraph.paragraph_id == passage.paragraph.paragraph_id:
+                lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
+            else:
+                opening = candidate_sentences(paragraph, fields=False)
+                lines.extend(f"- {text} [{marker}]" for text in opening[: 2 if weak and index == 0 else 1])
         return lines, passage
 
     def _moves(self, plan: QueryPlan, trace: dict[str, object], started: float) -> Answer | None:

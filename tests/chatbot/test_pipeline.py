@@ -11,9 +11,10 @@ from datetime import date
 
 import pytest
 
-from chatbot.extractive import ExtractiveAnswerer
+from chatbot.extractive import ExtractiveAnswerer, candidate_sentences
 from chatbot.pipeline import QAPipeline, successor_note
 from chatbot.structured import distinct_reports
+from chatbot.timeline import opening_summary
 from core.errors import BadQuestionError
 from core.models import Answer, Filters, Turn
 from core.settings import Settings
@@ -227,6 +228,27 @@ def test_what_inspectors_said_about_an_authority_is_its_latest_reports_grades_an
     improve = next(p.order for p in paragraphs if p.kind == "heading" and "improve" in p.text.lower())
     summary = answer.citations[-1]  # the grades' sources come first, then the quoted summary
     assert sample_index.paragraph(summary.paragraph_id).order < improve  # from its opening summary
+
+
+def test_an_overview_opens_each_paragraph_of_the_reports_summary(pipeline: QAPipeline, sample_index) -> None:
+    """"How worried should we be about Tameside?" quoted two of its summary's five paragraphs and missed the one that
+    opens "There are serious failures that leave children being harmed". An overview now gives each summary
+    paragraph's opening sentence, in the report's order (the best passage's paragraph its best sentences)."""
+    answer = pipeline.ask("What's the latest on Trafford?")
+    assert answer.trace["route"] == "overview"
+    summary = opening_summary(sample_index.paragraphs("trafford-ilacs-2026-08-03"))
+    assert len(summary) >= 3
+    positions = []
+    for paragraph in summary[:6]:
+        first = candidate_sentences(paragraph, fields=False)
+        cited = [c for c in answer.citations if c.paragraph_id == paragraph.paragraph_id]
+        assert cited, paragraph.text[:80]
+        # its opening sentence, unless it is the best passage, whose best sentences stand for it
+        opening = first[0].rstrip(".")  # quoted with its marker in place of the full stop
+        if opening in answer.answer:
+            positions.append(answer.answer.index(opening))
+    assert len(positions) >= len(summary[:6]) - 1
+    assert positions == sorted(positions)
 
 
 def test_summarise_a_report_in_bullet_points_is_its_overview(pipeline: QAPipeline) -> None:
