@@ -17,7 +17,15 @@ from typing import Literal, Protocol
 
 from chatbot.authorities import SUCCESSORS, Gazetteer
 from chatbot.citations import MARKER, build_citation, check_citations, supports
-from chatbot.extractive import Draft, Evidence, candidate_sentences, in_scope_list, kept_similarity, report_label, score_sentences
+from chatbot.extractive import (
+    Draft,
+    Evidence,
+    candidate_sentences,
+    in_scope_list,
+    kept_similarity,
+    report_label,
+    score_sentences,
+)
 from chatbot.improvements import improve_intent, reports_with_points
 from chatbot.improvements import topic_words as improvement_topic
 from chatbot.intent import RouteModel, route_text
