@@ -1304,10 +1304,10 @@ class QAPipeline:
         # the summary of the summary: each of its paragraphs opens with the point it makes ("There are serious failures
         # that leave children being harmed ..."), so each paragraph's first sentence, in the report's order; the best
         # passage's paragraph gives its best sentences instead
-        summary = opening_summary(paragraphs)[: self.summary_paragraphs]
-        if passage.paragraph not in summary:
-            summary.append(passage.paragraph)
-        for index, paragraph in enumerate(summary):
+        shown = opening_summary(paragraphs)[: self.summary_paragraphs]
+        if passage.paragraph not in shown:
+            shown.append(passage.paragraph)
+        for index, paragraph in enumerate(shown):
             marker = _marker(sources, paragraph)
             if paragraph.paragraph_id == passage.paragraph.paragraph_id:
                 lines.extend(f"- {text} [{marker}]" for text in in_text_order(passage))
