@@ -68,6 +68,17 @@ def test_batches_are_frozen() -> None:
         )
 
 
+def test_full_corpus_checks_are_frozen() -> None:
+    """The full-corpus checks (issue 19) are blind judges too: each is recorded as written, and a new check is a new
+    file, never an edit."""
+    full = ROOT / "eval" / "datasets" / "full"
+    recorded = dict(line.split()[::-1] for line in (full / "FROZEN.sha256").read_text(encoding="utf-8").splitlines() if line.strip())
+    checks = sorted(full.glob("*.yaml"))
+    assert {path.name for path in checks} == set(recorded) and len(checks) >= 2
+    for path in checks:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded[path.name], f"{path.name} changed after it was frozen"
+
+
 # ------------------------------------------------------------------------------------------ reports
 
 
