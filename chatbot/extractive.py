@@ -422,7 +422,8 @@ class ExtractiveAnswerer:
         """Best sentences overall, but each relevant report (and authority) gets its best one first."""
         ordered = sorted(scored, key=lambda s: -s.score)
         best = ordered[0].score
-        authorities = {s.evidence.report.metadata.local_authority for s in scored}
+        # best first, not a set's order: a set of names iterates differently in each process, so the answer would too
+        authorities = list(dict.fromkeys(s.evidence.report.metadata.local_authority for s in ordered))
         best_by_report: dict[str, ScoredSentence] = {}
         for sentence in ordered:
             best_by_report.setdefault(sentence.evidence.report.report_id, sentence)

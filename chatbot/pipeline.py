@@ -36,7 +36,7 @@ from chatbot.passages import Passage, best_passage, in_text_order
 from chatbot.places import Place, Places
 from chatbot.query import (
     DOMAIN_WORDS,
-    HISTORY_ASKED,
+    PAST_ASKED,
     PERSON_OPINION,
     YEAR,
     QueryPlan,
@@ -872,12 +872,13 @@ class QAPipeline:
 
     def _standing_scope(self, plan: QueryPlan, report_ids: Sequence[str] | None, filters: Filters | None) -> list[str] | None:
         """The reports that say where each named authority stands now, for a question with no time in it that does not
-        ask about the past or change: its latest inspection and the visits since, and its latest area SEND inspection
+        point at an earlier time or report (`PAST_ASKED`): its latest inspection and the visits since, and its latest area SEND inspection
         where it has one (only that when SEND is asked). Whichever answers is quoted, and the grades that lead are of
         its kind, so no word list has to tell a SEND question ("getting help for a child with special needs") from
         another. None when the question is not of that kind."""
-        timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count
-        if not plan.authorities or not report_ids or timed or HISTORY_ASKED.search(plan.question):
+        # a time asked counts even when no report fell in it and the dates were widened ("since April 2018")
+        timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count or _WIDENED in plan.notes
+        if not plan.authorities or not report_ids or timed or PAST_ASKED.search(plan.question):
             return None
         if filters is not None and (filters.published_from or filters.published_to):
             return None

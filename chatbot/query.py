@@ -87,10 +87,15 @@ SINCE_LAST = re.compile(
     re.I,
 )
 _TWO_ENDS = re.compile(r"\b(?:compar\w*|contrast\w*|differ\w*|chang\w*|improv\w*|deteriorat\w*|between|versus|vs|against|since)\b", re.I)
-# A question about the past or change, not where an authority stands now: older reports are what it asks about
-HISTORY_ASKED = re.compile(
-    _TWO_ENDS.pattern + r"|\b(?:before|previous(?:ly)?|prior|earlier|used to|ever|history|historic\w*|past|back then|at the time"
-    r"|originally|still|any more|anymore|no longer|over the years|over time|so far|to date|progress\w*|better|worse)\b"
+# A question that points at an earlier time or report, not at where an authority stands now: older reports are what
+# it asks about. Words of change or continuity ("still", "better", "ever", "improved", "between") do not point there:
+# they qualify other things as often ("before they turn 18", "between 21 and 25", "when things at home aren't getting
+# better", "the different partners"), and a question about change is answered from where the authority stands now,
+# whose report says what changed since (issue 19's time policy). Change over time is the timeline route's.
+PAST_ASKED = re.compile(
+    r"\b(?:previous(?:ly)?|prior|earlier|used to|history|historic\w*|in the past|back then|at the time|originally)\b"
+    r"|\bbefore\s+(?:(?:the|its|their|that|this|last|previous|latest|full|sif|ilacs|focused|monitoring)\s+)*"
+    r"(?:re-?)?(?:inspections?|visits?|reports?|judgements?|ofsted|then|that\b)"
     r"|\bwhen (?:did|was|were|had)\b",  # "when did Buckinghamshire create its social work academy?": a past event
     re.I,
 )

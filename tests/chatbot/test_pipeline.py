@@ -829,6 +829,32 @@ def test_where_it_stands_now_states_the_overall_grade_whatever_the_subject(pipel
     assert any("social worker" in c.text.lower() for c in answer.citations[1:])
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Do young people leaving care in Trafford get to know their personal adviser before they turn 18?",
+        "When things at home aren't getting better for a child in Trafford, does the council act quickly enough?",
+        "Does Trafford ever place children in homes that are not registered with Ofsted?",
+        "Is Trafford still struggling to keep its social workers?",
+    ],
+)
+def test_a_word_of_change_read_out_of_context_keeps_the_question_about_now(pipeline: QAPipeline, question: str) -> None:
+    """"before they turn 18", "aren't getting better for a child", "ever", "still" took a present-tense question off
+    where the council stands now, so an older report's closer wording could lead (Rochdale's "moving to court" was
+    answered from a 2021 visit). Only a pointer at an earlier time or report does."""
+    answer = pipeline.ask(question)
+    assert answer.trace["time_policy"]["current_reports"] == ["trafford-ilacs-2026-08-03"]
+    assert answer.citations[0].report_id == "trafford-ilacs-2026-08-03"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did Trafford's previous inspection say about care leavers?", "What was care for Trafford's children in care like back then?"],
+)
+def test_a_pointer_at_an_earlier_report_is_not_about_now(pipeline: QAPipeline, question: str) -> None:
+    assert "time_policy" not in pipeline.ask(question).trace
+
+
 def test_a_kind_of_report_since_replaced_is_not_where_it_stands_now(pipeline: QAPipeline) -> None:
     """"Per the SIF report" asks about Buckinghamshire's 2018 SIF inspection (inadequate overall), not about where it
     stands now (requires improvement, 2025): its passages answer, with no grade above them as if it stood."""
