@@ -13,7 +13,9 @@
 - Test batches that a fix was made for move to eval/datasets/dev/moved/ and run over the test index as
   "moved" (dev cases now: tuned on, so reported apart from the test set).
 - The dev `current` set (eval/datasets/dev/current.yaml, written blind, tuned on) runs as "dev-current" over
-  an index of the 44 reports of eval/datasets/dev/current_reports.csv (8 councils in neither other set).
+  an index of the 44 reports of eval/datasets/dev/current_reports.csv (8 councils in neither other set), and
+  eval/datasets/dev/overview.yaml (whole-service questions in councillors' words, written blind, tuned on) as
+  "dev-overview" over the same index.
 - The blind `current` set (eval/datasets/test/current.yaml: present-tense questions about one council,
   issue 19) runs over the test index as "current", with the currency metrics (leads_with_latest,
   currency: the answer cites the latest report covering the topic first and states its grade).
@@ -56,6 +58,7 @@ ROUTING = TEST_DIR / "routing.yaml"
 # Dev present-tense questions about one council (issue 19), over an index of 44 reports of 8 other councils
 DEV_CURRENT = DATASETS / "dev" / "current.yaml"
 DEV_CURRENT_REPORTS = DATASETS / "dev" / "current_reports.csv"
+DEV_OVERVIEW = DATASETS / "dev" / "overview.yaml"  # whole-service questions in councillors' words, over the same index
 # Blind present-tense questions about one council (issue 19): reported apart from batch 1, with the currency metrics
 CURRENT = TEST_DIR / "current.yaml"
 SUMMARY_METRICS = ("cases", *MAIN_METRICS, "leads_with_latest", "currency", "latency_p50_s", "latency_p95_s")
@@ -199,7 +202,7 @@ def _cell(metric: str, value: Any) -> str:
 def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, Any], routing: Mapping[str, Any]) -> str:
     """summary.md: dev and test side by side with both baselines, paraphrase robustness, routing accuracy."""
     columns = []
-    for name in ("dev", "dev-current", "test", "current", "rewrites", "probes", "moved"):
+    for name in ("dev", "dev-current", "dev-overview", "test", "current", "rewrites", "probes", "moved"):
         if name in runs:
             for system, data in runs[name]["systems"].items():
                 columns.append((f"{name}: {system}", data["summary"]))
@@ -217,7 +220,7 @@ def summary_markdown(runs: Mapping[str, Mapping[str, Any]], kept: Mapping[str, A
     lines.append("|---|" + "---|" * len(columns))
     for metric in SUMMARY_METRICS:
         lines.append(f"| {metric} | " + " | ".join(_cell(metric, summary.get(metric)) for _, summary in columns) + " |")
-    tagged = [name for name in ("dev", "dev-current", "test", "current", "rewrites", "probes") if name in runs and runs[name].get("by_tag")]
+    tagged = [name for name in ("dev", "dev-current", "dev-overview", "test", "current", "rewrites", "probes") if name in runs and runs[name].get("by_tag")]
     if tagged:
         tags = sorted({tag for name in tagged for tag in runs[name]["by_tag"]})
         header = " | ".join(f"{name} cases | {name} pass rate | {name} citation recall" for name in tagged)
@@ -273,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=EVAL_DIR / "baseline.json", help="the accepted baselines")
     parser.add_argument(
         "--only",
-        choices=("dev", "rewrites", "probes", "dev-current", "test", "current", "routing"),
+        choices=("dev", "rewrites", "probes", "dev-current", "dev-overview", "test", "current", "routing"),
         action="append",
         help="run only these parts",
     )
@@ -281,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--accept-baseline", action="store_true", help="record each dataset's run as its accepted baseline, on purpose"
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("dev", "rewrites", "probes", "dev-current", "test", "current", "routing"))
+    parts = set(args.only or ("dev", "rewrites", "probes", "dev-current", "dev-overview", "test", "current", "routing"))
     from core.offline import enforce_offline
 
     enforce_offline()
@@ -309,10 +312,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 evaluate("probes", [PROBES], dev_settings)
             if "dev" in runs and "rewrites" in runs:
                 kept = robustness(runs["dev"], runs["rewrites"])
-        if "dev-current" in parts:
+        if parts & {"dev-current", "dev-overview"}:
             files = blind_report_files(args.corpus, DEV_CURRENT_REPORTS)
             current_settings = cached_index_settings(settings, args.cache, "devcurrent", files, manifest_urls(args.corpus))
-            evaluate("dev-current", [DEV_CURRENT], current_settings)
+            if "dev-current" in parts:
+                evaluate("dev-current", [DEV_CURRENT], current_settings)
+            if "dev-overview" in parts:
+                evaluate("dev-overview", [DEV_OVERVIEW], current_settings)
         if parts & {"test", "current", "routing"}:
             files = blind_report_files(args.corpus)
             test_settings = cached_index_settings(settings, args.cache, "test", files, manifest_urls(args.corpus))

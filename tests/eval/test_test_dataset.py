@@ -250,3 +250,14 @@ def test_dev_routing_set_labels() -> None:
     # written apart, the two sets share only a few stock questions ("Which councils do you have reports for?")
     shared = {case.question for case in cases} & {case.question for case in load_routing(ROUTING)}
     assert len(shared) <= 10, sorted(shared)
+
+
+def test_dev_routing_supplement_labels() -> None:
+    """The supplement (whole-service questions in councillors' words, narrow ones that sound general, improvement
+    questions without "improve"): over the sample corpus's authorities, and none a question of the test routing set."""
+    cases = load_routing(DEV_ROUTING.parent / "routing_dc.yaml")
+    sample = {row["local_authority"] for row in csv.DictReader(SAMPLE_MANIFEST.open(encoding="utf-8"))}
+    assert Counter(case.route for case in cases) == {"overview": 70, "passage": 50, "improvements": 30}
+    assert all(case.authorities and set(case.authorities) <= sample for case in cases)
+    assert not {case.question for case in cases} & {case.question for case in load_routing(ROUTING)}
+    assert not any("improv" in case.question.lower() for case in cases if case.route == "improvements")
