@@ -876,8 +876,7 @@ class QAPipeline:
         where it has one (only that when SEND is asked). Whichever answers is quoted, and the grades that lead are of
         its kind, so no word list has to tell a SEND question ("getting help for a child with special needs") from
         another. None when the question is not of that kind."""
-        # a time asked counts even when no report fell in it and the dates were widened ("since April 2018")
-        timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count or _WIDENED in plan.notes
+        timed = plan.published_from or plan.published_to or plan.earliest or plan.latest_count
         if not plan.authorities or not report_ids or timed or PAST_ASKED.search(plan.question):
             return None
         if filters is not None and (filters.published_from or filters.published_to):

@@ -63,12 +63,15 @@ _LATEST = re.compile(
 _EARLIEST = re.compile(rf"\b(earliest|first|oldest)\b(?=(?:\W+[\w'\u2019-]+){{0,3}}?\W+{_REPORT_NOUN}\b)", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
-_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
-_AFTER = re.compile(rf"\b(?:after|post-?)\s*(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
-_SINCE = re.compile(rf"\b(?:since|from)\s+(?:the\s+|its\s+|their\s+)?{_YEAR}\b", re.I)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
+# One end of an open range: a year, a month of it or its start or end ("since April 2018", "after the end of 2022",
+# "since the start of 2023"); groups: part, month, year. A month or "the start of" is not a window of its own.
+_POINT = rf"(?:(?:the\s+)?(start|beginning|end)\s+of\s+)?(?:({'|'.join(_MONTHS)})\s+)?{_YEAR}"
+_BEFORE = re.compile(rf"\b(?:before|prior to|until|up to|pre-?)\s*(?:the\s+|its\s+|their\s+)?{_POINT}\b", re.I)
+_AFTER = re.compile(rf"\b(?:after|post-?)\s*(?:the\s+|its\s+|their\s+)?{_POINT}\b", re.I)
+_SINCE = re.compile(rf"\b(?:since|from)\s+(?:the\s+|its\s+|their\s+)?{_POINT}\b", re.I)
 _FROM_TO = re.compile(rf"\bfrom\s+{_YEAR}\s+(?:to|until|till)\s+{_YEAR}\b", re.I)
 _IN_YEAR = re.compile(rf"\b{_YEAR}\b")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(_MONTHS)})\s+{_YEAR}\b", re.I)
 # "between 2019 and the 2023 inspection", "from the 2018 SIF report to the 2025 inspection": a span of years
 _SPAN = re.compile(r"\b(?:between|from)\b.*\b(?:and|to|until|till)\b", re.I)
@@ -488,19 +491,33 @@ def detect_report_types(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _point(match: re.Match[str]) -> tuple[date, date]:
+    """The first and last day of the time a `_POINT` names: a month, the start or end of a year, or a year."""
+    part, month, year = (match.group(1) or "").lower(), (match.group(2) or "").lower(), int(match.group(3))
+    if month:
+        number = _MONTHS.index(month) + 1
+        following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+        return date(year, number, 1), following - timedelta(days=1)
+    if part == "end":
+        return date(year, 12, 31), date(year, 12, 31)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def detect_dates(text: str) -> tuple[date | None, date | None]:
-    """A date range from "in 2023", "since 2021", "before 2020", "after 2022", "between 2019 and 2023"."""
+    """A date range from "in 2023", "since 2021", "since April 2018", "before 2020", "after the end of 2022", "between
+    2019 and 2023"."""
     if match := (_BETWEEN.search(text) or _FROM_TO.search(text)):
         first, second = sorted(int(y) for y in match.groups())
         return date(first, 1, 1), date(second, 12, 31)
     start: date | None = None
     end: date | None = None
     if match := _BEFORE.search(text):
-        end = date(int(match.group(1)) - 1, 12, 31)
+        opens, closes = _point(match)
+        end = closes if opens == closes else opens - timedelta(days=1)  # "until the end of 2021": up to its last day
     if match := _AFTER.search(text):
-        start = date(int(match.group(1)) + 1, 1, 1)
+        start = _point(match)[1] + timedelta(days=1)
     if match := _SINCE.search(text):
-        start = date(int(match.group(1)), 1, 1)
+        start = _point(match)[0]
     years = sorted({int(y) for y in _IN_YEAR.findall(text)} | ({2020, 2021} if _COVID.search(text) else set()))
     if len(years) > 1 and _SPAN.search(text):
         return date(years[0], 1, 1), date(years[-1], 12, 31)

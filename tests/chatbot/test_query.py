@@ -76,6 +76,15 @@ def test_detect_report_types(text: str, expected: tuple[str, ...]) -> None:
         ("the 2019 and 2023 reports", date(2019, 1, 1), date(2023, 12, 31)),
         ("care leavers", None, None),
         ("a caseload of 20 children", None, None),  # not a year
+        # one end of an open range named by a month or a year's start or end: not a window of that month or year
+        ("increased since April 2018", date(2018, 4, 1), None),
+        ("rated inadequate overall since the start of 2023", date(2023, 1, 1), None),
+        ("Trafford reports from May 2019 onwards", date(2019, 5, 1), None),
+        ("Trafford after June 2023", date(2023, 7, 1), None),
+        ("after the end of 2022", date(2023, 1, 1), None),
+        ("before March 2020", None, date(2020, 2, 29)),
+        ("published until the end of 2021", None, date(2021, 12, 31)),
+        ("the December 2021 inspection", date(2021, 12, 1), date(2021, 12, 31)),  # a month alone is that month
     ],
 )
 def test_detect_dates(text: str, start: date | None, end: date | None) -> None:
