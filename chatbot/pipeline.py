@@ -1231,6 +1231,14 @@ class QAPipeline:
             lines.extend([more[0], *standing, *more[1:], ""])
             shown[report.report_id] = report
             hits.extend(passage.hits)
+            asked = plan.report_types or plan.published_from or plan.published_to  # a visit or a time asked: that alone
+            graded = self._standing_inspection(report) if standing and not asked else None
+            earlier = self._overview_lines(plan, graded, sources, grades=False) if graded is not None else None
+            if earlier is not None:
+                # "how are we doing?" after a visit: the inspection whose grades stand also gave the verdict that
+                # stands, its own summary of the service (a visit looks at one part of it); not when a visit is asked
+                lines.extend([*earlier[0], ""])
+                hits.extend(earlier[1].hits)
             counts.append(len(own))
         if not shown:
             return None
@@ -1280,9 +1288,11 @@ class QAPipeline:
         plural = "grades that stand are" if len(grades) > 1 else "grade that stands is"
         return [f"_The {kind} is not graded; the {plural} from the {report_label(standing).split(': ', 1)[-1]}:_", *grades]
 
-    def _overview_lines(self, plan: QueryPlan, report: Report, sources: dict[str, Paragraph]) -> tuple[list[str], Passage] | None:
-        """One report's grades and the best sentences of its opening summary, as cited lines; None when it has no
-        summary to quote."""
+    def _overview_lines(
+        self, plan: QueryPlan, report: Report, sources: dict[str, Paragraph], *, grades: bool = True
+    ) -> tuple[list[str], Passage] | None:
+        """One report's grades (unless `grades` is False) and the best sentences of its opening summary, as cited
+        lines; None when it has no summary to quote."""
         paragraphs = self.index.paragraphs(report.report_id)
         summary = replace(plan, topic=f"overall effectiveness {_SUMMARY_TOPIC}", authorities=(report.metadata.local_authority or "",))
         # "what did inspectors praise in Leeds?": the summary's sentences on strengths first
@@ -1293,7 +1303,7 @@ class QAPipeline:
         if passage is None:
             return None
         lines = [f"**{report_label(report)}**"]
-        for judgement in (j for j in report.metadata.judgements if j.area != "lscb"):
+        for judgement in (j for j in report.metadata.judgements if j.area != "lscb" and grades):
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
             if source is not None:
                 lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")
@@ -1304,7 +1314,8 @@ class QAPipeline:
         # the summary of the summary: each of its paragraphs opens with the point it makes ("There are serious failures
         # that leave children being harmed ..."), so each paragraph's first sentence, in the report's order; the best
         # passage's paragraph gives its best sentences instead
-        shown = opening_summary(paragraphs)[: self.summary_paragraphs]
+        # not the list of what a visit looked at ("quality of matching, placement and decision-making ..."): its scope
+        shown = [p for p in opening_summary(paragraphs) if not in_scope_list(p, paragraphs)][: self.summary_paragraphs]
         if passage.paragraph not in shown:
             shown.append(passage.paragraph)
         for index, paragraph in enumerate(shown):
