@@ -1303,7 +1303,7 @@ class QAPipeline:
         if passage is None:
             return None
         lines = [f"**{report_label(report)}**"]
-        for judgement in (j for j in report.metadata.judgements if j.area != "lscb" and grades):
+        for judgement in (j for j in report.metadata.judgements if j.area != "lscb") if grades else ():
             source = self._grade_source(report, judgement, passage.paragraph) or judgement_fact(report, judgement, paragraphs).paragraph
             if source is not None:
                 lines.append(f"- {judgement.label.rstrip('.')}: {judgement.grade} [{_marker(sources, source)}].")

@@ -491,13 +491,17 @@ def detect_report_types(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _month_span(year: int, number: int) -> tuple[date, date]:
+    """The first and last day of a month."""
+    following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return date(year, number, 1), following - timedelta(days=1)
+
+
 def _point(match: re.Match[str]) -> tuple[date, date]:
     """The first and last day of the time a `_POINT` names: a month, the start or end of a year, or a year."""
     part, month, year = (match.group(1) or "").lower(), (match.group(2) or "").lower(), int(match.group(3))
     if month:
-        number = _MONTHS.index(month) + 1
-        following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-        return date(year, number, 1), following - timedelta(days=1)
+        return _month_span(year, _MONTHS.index(month) + 1)
     if part == "end":
         return date(year, 12, 31), date(year, 12, 31)
     return date(year, 1, 1), date(year, 12, 31)
@@ -527,9 +531,7 @@ def detect_dates(text: str) -> tuple[date | None, date | None]:
     if len(years) == 1 and len(months) == 1:
         # "the December 2021 inspection": that month (a visit then, or a report published then)
         month, year = next(iter(months))
-        number = _MONTHS.index(month) + 1
-        following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-        return date(year, number, 1), following - timedelta(days=1)
+        return _month_span(year, _MONTHS.index(month) + 1)
     if len(years) == 1:
         return date(years[0], 1, 1), date(years[0], 12, 31)
     if len(years) > 1:
