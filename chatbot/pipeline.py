@@ -1227,13 +1227,13 @@ class QAPipeline:
                 continue
             more, passage = found
             # a visit is not graded: the grade that stands is its latest graded inspection's, given under the heading
-            standing = [] if report.metadata.judgements else self._standing_lines(report, sources, cited)
+            graded = None if report.metadata.judgements else self._standing_inspection(report)
+            standing = self._standing_lines(report, graded, sources, cited) if graded is not None else []
             lines.extend([more[0], *standing, *more[1:], ""])
             shown[report.report_id] = report
             hits.extend(passage.hits)
             asked = plan.report_types or plan.published_from or plan.published_to  # a visit or a time asked: that alone
-            graded = self._standing_inspection(report) if standing and not asked else None
-            earlier = self._overview_lines(plan, graded, sources, grades=False) if graded is not None else None
+            earlier = self._overview_lines(plan, graded, sources, grades=False) if graded is not None and standing and not asked else None
             if earlier is not None:
                 # "how are we doing?" after a visit: the inspection whose grades stand also gave the verdict that
                 # stands, its own summary of the service (a visit looks at one part of it); not when a visit is asked
@@ -1268,13 +1268,10 @@ class QAPipeline:
         ]
         return max(earlier, key=_when) if earlier else None
 
-    def _standing_lines(self, report: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
-        """For an ungraded report (a focused or monitoring visit): every judgement of the authority's latest graded
-        inspection before it, which stand until the next one, each cited, as a graded report's overview gives its
-        own; [] when there is none."""
-        standing = self._standing_inspection(report)
-        if standing is None:
-            return []
+    def _standing_lines(self, report: Report, standing: Report, sources: dict[str, Paragraph], cited: dict[str, Report]) -> list[str]:
+        """For an ungraded report (a focused or monitoring visit): every judgement of `standing`, the authority's latest
+        graded inspection before it (`_standing_inspection`), which stand until the next one, each cited, as a graded
+        report's overview gives its own; [] when none can be cited."""
         paragraphs = self.index.paragraphs(standing.report_id)
         grades: list[str] = []
         for judgement in (j for j in standing.metadata.judgements if j.area != "lscb"):

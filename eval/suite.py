@@ -61,6 +61,7 @@ DEV_CURRENT_REPORTS = DATASETS / "dev" / "current_reports.csv"
 DEV_OVERVIEW = DATASETS / "dev" / "overview.yaml"  # whole-service questions in councillors' words, over the same index
 # Blind present-tense questions about one council (issue 19): reported apart from batch 1, with the currency metrics
 CURRENT = TEST_DIR / "current.yaml"
+PARTS = ("dev", "rewrites", "probes", "dev-current", "dev-overview", "test", "current", "routing")  # what --only may name
 SUMMARY_METRICS = ("cases", *MAIN_METRICS, "leads_with_latest", "currency", "latency_p50_s", "latency_p95_s")
 
 
@@ -276,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=EVAL_DIR / "baseline.json", help="the accepted baselines")
     parser.add_argument(
         "--only",
-        choices=("dev", "rewrites", "probes", "dev-current", "dev-overview", "test", "current", "routing"),
+        choices=PARTS,
         action="append",
         help="run only these parts",
     )
@@ -284,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--accept-baseline", action="store_true", help="record each dataset's run as its accepted baseline, on purpose"
     )
     args = parser.parse_args(argv)
-    parts = set(args.only or ("dev", "rewrites", "probes", "dev-current", "dev-overview", "test", "current", "routing"))
+    parts = set(args.only or PARTS)
     from core.offline import enforce_offline
 
     enforce_offline()

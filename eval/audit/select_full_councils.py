@@ -20,11 +20,12 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 def main(seed: int, earlier: set[str]) -> None:
     sys.path.insert(0, str(ROOT))
+    from ingest.loaders import report_id_for
     from train.reranker_data import excluded_authorities, load_questions
 
     rows = list(csv.DictReader((CORPUS / "manifest.csv").open(encoding="utf-8")))
     trained = {q.report_id for q in load_questions()}
-    trained_authorities = {r["local_authority"] for r in rows if any(t.startswith(_slug(r["local_authority"])) for t in trained)}
+    trained_authorities = {r["local_authority"] for r in rows if report_id_for(Path(r["document"]).name) in trained}
     counts = Counter(r["local_authority"] for r in rows)
     out = excluded_authorities() | earlier | trained_authorities
     candidates = sorted(a for a, n in counts.items() if n >= 3 and a not in out)
@@ -34,10 +35,6 @@ def main(seed: int, earlier: set[str]) -> None:
     for row in rows:
         if row["local_authority"] in chosen:
             writer.writerow([row["document"], row["local_authority"]])
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
 
 
 if __name__ == "__main__":

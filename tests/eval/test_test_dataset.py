@@ -57,9 +57,13 @@ def _share(tag: str) -> float:
 
 def test_batches_are_frozen() -> None:
     """A test case is never edited to match an answer: a changed batch must move to dev, and a new batch be written."""
-    recorded = dict(line.split()[::-1] for line in FROZEN.read_text(encoding="utf-8").splitlines() if line.strip())
-    files = [*blind_datasets(), ROUTING, TEST_REPORTS, CURRENT]
-    assert set(recorded) == {path.name for path in files}, "every test file is recorded in FROZEN.sha256"
+    _assert_frozen(FROZEN, [*blind_datasets(), ROUTING, TEST_REPORTS, CURRENT])
+
+
+def _assert_frozen(record: Path, files: list[Path]) -> None:
+    """Every file is recorded in `record` (sha256sum's format) and unchanged since."""
+    recorded = dict(line.split()[::-1] for line in record.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert set(recorded) == {path.name for path in files}, f"every file is recorded in {record.name}"
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert digest == recorded[path.name], (
@@ -72,11 +76,9 @@ def test_full_corpus_checks_are_frozen() -> None:
     """The full-corpus checks (issue 19) are blind judges too: each is recorded as written, and a new check is a new
     file, never an edit."""
     full = ROOT / "eval" / "datasets" / "full"
-    recorded = dict(line.split()[::-1] for line in (full / "FROZEN.sha256").read_text(encoding="utf-8").splitlines() if line.strip())
     checks = sorted(full.glob("*.yaml"))
-    assert {path.name for path in checks} == set(recorded) and len(checks) >= 2
-    for path in checks:
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded[path.name], f"{path.name} changed after it was frozen"
+    assert len(checks) >= 2
+    _assert_frozen(full / "FROZEN.sha256", checks)
 
 
 # ------------------------------------------------------------------------------------------ reports
