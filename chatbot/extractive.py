@@ -24,7 +24,7 @@ from chatbot.structured import list_lead_in
 from core.models import REPORT_TYPE_LABELS, Paragraph, Report
 from core.text import normalise, split_sentences
 from vectorstore.embeddings import Embedder
-from vectorstore.keyword import family, tokenize
+from vectorstore.keyword import families, tokenize, word_families
 from vectorstore.sentence_store import SentenceStore
 
 _EPOCH = date(1900, 1, 1)
@@ -279,15 +279,15 @@ def score_sentences(
     # phrase ("multi-agency safeguarding hub" says "front door"; "multi-agency safeguarding partnership" does not)
     asked, shorthand = split_expansion(question)
     query_terms: dict[str, float] = {}
-    for term in tokenize(asked):
-        query_terms[family(term)] = max(query_terms.get(family(term), 0.0), weight(term))
-    meanings = [({family(t) for t in tokenize(short)}, [{family(t) for t in tokenize(p)} for p in phrases if tokenize(p)]) for short, phrases in shorthand]
+    for term, kin in word_families(asked):
+        query_terms[kin] = max(query_terms.get(kin, 0.0), weight(term))
+    meanings = [(families(short), [families(p) for p in phrases if tokenize(p)]) for short, phrases in shorthand]
     total = sum(query_terms.values())
     question_vector, sentence_vectors = SENTENCE_VECTORS.embed(embedder, question, [s for s, _ in candidates])
     similarities = sentence_vectors @ question_vector
     scored = []
     for (sentence, item), similarity in zip(candidates, similarities, strict=True):
-        terms = {family(t) for t in tokenize(sentence)}
+        terms = families(sentence)
         said = terms | {t for short, phrases in meanings if any(phrase <= terms for phrase in phrases) for t in short}
         overlap = sum(w for term, w in query_terms.items() if term in said) / total if total else 0.0
         score = 0.5 * float(similarity) + 0.3 * overlap + 0.1 / (1 + item.rank) + 0.2 * max(item.dense, 0.0)

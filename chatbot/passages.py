@@ -28,7 +28,7 @@ from chatbot.retrieval import HybridRetriever, Scored
 from core.models import Paragraph, Report
 from core.text import GRADED_HEADING
 from vectorstore.index import Index
-from vectorstore.keyword import family, tokenize
+from vectorstore.keyword import families, word_families
 
 
 @dataclass(frozen=True)
@@ -161,12 +161,12 @@ def topic_share(topic: str, sentences: Sequence[ScoredSentence], term_weight: Ca
     """How much of the topic the sentences name: the share of its words they contain, each weighted by rarity."""
     weight = term_weight or (lambda token: 1.0)
     terms: dict[str, float] = {}
-    for t in tokenize(topic):
-        terms[family(t)] = max(terms.get(family(t), 0.0), weight(t))
+    for t, kin in word_families(topic):
+        terms[kin] = max(terms.get(kin, 0.0), weight(t))
     total = sum(terms.values())
     if not total:
         return 1.0
-    words = {family(t) for t in tokenize(" ".join(s.text for s in sentences))}
+    words = families(" ".join(s.text for s in sentences))
     return sum(w for t, w in terms.items() if t in words) / total
 
 

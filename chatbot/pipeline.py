@@ -117,7 +117,7 @@ from core.models import (
 )
 from core.text import and_list, counted, normalise, split_sentences
 from vectorstore.index import Index
-from vectorstore.keyword import family, tokenize
+from vectorstore.keyword import families, tokenize
 
 # Words that ask about change over time, not what changed.
 _CHANGE_WORDS = frozenset(tokenize(
@@ -1809,10 +1809,10 @@ class QAPipeline:
         # a framing word ("problem", "according") can be as rare as a subject: only the reports' own vocabulary counts
         if weight < _TELLING_WEIGHT or not DOMAIN_WORDS.search(word):
             return ""
-        wanted = {family(t) for t in tokenize(word)}
+        wanted = families(word)
         for report_id in report_ids:
             for paragraph in self.index.paragraphs(report_id):
-                if wanted & {family(t) for t in tokenize(paragraph.text)}:
+                if wanted & families(paragraph.text):
                     return ""
         return word.strip("?.!,;:'\u2019")
 

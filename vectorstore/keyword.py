@@ -45,30 +45,54 @@ def _word_tokens(raw: str) -> tuple[str, ...]:
     """One lower-cased word's tokens. Cached: the full corpus's 5 million words are some 60,000 distinct ones, and
     stemming each occurrence took most of the keyword index's build (about 10 s at the first question)."""
     parts = [raw, *raw.split("-")] if "-" in raw else [raw]
+    return tuple(stem(part.replace("'s", "").strip("'")) for part in parts if _kept(part))
+
+
+def _kept(part: str) -> bool:
+    """Whether a word (or a hyphenated word's part) gives a token: not empty, not a stopword."""
+    part = part.replace("'s", "").strip("'")
+    return bool(part) and part not in STOPWORDS
+
+
+@lru_cache(maxsize=1)
+def _english():
+    import Stemmer  # PyStemmer: the Snowball project's English (Porter2) stemmer, in C
+
+    return Stemmer.Stemmer("english")
+
+
+# Derivational endings the Snowball stemmer keeps, that make one word family of "leadership" and "leaders",
+# "placement" and "placed", or "stability", "stabilise" and "stable"
+_FAMILY_ENDINGS = (("ship", ""), ("ments", ""), ("ment", ""), ("ilis", "l"), ("bil", "bl"))
+
+
+@lru_cache(maxsize=200_000)
+def _word_families(raw: str) -> tuple[tuple[str, str], ...]:
     out = []
-    for part in parts:
-        part = part.replace("'s", "").strip("'")
-        if part and part not in STOPWORDS:
-            out.append(stem(part))
+    for token, part in zip(_word_tokens(raw), [p for p in ([raw, *raw.split("-")] if "-" in raw else [raw]) if _kept(p)], strict=True):
+        word = _english().stemWord(part.replace("'s", "").strip("'"))
+        for ending, replacement in _FAMILY_ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                word = _english().stemWord(word[: -len(ending)] + replacement)
+                break
+        out.append((token, word[:-1] if word.endswith("e") and len(word) > 4 else word))
     return tuple(out)
 
 
-# Derivational endings that make one word family of "stable", "stability" and "stabilise", or "assess" and
-# "assessment": for matching a question's words in a sentence, not for the keyword index.
-_FAMILY_ENDINGS = (
-    ("ilities", "le"), ("ility", "le"), ("ilised", "le"), ("ilising", "le"), ("ilise", "le"), ("ilis", "le"),
-    ("isation", "ise"), ("ization", "ise"), ("ments", ""), ("ment", ""), ("ship", ""), ("ation", "ate"),
-)
+def word_families(text: str) -> list[tuple[str, str]]:
+    """Each keyword token of `text` (as `tokenize` gives them) with its word family: the Snowball English (Porter2)
+    stem, less the derivational endings above. "adoption", "adoptive" and "adopted" are one family, as are
+    "stability", "stabilised" and "stable", or "assessment" and "assessed": for matching a question's words in a
+    sentence, not for the keyword index, where BM25 still tells "stability" from "stable"."""
+    pairs: list[tuple[str, str]] = []
+    for raw in _TOKEN.findall(text.lower().replace("\u2019", "'")):
+        pairs.extend(_word_families(raw))
+    return pairs
 
 
-@lru_cache(maxsize=100_000)
-def family(token: str) -> str:
-    """A stemmed token's word family: "stability", "stabilis" and "stable" give "stabl"."""
-    for ending, replacement in _FAMILY_ENDINGS:
-        if token.endswith(ending) and len(token) - len(ending) >= 3:
-            token = stem(token[: -len(ending)] + replacement) if replacement != "le" else token[: -len(ending)] + replacement
-            break
-    return token[:-1] if token.endswith("e") and len(token) > 4 else token
+def families(text: str) -> set[str]:
+    """The word families of `text` (`word_families`)."""
+    return {family for _, family in word_families(text)}
 
 
 # Bump when tokenize(), the stemmer or the BM25 parameters change: a saved keyword index of another format is rebuilt.

@@ -195,6 +195,17 @@ def test_a_question_word_counts_in_another_form_of_it(embedder) -> None:
     assert scored["2"].overlap < 1.0
 
 
+def test_a_question_word_counts_in_its_derived_forms(embedder) -> None:
+    """"How good is Torbay at finding adoptive families?": "adopted" and "adoption" say "adoptive" (the Snowball stem),
+    so the sentence on adoption is not outscored on overlap by one that only names "families" (Torbay's answer quoted
+    early help and said the reports "never mention 'adoptive'")."""
+    adopted = evidence("1", TRAFFORD_2023, "A significant number of children who cannot return home are adopted successfully.")
+    families = evidence("2", TRAFFORD_2023, "Approximately 10,000 families are now receiving help from family hubs.")
+    scored = {s.evidence.marker: s for s in score_sentences("finding adoptive families for children", [adopted, families], embedder)}
+    assert scored["1"].overlap > scored["2"].overlap
+    assert scored["1"].score > scored["2"].score
+
+
 def test_score_sentences_without_evidence(embedder) -> None:
     assert score_sentences("care leavers", [], embedder) == []
 
