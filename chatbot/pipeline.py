@@ -211,12 +211,14 @@ def _marker(sources: dict[str, Paragraph], paragraph: Paragraph) -> str:
 
 
 def _window(plan: QueryPlan) -> str:
-    """The plan's dates as the answers write them: "2024-01-01 to 2024-12-31", "any date"."""
+    """The plan's dates as the answers write them: "2024-01-01 to 2024-12-31", "2024-01-01 to 2024-12-31, by publication
+    date", "any date"."""
     if not (plan.published_from or plan.published_to):
         return "any date"
     start = plan.published_from.isoformat() if plan.published_from else "the earliest"
     end = plan.published_to.isoformat() if plan.published_to else "the latest"
-    return f"{start} to {end}"
+    basis = {"published": ", by publication date", "visited": ", by visit date"}.get(plan.dated_by, "")
+    return f"{start} to {end}{basis}"
 
 
 def _no_report_then(plan: QueryPlan) -> str:

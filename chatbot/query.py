@@ -60,6 +60,9 @@ _LATEST = re.compile(
     r"|\b(recently|currently)\b",
     re.I,
 )
+# The verb that says which date a time phrase is: when the report came out, or when inspectors were there
+_PUBLISHED = re.compile(r"\bpublish(?:ed|es|ing)?\b|\bpublication\b|\bcame out\b|\breleased\b", re.I)
+_VISITED = re.compile(r"\b(?:inspected|visited|re-?inspected)\b|\binspectors\s+(?:were|went|came|visit(?:ed)?)\b", re.I)
 _EARLIEST = re.compile(rf"\b(earliest|first|oldest)\b(?=(?:\W+[\w'\u2019-]+){{0,3}}?\W+{_REPORT_NOUN}\b)", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
@@ -356,6 +359,9 @@ class QueryPlan:
     region: str = ""  # "London boroughs", "in the North West": the reports of that region's authorities
     region_authorities: tuple[str, ...] = ()
     before_published: bool = False  # "the previous one": the end bound applies to publication dates only
+    # which of a report's dates the dates asked are: "published" ("inspections published in 2024"), "visited"
+    # ("councils inspected in 2023", "visited in March"), or "" for either (a report "of 2024" was published or visited then)
+    dated_by: str = ""
     follow_up: bool = False
     off_topic: bool = False  # set by the pipeline from the evidence: it names nothing the corpus knows, and no passage is near
     personal: bool = False
@@ -675,6 +681,14 @@ def answer_state(plan: QueryPlan, filters: Filters | None, route: str, shown: Se
     )
 
 
+def _dated_by(question: str) -> str:
+    """Which of a report's dates the question's dates are: "published" when it says so, "visited" when it asks when
+    inspectors were there, else "" (either)."""
+    if _PUBLISHED.search(question):
+        return "published"
+    return "visited" if _VISITED.search(question) else ""
+
+
 def plan_query(
     question: str,
     history: Sequence[Turn],
@@ -865,6 +879,7 @@ def plan_query(
         region_authorities=gazetteer.in_region(region) if region else (),
         earliest=earliest,
         before_published=before_published,
+        dated_by=_dated_by(question) if start or end else "",
         follow_up=follow_up,
         personal=personal,
         notes=tuple(notes),

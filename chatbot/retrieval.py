@@ -45,6 +45,14 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K, we
     return fused
 
 
+def _dates(report: Report, dated_by: str) -> list[date]:
+    """The report's dates a window is matched against: its publication date, its visit dates, or (by default, or when
+    the report lacks the kind named) any of them."""
+    meta = report.metadata
+    chosen = {"published": (meta.published or meta.letter_date,), "visited": (meta.visit_start, meta.visit_end)}.get(dated_by, ())
+    return [d for d in chosen if d] or [d for d in (meta.published, meta.visit_start, meta.visit_end) if d]
+
+
 def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | None:
     """Report ids the plan admits, or None for no restriction. "Latest" keeps each authority's newest."""
     if not (plan.authorities or plan.report_types or plan.published_from or plan.published_to or plan.latest or plan.earliest or plan.latest_count or plan.region):
@@ -57,7 +65,7 @@ def scope_reports(reports: Sequence[Report], plan: QueryPlan) -> list[str] | Non
             continue
         if plan.report_types and meta.report_type not in plan.report_types:
             continue
-        dates = [d for d in (meta.published, meta.visit_start, meta.visit_end) if d]
+        dates = _dates(report, plan.dated_by)
         if plan.published_from and not any(d >= plan.published_from for d in dates):
             continue
         if plan.published_to:

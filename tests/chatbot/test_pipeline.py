@@ -336,7 +336,7 @@ def test_an_answer_from_outside_the_dates_asked_says_so_first(pipeline: QAPipeli
     answer = pipeline.ask(question)
     assert not answer.refused and "2015" in answer.answer
     first = answer.answer.split("\n")[0]
-    assert first == "_No report of Trafford's falls in the dates asked (the earliest to 2018-12-31); this answer searches Trafford's reports of any date._"
+    assert first == "_No report of Trafford's falls in the dates asked (the earliest to 2018-12-31, by visit date); this answer searches Trafford's reports of any date._"
     *texts, final = list(pipeline.stream(question))
     assert isinstance(final, Answer) and texts[0].startswith(first) and texts[-1] == final.answer
     # a question inside its dates gives no such note

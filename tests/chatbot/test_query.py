@@ -125,6 +125,22 @@ def test_plan_scope_from_the_question(gazetteer: Gazetteer) -> None:
     assert "Bucks" not in result.topic and "2021" not in result.topic and "focused visit" not in result.topic
 
 
+@pytest.mark.parametrize(
+    ("question", "dated_by"),
+    [
+        ("Which councils were judged outstanding for care leavers in inspections published in 2024?", "published"),
+        ("What came out about Trafford in 2023?", "published"),
+        ("Which councils were inspected in 2024?", "visited"),
+        ("When was Camden last inspected before 2025?", "visited"),
+        ("Which councils did inspectors visit in March 2023?", "visited"),
+        ("What did the report on Trafford in 2021 say?", ""),  # a report of 2021: published or visited then
+        ("What did Trafford's latest inspection say?", ""),  # no dates asked
+    ],
+)
+def test_the_date_a_time_phrase_names(gazetteer: Gazetteer, question: str, dated_by: str) -> None:
+    assert plan(gazetteer, question).dated_by == dated_by
+
+
 def test_plan_json_is_plain_data(gazetteer: Gazetteer) -> None:
     data = plan(gazetteer, "What did Trafford's inspection say about leaders in 2023?").to_json()
     assert data["authorities"] == ["Trafford"]

@@ -86,6 +86,17 @@ def gazetteer() -> Gazetteer:
             {"authorities": ("Buckinghamshire",), "published_from": date(2021, 1, 1), "published_to": date(2021, 12, 31)},
             {BUCKS_FV_2021_PDF, BUCKS_FV_2021_MD, "buckinghamshire-ilacs-2022-02-11"},
         ),
+        # "published in 2021" is its publication date alone; "inspected in 2022" its visit dates alone
+        (
+            {"authorities": ("Buckinghamshire",), "published_from": date(2021, 1, 1), "published_to": date(2021, 12, 31), "dated_by": "published"},
+            {BUCKS_FV_2021_PDF, BUCKS_FV_2021_MD},
+        ),
+        (
+            {"authorities": ("Buckinghamshire",), "published_from": date(2022, 1, 1), "published_to": date(2022, 12, 31), "dated_by": "visited"},
+            {"buckinghamshire-focused-visit-2022-11-16"},
+        ),
+        ({"published_from": date(2017, 1, 1), "published_to": date(2017, 12, 31), "dated_by": "published"}, set()),
+        ({"published_from": date(2017, 1, 1), "published_to": date(2017, 12, 31), "dated_by": "visited"}, {"buckinghamshire-sif-2018-01-29-txt"}),
         # the SIF re-inspection was visited in November 2017 and published in January 2018
         ({"published_from": date(2017, 1, 1), "published_to": date(2017, 12, 31)}, {"buckinghamshire-sif-2018-01-29-txt"}),
         ({"authorities": ("Trafford",), "published_from": date(2025, 1, 1)}, {"trafford-ilacs-2026-08-03"}),

@@ -821,3 +821,17 @@ def test_a_region_scopes_a_list_to_its_authorities(pipeline: QAPipeline) -> None
     assert north_west.trace["route"] == "mentions"
     assert {c.local_authority for c in north_west.citations} == {"Trafford"}
     assert "the 25 authorities of the North West" in north_west.answer
+
+
+def test_published_in_a_year_is_the_publication_date_and_inspected_the_visit(pipeline: QAPipeline) -> None:
+    """Islington's ILACS inspection was visited in December 2024 and published in January 2025: a report "of 2024"
+    (visited then) and of an inspection in 2024, but not one published in 2024 (issue 18: "outstanding for care leavers
+    in inspections published in 2024" listed five published in 2025)."""
+    of_year = pipeline.ask("Which councils were judged outstanding overall in 2024?")
+    assert {c.local_authority for c in of_year.citations} == {"Islington"}
+    assert "included because inspectors visited" in of_year.answer
+    inspected = pipeline.ask("Which councils inspected in 2024 were judged outstanding overall?")
+    assert {c.local_authority for c in inspected.citations} == {"Islington"}
+    published = pipeline.ask("Which councils were judged outstanding overall in inspections published in 2024?")
+    assert "Islington" not in published.answer and published.citations == ()
+    assert "2024-01-01 to 2024-12-31, by publication date" in published.answer
