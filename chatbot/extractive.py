@@ -369,6 +369,35 @@ def with_antecedents(chosen: Sequence[ScoredSentence], candidates: Sequence[Scor
     return out
 
 
+# A sentence that carries on from the one before it: refers back to it ("This area of practice has improved", "For
+# these children, ...", "Within this team, ...") or draws from it ("As a result, ...", "For example, ...")
+_CONTINUES = re.compile(
+    r"^\s*(?:they|this|these|those|it|such|both"
+    r"|as a result|consequently|for example|for instance"
+    r"|(?:for|within|in|of|at|from|with|despite|because of) (?:this|these|those|them|it)\b)\b",
+    re.I,
+)
+
+
+def with_continuations(chosen: Sequence[ScoredSentence], candidates: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The chosen sentences and, for each, the sentence of its paragraph just after it when that one carries on from it
+    (`_CONTINUES`): quoting "Children who go missing ... are responded to effectively" without "For these children,
+    the adolescent safeguarding team is a valuable resource" drops the finding's detail."""
+    out = list(chosen)
+    for sentence in chosen:
+        text = sentence.evidence.paragraph.text
+        end = text.find(sentence.text) + len(sentence.text)
+        after = [
+            c for c in candidates
+            if c.evidence.paragraph.paragraph_id == sentence.evidence.paragraph.paragraph_id and text.find(c.text) >= end
+        ]
+        if after:
+            following = min(after, key=lambda c: text.find(c.text))
+            if _CONTINUES.match(following.text) and not text[end : text.find(following.text)].strip(" .;:") and following not in out:
+                out.append(following)
+    return out
+
+
 def rank_below_statements(scored: list[ScoredSentence], question: str) -> list[ScoredSentence]:
     """Points of a "What needs to improve" list at 0.8 of their score, unless the list is what was asked for: such a
     point names a topic ("The quality of pathway plans") without saying how it is."""
@@ -414,7 +443,7 @@ class ExtractiveAnswerer:
         if not scored:
             return Draft("", 0.0)
         scored = rank_below_statements(scored, plan.standalone)
-        chosen = with_antecedents(with_contrasts(self._select(scored, plan), scored), scored)
+        chosen = with_antecedents(with_continuations(with_contrasts(self._select(scored, plan), scored), scored), scored)
         confidence = max(s.similarity for s in scored)
         return Draft(compose(chosen), confidence, tuple(chosen))
 

@@ -20,6 +20,7 @@ from chatbot.extractive import (
     rank_below_statements,
     score_sentences,
     with_antecedents,
+    with_continuations,
     with_contrasts,
 )
 from chatbot.improvements import in_improvement_list
@@ -126,7 +127,7 @@ def best_passage(
         if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id and s.score >= best.score * same_paragraph_bar
     ][:max_sentences]
     same = [s for s in scored if s.evidence.paragraph.paragraph_id == best.evidence.paragraph.paragraph_id]
-    own = with_antecedents(with_contrasts(own, same), same)
+    own = with_antecedents(with_continuations(with_contrasts(own, same), same), same)
     return Passage(
         best.evidence.paragraph,
         best.evidence.report,

@@ -18,6 +18,7 @@ from chatbot.extractive import (
     report_label,
     score_sentences,
     with_antecedents,
+    with_continuations,
     with_contrasts,
 )
 from chatbot.query import QueryPlan, expand_terms
@@ -259,6 +260,25 @@ def test_a_qualifying_sentence_follows_what_it_qualifies() -> None:
     # nothing to add when no later sentence qualifies the quote
     assert with_contrasts(sentences[2:3], sentences) == sentences[2:3]
     assert with_contrasts([], sentences) == []
+
+
+def test_a_sentence_that_carries_on_from_a_quoted_one_is_quoted_with_it() -> None:
+    """Harrow: "Children who go missing ... are responded to effectively." was quoted without "For these children, the
+    multidisciplinary adolescent safeguarding team is a valuable resource." Only the very next sentence, and only when
+    it refers back or draws from it."""
+    text = (
+        "Children who go missing or are at risk of exploitation are recognised and responded to effectively. "
+        "For these children, the multidisciplinary adolescent safeguarding team is a valuable resource. "
+        "Return home interviews are offered. This area of practice has improved since the last inspection. "
+        "Leaders know their services well."
+    )
+    item = evidence("1", TRAFFORD_2024, text)
+    sentences = [ScoredSentence(t, item, score, 0.5) for t, score in zip(re.split(r"(?<=\.) ", text), (0.9, 0.3, 0.6, 0.2, 0.5), strict=True)]
+    chosen = with_continuations([sentences[0], sentences[2]], sentences)
+    assert [s.text for s in chosen] == [sentences[0].text, sentences[2].text, sentences[1].text, sentences[3].text]
+    # a following sentence that starts afresh is not added
+    assert with_continuations([sentences[3]], sentences) == [sentences[3]]
+    assert with_continuations([], sentences) == []
 
 
 def test_a_qualifier_is_never_quoted_without_what_it_qualifies() -> None:
