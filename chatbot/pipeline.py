@@ -831,6 +831,10 @@ class QAPipeline:
             return None
         answer: Answer | None = None
         one = len(plan.authorities) == 1
+        # the model reads the question alone: a follow-up whose subject the conversation supplies ("And over in
+        # Islington, is it any different?" after a question on out-of-hours services) is about that subject, not the
+        # whole service its own words seem to ask about
+        carried = plan.follow_up and plan.standalone != plan.question
         if guess.route in ("grade", "date", "inspector", "focus") and plan.authorities and report_ids:
             answer = self._structured([guess.route], plan, report_ids, trace, started)
         elif guess.route == "improvements" and plan.authorities and report_ids:
@@ -841,7 +845,7 @@ class QAPipeline:
             answer = self._moves(plan, trace, started)
         elif guess.route == "timeline" and one and report_ids:
             answer = self._timeline(plan, report_ids, trace, started)
-        elif guess.route in ("overview", "comparison") and plan.authorities and report_ids:
+        elif guess.route in ("overview", "comparison") and plan.authorities and report_ids and not carried:
             answer = self._overview(plan, report_ids, trace, started)
         elif guess.route == "catalog" and not plan.authorities:
             answer = self._catalog(plan.question, trace, started)

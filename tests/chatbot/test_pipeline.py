@@ -956,3 +956,14 @@ def test_a_question_framed_in_words_the_reports_never_use_is_an_overview(pipelin
     for asker in (pipeline, rules):
         bins = asker.ask("Are Trafford's bin rounds a shambles?")
         assert bins.refused and bins.citations == ()
+
+
+def test_a_follow_up_whose_subject_the_conversation_gives_is_not_read_as_a_whole_service_question(pipeline: QAPipeline) -> None:
+    """"And over in Islington, is it any different?" after a question on Camden's out-of-hours service: the route model
+    reads the question alone and took it for a comparison of the whole service (the overview); it is about the
+    out-of-hours service."""
+    first = pipeline.ask("How good is Camden's out-of-hours service?")
+    answer = pipeline.ask("And over in Islington, is it any different?", [Turn("How good is Camden's out-of-hours service?", first.answer, first.state)])
+    assert answer.trace["route"] != "overview"
+    assert {c.local_authority for c in answer.citations} == {"Islington"}
+    assert "emergency duty team" in answer.answer
