@@ -348,24 +348,25 @@ _ANAPHORIC = re.compile(
 )
 
 
+def _beside(sentence: ScoredSentence, candidates: Sequence[ScoredSentence], *, after: bool) -> ScoredSentence | None:
+    """The candidate sentence of `sentence`'s paragraph just before it (or just after it), if any."""
+    text = sentence.evidence.paragraph.text
+    at = text.find(sentence.text)
+    same = [c for c in candidates if c.evidence.paragraph.paragraph_id == sentence.evidence.paragraph.paragraph_id]
+    if after:
+        return min((c for c in same if text.find(c.text) >= at + len(sentence.text)), key=lambda c: text.find(c.text), default=None)
+    return max((c for c in same if 0 <= text.find(c.text) < at), key=lambda c: text.find(c.text), default=None)
+
+
 def with_antecedents(chosen: Sequence[ScoredSentence], candidates: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """The chosen sentences and, for each that opens with a pronoun ("They ...", "This means ...") or qualifies what
     came before ("However, ..."), the sentence of its paragraph just before it, so that the pronoun has something to
     refer to and the qualifier the finding it qualifies."""
     out = list(chosen)
     for sentence in chosen:
-        if not _ANAPHORIC.match(sentence.text):
-            continue
-        text = sentence.evidence.paragraph.text
-        at = text.find(sentence.text)
-        before = [
-            c for c in candidates
-            if c.evidence.paragraph.paragraph_id == sentence.evidence.paragraph.paragraph_id and 0 <= text.find(c.text) < at
-        ]
-        if before:
-            previous = max(before, key=lambda c: text.find(c.text))
-            if previous not in out:
-                out.append(previous)
+        previous = _beside(sentence, candidates, after=False) if _ANAPHORIC.match(sentence.text) else None
+        if previous is not None and previous not in out:
+            out.append(previous)
     return out
 
 
@@ -385,16 +386,12 @@ def with_continuations(chosen: Sequence[ScoredSentence], candidates: Sequence[Sc
     the adolescent safeguarding team is a valuable resource" drops the finding's detail."""
     out = list(chosen)
     for sentence in chosen:
+        following = _beside(sentence, candidates, after=True)
+        if following is None or following in out or not _CONTINUES.match(following.text):
+            continue
         text = sentence.evidence.paragraph.text
-        end = text.find(sentence.text) + len(sentence.text)
-        after = [
-            c for c in candidates
-            if c.evidence.paragraph.paragraph_id == sentence.evidence.paragraph.paragraph_id and text.find(c.text) >= end
-        ]
-        if after:
-            following = min(after, key=lambda c: text.find(c.text))
-            if _CONTINUES.match(following.text) and not text[end : text.find(following.text)].strip(" .;:") and following not in out:
-                out.append(following)
+        if not text[text.find(sentence.text) + len(sentence.text) : text.find(following.text)].strip(" .;:"):  # the very next
+            out.append(following)
     return out
 
 

@@ -480,6 +480,10 @@ class QAPipeline:
                 streamed = on_text
                 on_text = lambda text: streamed(f"{note}\n\n{text}")  # noqa: E731
         report_ids = scope_reports(self.index.reports(), plan)
+        if report_ids is not None and not report_ids and plan.dated_by:
+            # none published (or visited) then: the reports of either date then, which a list tells apart ("No report
+            # ... was visited in the dates asked") and a passage answer may quote
+            report_ids = scope_reports(self.index.reports(), replace(plan, dated_by=""))
         asked = plan  # the time asked, before any widening
         if report_ids is not None and not report_ids and (plan.published_from or plan.published_to or plan.latest or plan.earliest):
             # nothing in the time window: later reports often say what came before ("since the last inspection

@@ -62,7 +62,13 @@ _LATEST = re.compile(
 )
 # The verb that says which date a time phrase is: when the report came out, or when inspectors were there
 _PUBLISHED = re.compile(r"\bpublish(?:ed|es|ing)?\b|\bpublication\b|\bcame out\b|\breleased\b", re.I)
-_VISITED = re.compile(r"\b(?:inspected|visited|re-?inspected)\b|\binspectors\s+(?:were|went|came|visit(?:ed)?)\b", re.I)
+# ("inspected in 2023", "visited before 2025", "had an inspection", "inspectors were there in March"; not "when was
+# the 2023 inspection carried out?", where the year names the report)
+_VISITED = re.compile(
+    r"\b(?:inspected|visited|re-?inspected|took place|carried out|on site)\s+(?:in|during|between|before|after|since|from|on|by)\b"
+    r"|\bhad (?:an? )?(?:\w+ )?(?:inspections?|visits?)\b|\binspectors\s+(?:were|went|came|visit(?:ed)?)\b",
+    re.I,
+)
 _EARLIEST = re.compile(rf"\b(earliest|first|oldest)\b(?=(?:\W+[\w'\u2019-]+){{0,3}}?\W+{_REPORT_NOUN}\b)", re.I)
 _YEAR = r"(19\d{2}|20\d{2})"
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
@@ -879,7 +885,7 @@ def plan_query(
         region_authorities=gazetteer.in_region(region) if region else (),
         earliest=earliest,
         before_published=before_published,
-        dated_by=_dated_by(question) if start or end else "",
+        dated_by=_dated_by(standalone) if start or end else "",
         follow_up=follow_up,
         personal=personal,
         notes=tuple(notes),

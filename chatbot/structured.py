@@ -758,20 +758,16 @@ def _never_judged(plan: QueryPlan, reports: Sequence[Report], grade: str, areas:
     return StructuredAnswer("list", tuple(facts), reason=summary + ".")
 
 
-_VISITED = re.compile(r"\b(?:inspected|visited|took place|carried out|on site|had (?:an? )?(?:\w+ )?(?:inspections?|visits?))\b", re.I)
-_PUBLISHED = re.compile(r"\bpublished\b", re.I)
-
-
 def _dated_as_asked(plan: QueryPlan, reports: Sequence[Report]) -> list[Report]:
     """A window admits a report visited or published in it; "inspected in March 2025" means visited then, "published
-    in 2025" published then. Reports without the date asked about stay."""
+    in 2025" published then (`QueryPlan.dated_by`). Reports without the date asked about stay."""
     start, end = plan.published_from, plan.published_to
     if not (start or end):
         return list(reports)
     low, high = start or date.min, end or date.max
-    if _PUBLISHED.search(plan.standalone):
+    if plan.dated_by == "published":
         return [r for r in reports if r.metadata.published is None or low <= r.metadata.published <= high]
-    if _VISITED.search(plan.standalone):
+    if plan.dated_by == "visited":
         kept = []
         for report in reports:
             first, last = report.metadata.visit_start, report.metadata.visit_end or report.metadata.visit_start
@@ -933,8 +929,7 @@ def list_answer(plan: QueryPlan, reports: Sequence[Report], paragraphs_of) -> St
     searched = distinct_reports(reports)
     reports = _dated_as_asked(plan, searched)
     # "inspected in March 2025" counts the visits then, of all the reports the window admitted
-    when = " visited in the dates asked" if len(reports) < len(searched) and not _PUBLISHED.search(question) else ""
-    when = " published in the dates asked" if len(reports) < len(searched) and _PUBLISHED.search(question) else when
+    when = f" {plan.dated_by} in the dates asked" if len(reports) < len(searched) and plan.dated_by else ""
     theme = [w for w in tokenize(plan.topic or question) if w not in _LIST_WORDS and not w.isdigit()]
     matching: list[Report] = []
     for report in sorted(reports, key=lambda r: (r.metadata.local_authority or "", _when(r))):

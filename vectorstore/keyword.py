@@ -44,14 +44,14 @@ def tokenize(text: str) -> list[str]:
 def _word_tokens(raw: str) -> tuple[str, ...]:
     """One lower-cased word's tokens. Cached: the full corpus's 5 million words are some 60,000 distinct ones, and
     stemming each occurrence took most of the keyword index's build (about 10 s at the first question)."""
-    parts = [raw, *raw.split("-")] if "-" in raw else [raw]
-    return tuple(stem(part.replace("'s", "").strip("'")) for part in parts if _kept(part))
+    return tuple(stem(part) for part in _parts(raw))
 
 
-def _kept(part: str) -> bool:
-    """Whether a word (or a hyphenated word's part) gives a token: not empty, not a stopword."""
-    part = part.replace("'s", "").strip("'")
-    return bool(part) and part not in STOPWORDS
+def _parts(raw: str) -> list[str]:
+    """The words a lower-cased word gives tokens for: itself and, when hyphenated, its parts; possessives off,
+    stopwords out."""
+    parts = (part.replace("'s", "").strip("'") for part in ([raw, *raw.split("-")] if "-" in raw else [raw]))
+    return [part for part in parts if part and part not in STOPWORDS]
 
 
 @lru_cache(maxsize=1)
@@ -69,13 +69,13 @@ _FAMILY_ENDINGS = (("ship", ""), ("ments", ""), ("ment", ""), ("ilis", "l"), ("b
 @lru_cache(maxsize=200_000)
 def _word_families(raw: str) -> tuple[tuple[str, str], ...]:
     out = []
-    for token, part in zip(_word_tokens(raw), [p for p in ([raw, *raw.split("-")] if "-" in raw else [raw]) if _kept(p)], strict=True):
-        word = _english().stemWord(part.replace("'s", "").strip("'"))
+    for part in _parts(raw):
+        word = _english().stemWord(part)
         for ending, replacement in _FAMILY_ENDINGS:
             if word.endswith(ending) and len(word) - len(ending) >= 3:
                 word = _english().stemWord(word[: -len(ending)] + replacement)
                 break
-        out.append((token, word[:-1] if word.endswith("e") and len(word) > 4 else word))
+        out.append((stem(part), word[:-1] if word.endswith("e") and len(word) > 4 else word))
     return tuple(out)
 
 
