@@ -223,8 +223,13 @@ def test_export_copies_and_downloads_markdown_with_footnotes(app, page):
     open_app(page, url)
     ask(page, "What did inspectors say about care leavers in Trafford?")
     wait_for_answers(page, 1)
+    # the label reads "Copied" for 2 s: under load a poll can miss it, so record every label it takes from before the click
+    page.evaluate(
+        """() => { window.copyLabels = []; new MutationObserver(() => document.querySelectorAll("#transcript button[data-action='copy']")
+        .forEach(b => window.copyLabels.push(b.textContent))).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+    )
     page.get_by_role("button", name="Copy as Markdown").click()
-    page.wait_for_selector("#transcript button[data-action='copy']:text('Copied')")
+    page.wait_for_function("window.copyLabels.includes('Copied')")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("**Question:** What did inspectors say about care leavers in Trafford?")
     assert "[^1]" in copied and "\n[^1]: Ofsted, Trafford, " in copied
